@@ -47,3 +47,42 @@ export interface Sandbox {
   run(req: RunRequest, signal?: AbortSignal): Promise<RunResult>;
   close(): Promise<void>;
 }
+
+/** How the host limits and cleans up sandboxes: hybrid = v1 memory/pids + v2 for kill and CPU. */
+export type CgroupMode = 'hybrid' | 'v2' | 'none';
+
+export interface SandboxOptions {
+  /** Host directory for the seccomp filter, the compiled driver and per-run job dirs. */
+  stateDir: string;
+  /** Max concurrent sandboxes (default 2); further runs wait in a queue. */
+  slots?: number;
+  /** Slot uid = uidBase + slot (default 60000); must be > 0. */
+  uidBase?: number;
+  /** Default memory limit per sandbox, MiB (default 256); RunRequest.memoryMb overrides it. */
+  memoryMb?: number;
+  /** Max processes/threads per sandbox via the pids cgroup (default 64). */
+  pidsMax?: number;
+  /** 'auto' (default) uses cgroups when available; 'off' relies on rlimits + pid namespace only. */
+  cgroups?: 'auto' | 'off';
+  /** Diagnostics sink (warnings, stale cleanup). */
+  log?: (msg: string) => void;
+}
+
+/** What the startup probe established about this host. */
+export interface SandboxInfo {
+  cgroupMode: CgroupMode;
+  /** Host uid of the sandboxed python in the probe, as read from /proc on the host (never 0). */
+  sandboxUid: number;
+  /** Uid of each slot. */
+  slotUids: number[];
+  /** Network interfaces seen inside the sandbox (only 'lo'). */
+  interfaces: string[];
+  /** Python version inside the sandbox. */
+  python: string;
+  seccompPath: string;
+  /** Stale sbx-* cgroups left by killed processes and removed at startup. */
+  staleCgroupsRemoved: number;
+  /** Wall time of the probe sandbox, ms. */
+  probeMs: number;
+  warnings: string[];
+}

@@ -1,0 +1,165 @@
+/**
+ * Induction: the teacher writes `f`, 5 inputs and a hint; the student sees the hint and some
+ * input/output pairs and must write `f`. Reward 1 iff the student's f matches on every input.
+ */
+import type { Instruction } from '../../workflows/shared';
+import { fence, parseBlocks, stripReasoning, truncate } from './blocks';
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
+
+export interface TeacherProblem { code: string; inputs: string[]; message: string }
+
+export interface PreviousProblem {
+  code: string | null;
+  inputs: string[];
+  outputs: string[] | null;
+  message: string | null;
+  /** Pass rate over M, when graded. */
+  passRate: number | null;
+  attempts: number | null;
+  passed: number | null;
+  /** Why it was invalid, when it was. */
+  invalidReason: string | null;
+  /** A few solved and failed attempts, already truncated. */
+  examples: { code: string; failure: string | null }[];
+}
+
+export const INPUTS_PER_PROBLEM = 5;
+/** Imports a problem may not use (method.md: Absolute Zero's checks). */
+export const BANNED_MODULES = [
+  'os', 'sys', 'subprocess', 'random', 'time', 'datetime', 'threading', 'multiprocessing', 'socket',
+  'shutil', 'pathlib', 'signal', 'ctypes', 'asyncio', 'importlib', 'builtins', 'gc', 'inspect', 'secrets', 'uuid',
+];
+
+const TEACHER_SYSTEM =
+  'You are the TEACHER: you write Python programming problems that are precisely as hard as asked. ' +
+  'You answer only in the requested fenced-block format.';
+const STUDENT_SYSTEM = 'You are a skilled Python programmer. Answer in the requested format.';
+
+const RULES = [
+  '# Environment: induction',
+  'Write a deterministic Python function `f` that incorporates the core logic of the seed snippet below,',
+  `then ${INPUTS_PER_PROBLEM} inputs for it and a message. A student will see the message and some of the`,
+  'input/output pairs (never your code) and must write `f`. Outputs are computed by running your code.',
+  `Rules: no imports of ${BANNED_MODULES.slice(0, 8).join(', ')} or similar; no randomness, time or I/O;`,
+  'each input is a Python-literal argument list (for example `[3, 1, 2], 2` or `\'John\', {\'age\': 20}`);',
+  'inputs should give diverse outputs; the message is a hint that must not contain the code.',
+].join('\n');
+
+const OUTPUT_FORMAT = [
+  '## Output format',
+  'One ```python block defining `f`, exactly ' + INPUTS_PER_PROBLEM + ' ```input blocks (each a Python-literal argument list),',
+  'and one ```message block. Nothing else is read. The problem must stand alone: do not refer to earlier problems.',
+].join('\n');
+
+/** The progression instruction, in words (the only place its text lives). */
+export function instructionText(instr: Instruction, passRate: number | null): string {
+  const p = passRate === null ? '' : ` (pass rate ${passRate.toFixed(2)})`;
+  switch (instr) {
+    case 'initial':
+      return 'Write a new problem based on the seed.';
+    case 'harder':
+      return `The student solved it too often${p}. Make the problem harder: aim for a medium problem that the student solves 35-65% of the time.`;
+    case 'harder_weak_tests':
+      return `Every attempt passed${p}: the tests are probably too weak (a trivial function may pass). Make the problem harder, and choose inputs with diverse, distinguishing outputs; aim for a pass rate of 35-65%.`;
+    case 'easier':
+      return `The student never solved it${p}. Make the problem easier, keeping the core idea.`;
+    case 'keep':
+      return `The difficulty is about right${p}. Keep the core task, and strengthen the tests or vary the problem.`;
+    case 'fix':
+      return 'Your previous problem could not be used (see the feedback). Write a valid problem in the exact output format.';
+  }
+}
+
+function previousSection(prev: PreviousProblem): string {
+  const parts: string[] = ['## Previous problem'];
+  if (prev.code !== null) parts.push(fence('python', truncate(prev.code, 4000)));
+  prev.inputs.forEach((inp, i) => {
+    parts.push(fence('input', truncate(inp, 500)));
+    const out = prev.outputs?.[i];
+    if (out !== undefined) parts.push(fence('output', truncate(out, 500)));
+  });
+  if (prev.message !== null) parts.push(fence('message', truncate(prev.message, 1000)));
+  if (prev.invalidReason !== null) {
+    parts.push('## Feedback', `Your previous problem was invalid: ${prev.invalidReason}`);
+  } else if (prev.passRate !== null) {
+    parts.push('## Student performance', `Pass rate: ${prev.passed}/${prev.attempts} (${prev.passRate.toFixed(2)})`);
+    for (const ex of prev.examples) {
+      parts.push(ex.failure === null ? 'A solved attempt:' : `A failed attempt (${ex.failure}):`);
+      parts.push(fence('python', ex.code));
+    }
+  }
+  return parts.join('\n\n');
+}
+
+/** Renders the teacher's request for one turn. */
+export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
+  const sections = [RULES, '## Seed', fence('seed', truncate(seedSnippet, 6000))];
+  if (prev) sections.push(previousSection(prev));
+  sections.push('## Instruction', instructionText(instr, prev?.passRate ?? null), OUTPUT_FORMAT);
+  return [
+    { role: 'system', content: TEACHER_SYSTEM },
+    { role: 'user', content: sections.join('\n\n') },
+  ];
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Parses the teacher's blocks; the reason goes back to the teacher next turn. */
+export function parseTeacher(text: string): ParseResult<TeacherProblem> {
+  const blocks = parseBlocks(stripReasoning(text));
+  const code = blocks.filter((b) => b.lang === 'python' || b.lang === 'py');
+  const inputs = blocks.filter((b) => b.lang === 'input').map((b) => b.body.trim());
+  const messages = blocks.filter((b) => b.lang === 'message');
+  if (code.length === 0) return { ok: false, reason: 'No ```python block found! Define `f` in one ```python block.' };
+  if (code.length > 1) return { ok: false, reason: `Found ${code.length} python blocks; write exactly one.` };
+  if (messages.length === 0) return { ok: false, reason: 'No message found! Make sure to correctly format the message.' };
+  if (inputs.length !== INPUTS_PER_PROBLEM) {
+    return { ok: false, reason: `Found ${inputs.length} input blocks; write exactly ${INPUTS_PER_PROBLEM}.` };
+  }
+  if (inputs.some((i) => i === '')) return { ok: false, reason: 'An input block is empty.' };
+  const codeText = code[0]?.body ?? '';
+  const message = (messages[0]?.body ?? '').trim();
+  if (!/^def f\s*\(/m.test(codeText)) return { ok: false, reason: 'The code does not define a top-level function `f`.' };
+  const banned = bannedImport(codeText);
+  if (banned) return { ok: false, reason: `The code imports \`${banned}\`, which is not allowed.` };
+  if (message === '') return { ok: false, reason: 'The message is empty.' };
+  if (message.includes(codeText.trim())) return { ok: false, reason: 'The message contains the code.' };
+  return { ok: true, value: { code: codeText, inputs, message } };
+}
+
+/** The first banned module the code imports, or null. A textual check; the sandbox contains the rest. */
+export function bannedImport(code: string): string | null {
+  const re = /^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))|__import__\s*\(\s*['"]([\w.]+)/gm;
+  for (const m of code.matchAll(re)) {
+    const names = (m[1] ?? m[2] ?? m[3] ?? '').split(',').map((s) => s.trim().split(/\s+/)[0]?.split('.')[0] ?? '');
+    const bad = names.find((n) => BANNED_MODULES.includes(n));
+    if (bad) return bad;
+  }
+  return null;
+}
+
+/** Which pairs the student sees: the first `visible` (the rest stay hidden, as in Absolute Zero). */
+export function studentMessages(message: string, inputs: string[], outputs: string[], visible: number): ChatMessage[] {
+  const pairs = inputs.slice(0, visible).map((inp, i) => `${fence('input', inp)}\n${fence('output', outputs[i] ?? '')}`);
+  const user = [
+    '# Environment: induction',
+    'Write a Python function `f` that maps each input (an argument list) to its output. It will be',
+    'tested on these examples and on hidden ones.',
+    '## Message',
+    message,
+    '## Examples',
+    pairs.join('\n\n'),
+    '## Answer format',
+    'One ```python block defining `f`. Nothing else is read.',
+  ].join('\n\n');
+  return [{ role: 'system', content: STUDENT_SYSTEM }, { role: 'user', content: user }];
+}
+
+/** The student's code: the last ```python block after reasoning is removed. */
+export function parseStudent(text: string): ParseResult<string> {
+  const blocks = parseBlocks(stripReasoning(text)).filter((b) => b.lang === 'python' || b.lang === 'py' || b.lang === '');
+  const last = blocks[blocks.length - 1];
+  if (!last || last.body.trim() === '') return { ok: false, reason: 'no ```python block in the answer' };
+  return { ok: true, value: last.body };
+}

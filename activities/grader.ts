@@ -1,0 +1,100 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Database } from '../db/client';
+import { getProblem, listAttempts, listGradedAttempts, updateProblem, upsertGrade } from '../db/queries/problems';
+import { ERR } from '../workflows/shared';
+import { withHeartbeat } from './heartbeat';
+import type { InputOutcome, Sandbox } from './sandbox/types';
+import { compareOutcomes } from './sandbox';
+
+export interface GraderDeps {
+  db: Database;
+  sandbox: Sandbox;
+  /** Per-input limit floor for the teacher's code and for attempts, ms. */
+  timeLimitMs: number;
+  /** Attempt limit = max(timeLimitMs, slack x the reference's CPU time on that input). */
+  slack: number;
+}
+
+export interface ValidateResult { valid: boolean; reason: string | null }
+export interface GradeResult { passed: number; total: number; passRate: number }
+
+function describe(o: InputOutcome, i: number): string {
+  switch (o.status) {
+    case 'timeout': return `input ${i + 1} timed out`;
+    case 'memory_limit': return `input ${i + 1} exceeded the memory limit`;
+    case 'output_limit': return `input ${i + 1} produced too large an output`;
+    case 'crash': return `the process crashed on input ${i + 1}${o.error ? ` (${o.error})` : ''}`;
+    default: return `input ${i + 1} raised ${o.error ?? 'an error'}`;
+  }
+}
+
+export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: GraderDeps) {
+  /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
+  async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
+    try {
+      return await sandbox.run(req, signal);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'SandboxInfraError') {
+        throw ApplicationFailure.create({ type: ERR.sandboxInfra, message: err.message, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  return {
+    /** Executes the teacher's code twice on its inputs: records outputs, or why the problem is invalid. */
+    async validateProblem(inp: { problemId: number }): Promise<ValidateResult> {
+      const p = await getProblem(db, inp.problemId);
+      if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
+      if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
+      const req = { code: p.code, entry: 'f', inputs: p.inputs, timeLimitMs };
+      const [a, b] = await withHeartbeat(async (signal) => [await run(req, signal), await run(req, signal)]);
+      let reason: string | null = null;
+      const bad = a.outcomes.findIndex((o) => o.status !== 'ok');
+      if (bad >= 0) reason = `The code failed when executed: ${describe(a.outcomes[bad] as InputOutcome, bad)}.`;
+      else if (a.outcomes.some((o, i) => o.out !== b.outcomes[i]?.out)) reason = 'The code is not deterministic: two runs gave different outputs.';
+      if (reason) {
+        await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
+        return { valid: false, reason };
+      }
+      await updateProblem(db, p.id, {
+        status: 'valid', outputs: a.outcomes.map((o) => o.out ?? ''),
+        refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
+      });
+      return { valid: true, reason: null };
+    },
+
+    /** Grades every attempt not yet graded (host-side comparison), then records the pass rate. */
+    async gradeAttempts(inp: { problemId: number }): Promise<GradeResult> {
+      const p = await getProblem(db, inp.problemId);
+      if (p.status === 'graded' && p.passRate !== null) return { passed: p.passed ?? 0, total: p.attempts ?? 0, passRate: p.passRate };
+      if (!p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
+      const expected = p.outputs;
+      const inputs = p.inputs;
+      const limits = inputs.map((_, i) => Math.max(timeLimitMs, Math.ceil(slack * (p.refCpuMs?.[i] ?? 0))));
+      const graded = new Set((await listGradedAttempts(db, p.id)).map((g) => g.attempt.id));
+      const todo = (await listAttempts(db, p.id)).filter((a) => !graded.has(a.id));
+      await withHeartbeat((signal) => Promise.all(todo.map(async (a) => {
+        if (a.code === null) {
+          await upsertGrade(db, { attemptId: a.id, verdict: 'fail', inputVerdicts: [], cpuMs: [], failure: a.parseError ?? 'no code' });
+          return;
+        }
+        const res = await run({ code: a.code, entry: 'f', inputs, timeLimitMs: limits }, signal);
+        const cmp = compareOutcomes(res.outcomes, expected);
+        const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
+        const failure = firstBad < 0 ? null : cmp.verdicts[firstBad] === 'wrong'
+          ? `wrong output on input ${firstBad + 1}` : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
+        await upsertGrade(db, {
+          attemptId: a.id, verdict: cmp.pass ? 'pass' : 'fail', inputVerdicts: cmp.verdicts,
+          cpuMs: res.outcomes.map((o) => o.cpuMs ?? null), failure,
+        });
+      })));
+      const all = await listGradedAttempts(db, p.id);
+      const passed = all.filter((g) => g.grade.verdict === 'pass').length;
+      const total = all.length;
+      const passRate = total === 0 ? 0 : passed / total;
+      await updateProblem(db, p.id, { status: 'graded', attempts: total, passed, passRate });
+      return { passed, total, passRate };
+    },
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * Per-sandbox cgroups (sandbox.md §2.6, §6.2). Hybrid hosts (this machine) only have the memory
+ * and pids controllers on v1, while the unified v2 tree still offers cgroup.kill and cpu.stat;
+ * pure v2 hosts have everything in one place. Each sandbox gets `sbx-<hostpid>-<seq>` dirs that
+ * the launch shim joins as root before dropping privileges.
+ */
+import fs from 'fs';
+import path from 'path';
+import type { CgroupMode } from './types';
+
+const ROOT = '/sys/fs/cgroup';
+const NAME_RE = /^sbx-(\d+)-\d+$/;
+/** Own sub-tree on pure v2: the root cgroup is the only place exempt from "no internal processes". */
+const V2_BASE = 'cairn-sandbox';
+
+export interface CgroupLayout {
+  mode: CgroupMode;
+  /** Parent dirs in which sbx-* dirs are made. */
+  memParent?: string;
+  pidsParent?: string;
+  /** v2 parent (pure v2: carries memory and pids too; hybrid: kill + cpu.stat only). */
+  unifiedParent?: string;
+}
+
+export interface CgroupStats {
+  oomKills: number;
+  pidsMaxHits: number;
+  cpuMs?: number;
+}
+
+/** Finds where this process may create sandbox cgroups. Returns mode 'none' (with a reason) otherwise. */
+export function detectCgroups(): { layout: CgroupLayout; warning?: string } {
+  try {
+    if (fs.existsSync(`${ROOT}/cgroup.controllers`)) return { layout: setupPureV2() };
+    const own = ownPaths();
+    const memParent = path.join(ROOT, 'memory', own.get('memory') ?? '/');
+    const pidsParent = path.join(ROOT, 'pids', own.get('pids') ?? '/');
+    if (!fs.existsSync(`${memParent}/memory.limit_in_bytes`) || !fs.existsSync(`${pidsParent}/cgroup.procs`)) {
+      return { layout: { mode: 'none' }, warning: 'no writable memory/pids cgroup controllers found' };
+    }
+    const unified = fs.existsSync(`${ROOT}/unified/cgroup.procs`) ? path.join(ROOT, 'unified', own.get('') ?? '/') : undefined;
+    return { layout: { mode: 'hybrid', memParent, pidsParent, unifiedParent: unified } };
+  } catch (err) {
+    return { layout: { mode: 'none' }, warning: `cgroup detection failed: ${(err as Error).message}` };
+  }
+}
+
+/** Controller name ('' for v2) -> path, from /proc/self/cgroup lines like "4:memory:/a/b". */
+function ownPaths(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    for (const ctrl of (m[1] ?? '').split(',')) map.set(ctrl, m[2] ?? '/');
+  }
+  return map;
+}
+
+function setupPureV2(): CgroupLayout {
+  const base = path.join(ROOT, V2_BASE);
+  fs.mkdirSync(base, { recursive: true });
+  const want = ['memory', 'pids'];
+  const rootCtl = fs.readFileSync(`${ROOT}/cgroup.subtree_control`, 'utf8').split(/\s+/);
+  const missing = want.filter((c) => !rootCtl.includes(c));
+  if (missing.length) fs.writeFileSync(`${ROOT}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(' '));
+  fs.writeFileSync(`${base}/cgroup.subtree_control`, want.map((c) => `+${c}`).join(' '));
+  return { mode: 'v2', unifiedParent: base };
+}
+
+let seq = 0;
+
+/** The cgroup dirs of one sandbox. */
+export class JobCgroups {
+  private constructor(
+    private readonly layout: CgroupLayout,
+    readonly dirs: { mem?: string; pids?: string; unified?: string },
+  ) {}
+
+  /** Makes the dirs and sets the limits; the caller passes `procsFiles` to the launch shim. */
+  static create(layout: CgroupLayout, memBytes: number, pidsMax: number): JobCgroups {
+    const name = `sbx-${process.pid}-${++seq}`;
+    const dirs: JobCgroups['dirs'] = {};
+    const cg = new JobCgroups(layout, dirs);
+    try {
+      if (layout.mode === 'hybrid') {
+        dirs.mem = mk(layout.memParent, name);
+        fs.writeFileSync(`${dirs.mem}/memory.limit_in_bytes`, String(memBytes));
+        // memsw exists only with swap accounting; the limit must be set after limit_in_bytes.
+        writeIfExists(`${dirs.mem}/memory.memsw.limit_in_bytes`, String(memBytes));
+        dirs.pids = mk(layout.pidsParent, name);
+        fs.writeFileSync(`${dirs.pids}/pids.max`, String(pidsMax));
+        if (layout.unifiedParent) dirs.unified = mk(layout.unifiedParent, name);
+      } else if (layout.mode === 'v2') {
+        dirs.unified = mk(layout.unifiedParent, name);
+        fs.writeFileSync(`${dirs.unified}/memory.max`, String(memBytes));
+        writeIfExists(`${dirs.unified}/memory.swap.max`, '0');
+        fs.writeFileSync(`${dirs.unified}/pids.max`, String(pidsMax));
+      }
+    } catch (err) {
+      cg.destroySync();
+      throw err;
+    }
+    return cg;
+  }
+
+  /** cgroup.procs files the shim writes its pid into (so every descendant is born inside). */
+  get procsFiles(): string[] {
+    return [this.dirs.mem, this.dirs.pids, this.dirs.unified].filter((d): d is string => !!d).map((d) => `${d}/cgroup.procs`);
+  }
+
+  /** OOM kills, pids.max hits and CPU used, read before the dirs are removed. */
+  stats(): CgroupStats {
+    const { mem, pids, unified } = this.dirs;
+    const v2 = this.layout.mode === 'v2';
+    const memFile = v2 ? `${unified}/memory.events` : `${mem}/memory.oom_control`;
+    const pidsFile = v2 ? `${unified}/pids.events` : `${pids}/pids.events`;
+    const cpu = unified ? num(read(`${unified}/cpu.stat`), /usage_usec (\d+)/) : undefined;
+    return {
+      oomKills: num(read(memFile), /oom_kill (\d+)/) ?? 0,
+      pidsMaxHits: num(read(pidsFile), /max (\d+)/) ?? 0,
+      cpuMs: cpu === undefined ? undefined : cpu / 1000,
+    };
+  }
+
+  /** Kills whatever is still inside, waits for it to be gone and removes the dirs. */
+  async destroy(): Promise<void> {
+    await destroyDirs(Object.values(this.dirs).filter((d): d is string => !!d));
+  }
+
+  private destroySync(): void {
+    for (const d of Object.values(this.dirs)) if (d) tryRmdir(d);
+  }
+}
+
+/** Removes sbx-* cgroups whose creating process is dead (a host killed with -9 leaves them). */
+export async function removeStaleCgroups(layout: CgroupLayout, log: (m: string) => void): Promise<number> {
+  const byName = new Map<string, string[]>();
+  for (const parent of [layout.memParent, layout.pidsParent, layout.unifiedParent]) {
+    if (!parent) continue;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(parent);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = NAME_RE.exec(n);
+      if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+      byName.set(n, [...(byName.get(n) ?? []), path.join(parent, n)]);
+    }
+  }
+  for (const [name, dirs] of byName) {
+    log(`removing stale cgroup ${name} (${dirs.length} dirs)`);
+    await destroyDirs(dirs);
+  }
+  return byName.size;
+}
+
+async function destroyDirs(dirs: string[]): Promise<void> {
+  for (const d of dirs) writeIfExists(`${d}/cgroup.kill`, '1');
+  // Without cgroup.kill (v1 only), SIGKILL the listed pids; root may signal any uid.
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const pids = dirs.flatMap((d) => procs(d));
+    if (pids.length === 0 || Date.now() > deadline) break;
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const d of dirs) {
+    for (let i = 0; i < 50 && !tryRmdir(d); i++) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function procs(dir: string): number[] {
+  const text = read(`${dir}/cgroup.procs`);
+  return text ? text.split('\n').filter(Boolean).map(Number) : [];
+}
+
+function tryRmdir(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+function mk(parent: string | undefined, name: string): string {
+  if (!parent) throw new Error('cgroup parent missing');
+  const dir = path.join(parent, name);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+function writeIfExists(file: string, value: string): void {
+  try {
+    // r+: never try to create a file in cgroupfs; a missing knob just means "not on this host"
+    fs.writeFileSync(file, value, { flag: 'r+' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function read(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function num(text: string, re: RegExp): number | undefined {
+  const m = re.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,29 @@
+import type { Database } from '../db/client';
+import { getProblem, insertAttempts, listAttempts } from '../db/queries/problems';
+import { parseStudent, studentMessages } from './environments/induction';
+import { withHeartbeat } from './heartbeat';
+import type { LlmClient } from './llm/client';
+
+export interface StudentDeps { db: Database; student: LlmClient; visiblePairs: number }
+
+export function createStudentActivities({ db, student, visiblePairs }: StudentDeps) {
+  return {
+    /** Asks the student for M attempts at a valid problem and records them. Returns how many exist. */
+    async attemptProblem(inp: { problemId: number; attempts: number }): Promise<number> {
+      const existing = await listAttempts(db, inp.problemId);
+      if (existing.length >= inp.attempts) return existing.length;
+      const p = await getProblem(db, inp.problemId);
+      if (!p.message || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot ask the student`);
+      const messages = studentMessages(p.message, p.inputs, p.outputs, visiblePairs);
+      const res = await withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal }));
+      await insertAttempts(db, res.choices.map((completion, idx) => {
+        const parsed = parseStudent(completion);
+        return {
+          problemId: p.id, idx, llmCallId: res.callId, completion,
+          code: parsed.ok ? parsed.value : null, parseError: parsed.ok ? null : parsed.reason,
+        };
+      }));
+      return res.choices.length;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { Database } from '../db/client';
+import { getBatch, getSeed } from '../db/queries/batches';
+import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '../db/queries/problems';
+import type { EnvName, Instruction } from '../workflows/shared';
+import { problemKey } from '../workflows/shared';
+import { truncate } from './environments/blocks';
+import { parseTeacher, teacherMessages, type PreviousProblem } from './environments/induction';
+import { withHeartbeat } from './heartbeat';
+import type { LlmClient } from './llm/client';
+
+export interface TeacherDeps { db: Database; teacher: LlmClient }
+
+export interface ProposeInput {
+  batchId: string;
+  seedId: string;
+  env: EnvName;
+  turn: number;
+  instruction: Instruction;
+  /** The problem this turn refines (null on turn 1). */
+  prevProblemId: number | null;
+}
+
+export interface ProposeResult { problemId: number; parsed: boolean }
+
+/** Loads what the teacher is shown of its previous problem: the performance summary. */
+export async function loadPrevious(db: Database, id: number): Promise<PreviousProblem> {
+  const p = await getProblem(db, id);
+  const graded = p.status === 'graded' ? await listGradedAttempts(db, id) : [];
+  const solved = graded.filter((g) => g.grade.verdict === 'pass').slice(0, 2);
+  const failed = graded.filter((g) => g.grade.verdict === 'fail').slice(0, 2);
+  return {
+    code: p.code, inputs: p.inputs ?? [], outputs: p.outputs, message: p.message,
+    passRate: p.passRate, attempts: p.attempts, passed: p.passed,
+    invalidReason: p.status === 'invalid' ? (p.invalidReason ?? 'invalid') : null,
+    examples: [...solved, ...failed].map((g) => ({
+      code: truncate(g.attempt.code ?? g.attempt.completion, 1500), failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
+    })),
+  };
+}
+
+export function createTeacherActivities({ db, teacher }: TeacherDeps) {
+  return {
+    /** Asks the teacher for this turn's problem and records it (parsed or with the parse error). */
+    async proposeProblem(inp: ProposeInput): Promise<ProposeResult> {
+      const key = problemKey(inp.batchId, inp.seedId, inp.turn);
+      const done = await getProblemByKey(db, key);
+      if (done) return { problemId: done.id, parsed: done.status !== 'invalid' };
+      const [seed, batch] = await Promise.all([getSeed(db, inp.batchId, inp.seedId), getBatch(db, inp.batchId)]);
+      if (!seed || !batch) throw new Error(`seed ${inp.seedId} of batch ${inp.batchId} is not in Postgres`);
+      const prev = inp.prevProblemId === null ? null : await loadPrevious(db, inp.prevProblemId);
+      const messages = teacherMessages(seed.snippet, inp.instruction, prev);
+      const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal }));
+      const parsed = parseTeacher(res.choices[0] ?? '');
+      const row = await insertProblem(db, {
+        key, batchId: inp.batchId, seedId: inp.seedId, env: inp.env, turn: inp.turn,
+        parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction,
+        teacherCallId: res.callId,
+        ...(parsed.ok
+          ? { status: 'proposed' as const, code: parsed.value.code, inputs: parsed.value.inputs, message: parsed.value.message }
+          : { status: 'invalid' as const, invalidReason: parsed.reason }),
+      });
+      return { problemId: row.id, parsed: row.status !== 'invalid' };
+    },
+  };
+}

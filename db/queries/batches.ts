@@ -1,0 +1,52 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../client';
+import { batches, seeds, type Batch, type NewSeed, type Seed } from '../schema';
+
+export async function upsertBatch(db: Database, id: string, settings: Record<string, unknown>): Promise<Batch> {
+  await db.insert(batches).values({ id, settings }).onConflictDoNothing();
+  const [row] = await db.select().from(batches).where(eq(batches.id, id));
+  if (!row) throw new Error(`batch ${id} was not written`);
+  return row;
+}
+
+export async function getBatch(db: Database, id: string): Promise<Batch | undefined> {
+  const [row] = await db.select().from(batches).where(eq(batches.id, id));
+  return row;
+}
+
+/** Inserts seeds in chunks; existing (batch, seed) pairs are left as they are. Returns rows inserted. */
+export async function insertSeeds(db: Database, rows: NewSeed[], chunk = 1000): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < rows.length; i += chunk) {
+    const res = await db.insert(seeds).values(rows.slice(i, i + chunk)).onConflictDoNothing().returning({ id: seeds.seedId });
+    n += res.length;
+  }
+  return n;
+}
+
+export async function getSeed(db: Database, batchId: string, seedId: string): Promise<Seed | undefined> {
+  const [row] = await db.select().from(seeds).where(and(eq(seeds.batchId, batchId), eq(seeds.seedId, seedId)));
+  return row;
+}
+
+export async function listSeedIds(db: Database, batchId: string): Promise<string[]> {
+  const rows = await db.select({ id: seeds.seedId }).from(seeds).where(eq(seeds.batchId, batchId)).orderBy(seeds.seedId);
+  return rows.map((r) => r.id);
+}
+
+/** Conditional status update: a finished seed is never moved back to running. */
+export async function setSeedStatus(
+  db: Database, batchId: string, seedId: string, status: Seed['status'], outcome: string | null = null,
+): Promise<void> {
+  const guard = status === 'running' ? sql`${seeds.status} in ('pending', 'running', 'failed')` : sql`true`;
+  await db.update(seeds).set({ status, outcome, updatedAt: new Date() })
+    .where(and(eq(seeds.batchId, batchId), eq(seeds.seedId, seedId), guard));
+}
+
+export async function seedCounts(db: Database, batchId: string): Promise<Record<Seed['status'], number>> {
+  const rows = await db.select({ status: seeds.status, n: sql<number>`count(*)::int` }).from(seeds)
+    .where(eq(seeds.batchId, batchId)).groupBy(seeds.status);
+  const out = { pending: 0, running: 0, done: 0, failed: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}

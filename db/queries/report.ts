@@ -1,0 +1,72 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../client';
+import { attempts, llmCalls, problems } from '../schema';
+import { seedCounts } from './batches';
+
+export interface BatchSummary {
+  batchId: string;
+  seeds: { total: number; pending: number; running: number; done: number; failed: number };
+  turns: { turn: number; problems: number; valid: number; invalid: number; inBand: number; meanPassRate: number | null }[];
+  invalidReasons: { reason: string; n: number }[];
+  histogram: { label: string; n: number }[];
+  llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number };
+  exportable: number;
+}
+
+export const DEFAULT_BAND = { min: 0.01, max: 0.97 };
+const HIST_EDGES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+
+export async function batchSummary(db: Database, batchId: string): Promise<BatchSummary> {
+  const counts = await seedCounts(db, batchId);
+  const rows = await db.select({ turn: problems.turn, status: problems.status, passRate: problems.passRate, reason: problems.invalidReason })
+    .from(problems).where(eq(problems.batchId, batchId));
+  const byTurn = new Map<number, BatchSummary['turns'][number] & { sum: number; graded: number }>();
+  const reasons = new Map<string, number>();
+  const hist = HIST_EDGES.slice(0, -1).map((lo, i) => ({ label: `${lo.toFixed(1)}-${(HIST_EDGES[i + 1] as number).toFixed(1)}`, n: 0 }));
+  let exportable = 0;
+  for (const r of rows) {
+    const t = byTurn.get(r.turn) ?? { turn: r.turn, problems: 0, valid: 0, invalid: 0, inBand: 0, meanPassRate: null, sum: 0, graded: 0 };
+    byTurn.set(r.turn, t);
+    t.problems++;
+    if (r.status === 'invalid') {
+      t.invalid++;
+      const reason = (r.reason ?? 'unknown').replace(/input \d+/g, 'input N').slice(0, 120);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    } else if (r.status === 'valid' || r.status === 'graded') t.valid++;
+    if (r.status === 'graded' && r.passRate !== null) {
+      t.graded++;
+      t.sum += r.passRate;
+      if (r.passRate > 0 && r.passRate < 1) t.inBand++;
+      if (r.passRate >= DEFAULT_BAND.min && r.passRate <= DEFAULT_BAND.max) exportable++;
+      const idx = Math.min(hist.length - 1, Math.floor(r.passRate * 10));
+      (hist[idx] as { n: number }).n++;
+    }
+  }
+  const turns = [...byTurn.values()].sort((a, b) => a.turn - b.turn)
+    .map(({ sum, graded, ...t }) => ({ ...t, meanPassRate: graded ? sum / graded : null }));
+  // LLM calls of this batch: the teacher calls its problems point at, the student calls its attempts point at.
+  const teacherIds = db.select({ id: problems.teacherCallId }).from(problems).where(eq(problems.batchId, batchId));
+  const studentIds = db.selectDistinct({ id: attempts.llmCallId }).from(attempts)
+    .innerJoin(problems, eq(problems.id, attempts.problemId)).where(eq(problems.batchId, batchId));
+  const llmRows = await db.select({
+    role: llmCalls.role, n: sql<number>`count(*)::int`,
+    pt: sql<number>`coalesce(sum(${llmCalls.promptTokens}),0)::int`, ct: sql<number>`coalesce(sum(${llmCalls.completionTokens}),0)::int`,
+  }).from(llmCalls).where(sql`${llmCalls.id} in (${teacherIds}) or ${llmCalls.id} in (${studentIds})`).groupBy(llmCalls.role);
+  const llm = { calls: 0, teacherCalls: 0, studentCalls: 0, promptTokens: 0, completionTokens: 0 };
+  for (const r of llmRows) {
+    llm.calls += r.n;
+    if (r.role === 'teacher') llm.teacherCalls += r.n; else llm.studentCalls += r.n;
+    llm.promptTokens += r.pt;
+    llm.completionTokens += r.ct;
+  }
+  return {
+    batchId,
+    seeds: { total: counts.pending + counts.running + counts.done + counts.failed, ...counts },
+    turns,
+    invalidReasons: [...reasons.entries()].map(([reason, n]) => ({ reason, n })).sort((a, b) => b.n - a.n),
+    histogram: hist,
+    llm,
+    exportable,
+  };
+}
+

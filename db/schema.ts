@@ -1,0 +1,102 @@
+/**
+ * Cairn's record of what is done. Temporal history carries ids and numbers; every generated text
+ * (prompts, completions, code, outputs, grades) lives here, keyed by natural keys the workflow
+ * chooses, so every write is safe to repeat.
+ */
+import {
+  bigserial, bigint, doublePrecision, index, integer, jsonb, pgEnum, pgTable, primaryKey, text,
+  timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+export const seedStatus = pgEnum('seed_status', ['pending', 'running', 'done', 'failed']);
+export const problemStatus = pgEnum('problem_status', ['proposed', 'invalid', 'valid', 'graded']);
+export const attemptVerdict = pgEnum('attempt_verdict', ['pass', 'fail']);
+
+export const batches = pgTable('batches', {
+  id: text('id').primaryKey(),
+  /** Every setting the batch was made with (env, turns, attempts, models, limits): provenance. */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const seeds = pgTable('seeds', {
+  batchId: text('batch_id').notNull().references(() => batches.id),
+  seedId: text('seed_id').notNull(),
+  kind: text('kind').notNull().default('snippet'),
+  snippet: text('snippet').notNull(),
+  source: text('source'),
+  status: seedStatus('status').notNull().default('pending'),
+  outcome: text('outcome'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.batchId, t.seedId] }), index('seeds_status_idx').on(t.batchId, t.status)]);
+
+export const llmCalls = pgTable('llm_calls', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  /** sha256 of model + rendered messages + sampling params: the content address of the call. */
+  requestHash: text('request_hash').notNull(),
+  role: text('role').notNull(),
+  model: text('model').notNull(),
+  request: jsonb('request').$type<{ messages: unknown[]; params: Record<string, unknown> }>().notNull(),
+  /** The completion texts, one per choice. */
+  choices: jsonb('choices').$type<string[]>().notNull(),
+  promptTokens: integer('prompt_tokens').notNull().default(0),
+  completionTokens: integer('completion_tokens').notNull().default(0),
+  latencyMs: integer('latency_ms').notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('llm_calls_request_hash_uq').on(t.requestHash)]);
+
+export const problems = pgTable('problems', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  /** Natural key `<batch>/<seed>/t<turn>`. */
+  key: text('key').notNull(),
+  batchId: text('batch_id').notNull(),
+  seedId: text('seed_id').notNull(),
+  env: text('env').notNull(),
+  turn: integer('turn').notNull(),
+  parentId: bigint('parent_id', { mode: 'number' }),
+  chainId: text('chain_id').notNull(),
+  /** The progression instruction the teacher was given for this problem. */
+  instruction: text('instruction').notNull(),
+  status: problemStatus('status').notNull().default('proposed'),
+  invalidReason: text('invalid_reason'),
+  code: text('code'),
+  inputs: jsonb('inputs').$type<string[]>(),
+  message: text('message'),
+  /** Outputs from executing the teacher's code (canonical Python literals), never its text. */
+  outputs: jsonb('outputs').$type<string[]>(),
+  refCpuMs: jsonb('ref_cpu_ms').$type<number[]>(),
+  attempts: integer('attempts'),
+  passed: integer('passed'),
+  passRate: doublePrecision('pass_rate'),
+  teacherCallId: bigint('teacher_call_id', { mode: 'number' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('problems_key_uq').on(t.key), index('problems_batch_idx').on(t.batchId, t.seedId)]);
+
+export const attempts = pgTable('attempts', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
+  idx: integer('idx').notNull(),
+  llmCallId: bigint('llm_call_id', { mode: 'number' }).notNull(),
+  completion: text('completion').notNull(),
+  /** The code parsed from the completion, or null with parseError set. */
+  code: text('code'),
+  parseError: text('parse_error'),
+}, (t) => [uniqueIndex('attempts_problem_idx_uq').on(t.problemId, t.idx)]);
+
+export const grades = pgTable('grades', {
+  attemptId: bigint('attempt_id', { mode: 'number' }).primaryKey().references(() => attempts.id),
+  verdict: attemptVerdict('verdict').notNull(),
+  /** Per-input verdicts: ok | wrong | error | timeout | memory_limit | output_limit | crash. */
+  inputVerdicts: jsonb('input_verdicts').$type<string[]>().notNull(),
+  cpuMs: jsonb('cpu_ms').$type<(number | null)[]>().notNull(),
+  /** First failure, short (shown to the teacher in the summary). */
+  failure: text('failure'),
+});
+
+export type Batch = typeof batches.$inferSelect;
+export type Seed = typeof seeds.$inferSelect;
+export type NewSeed = typeof seeds.$inferInsert;
+export type Problem = typeof problems.$inferSelect;
+export type Attempt = typeof attempts.$inferSelect;
+export type Grade = typeof grades.$inferSelect;
+export type LlmCall = typeof llmCalls.$inferSelect;

@@ -1,0 +1,43 @@
+/**
+ * A fresh Postgres database per test file on the real server (DATABASE_URL's server, else
+ * 127.0.0.1:5432), migrated, and dropped afterwards.
+ */
+import { Client } from 'pg';
+import { createDb, migrateDb, type Database } from '../../db/client';
+import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/postgres';
+import type { Pool } from 'pg';
+
+export interface TestDb { db: Database; pool: Pool; url: string; drop(): Promise<void> }
+
+export function adminUrl(): string {
+  return process.env.CAIRN_TEST_ADMIN_URL || (process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL);
+}
+
+async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: adminUrl() });
+  try {
+    await c.connect();
+  } catch (err) {
+    throw new Error(`Tests need a Postgres server at ${adminUrl()} (${(err as Error).message}). Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set CAIRN_TEST_ADMIN_URL.`);
+  }
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createTestDb(tag: string): Promise<TestDb> {
+  const name = `cairn_t_${tag}_${process.pid}_${Date.now() % 100000}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  await admin((c) => c.query(`create database ${name}`));
+  const url = withDatabase(adminUrl(), name);
+  const { db, pool } = createDb(url, { max: 10 });
+  await migrateDb(db);
+  return {
+    db, pool, url,
+    drop: async () => {
+      await pool.end();
+      await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}

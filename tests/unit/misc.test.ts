@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseRetryAfter } from '../../activities/llm/errors';
+import { difficultyBin } from '../../scripts/export';
+import { cutSeeds, readSeedFile, SeedFileError } from '../../scripts/seeds';
+import { ConfigError, loadConfig } from '../../workers/config';
+import { validateBatchOptions } from '../../scripts/batch';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-unit-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+describe('seed files', () => {
+  it('reads JSONL seeds, defaulting ids and kind', async () => {
+    const f = file('ok.jsonl', '{"id":"a","snippet":"x = 1"}\n\n{"code":"y = 2","kind":"solution"}\n');
+    expect(await readSeedFile(f)).toEqual([
+      { id: 'a', snippet: 'x = 1', kind: 'snippet', source: null },
+      { id: 'line3', snippet: 'y = 2', kind: 'solution', source: null },
+    ]);
+  });
+
+  it.each([
+    ['{"id":"a","snippet":"x"}\n{not json', /bad\.jsonl:2: not valid JSON/],
+    ['{"id":"a"}', /bad\.jsonl:1: needs a non-empty "snippet"/],
+    ['{"id":"a b","snippet":"x"}', /bad\.jsonl:1: id "a b" may use only/],
+    ['{"id":"a","snippet":"x"}\n{"id":"a","snippet":"y"}', /bad\.jsonl:2: id "a" appears twice/],
+    ['', /holds no seeds/],
+  ])('names the file, line and reason of a bad seed file (%#)', async (text, re) => {
+    await expect(readSeedFile(file('bad.jsonl', text))).rejects.toThrow(re);
+  });
+
+  it('says how to make a seed file when it is missing', async () => {
+    await expect(readSeedFile(path.join(tmp, 'nope.jsonl'))).rejects.toThrow(/cairn seeds cut/);
+  });
+
+  it('cuts reproducible spans of the asked length', () => {
+    const src = path.join(tmp, 'src');
+    fs.mkdirSync(src);
+    const body = Array.from({ length: 200 }, (_, i) => `def f${i}(x):\n    return x + ${i}`).join('\n');
+    fs.writeFileSync(path.join(src, 'a.py'), body);
+    const a = cutSeeds({ from: src, count: 5, minLines: 25, maxLines: 50, seed: 1, ext: '.py' });
+    const b = cutSeeds({ from: src, count: 5, minLines: 25, maxLines: 50, seed: 1, ext: '.py' });
+    expect(a).toEqual(b);
+    for (const s of a) {
+      const n = s.snippet.split('\n').length;
+      expect(n).toBeGreaterThanOrEqual(25);
+      expect(n).toBeLessThanOrEqual(50);
+      expect(s.source).toMatch(/^a\.py:\d+-\d+$/);
+    }
+    expect(() => cutSeeds({ from: path.join(tmp, 'none'), count: 1, minLines: 25, maxLines: 50, seed: 1, ext: '.py' })).toThrow(SeedFileError);
+  });
+});
+
+describe('small rules', () => {
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter('0.5')).toBe(500);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000);
+    expect(parseRetryAfter('soon')).toBeNull();
+    expect(parseRetryAfter(null)).toBeNull();
+  });
+
+  it('bins pass rates with the paper\'s broad bins', () => {
+    expect([0.05, 0.1, 0.3, 0.7, 0.9, 0.99].map(difficultyBin)).toEqual(['very-hard', 'hard', 'medium', 'easy-medium', 'easy', 'trivial']);
+  });
+
+  it('rejects bad batch options with the flag and the fix', () => {
+    expect(() => validateBatchOptions({ turns: 0, attempts: 8, env: 'induction' })).toThrow(/--turns 0/);
+    expect(() => validateBatchOptions({ turns: 1, attempts: 0, env: 'induction' })).toThrow(/--attempts 0/);
+    expect(() => validateBatchOptions({ turns: 1, attempts: 1, env: 'poetry' })).toThrow(/--env poetry: unknown environment/);
+  });
+
+  it('config names the bad variable', () => {
+    expect(() => loadConfig({ CAIRN_SANDBOX_SLOTS: 'two' })).toThrow(ConfigError);
+    expect(() => loadConfig({ CAIRN_TEACHER_EXTRA_BODY: '[1]' })).toThrow(/CAIRN_TEACHER_EXTRA_BODY must be a JSON object/);
+    const cfg = loadConfig({ CAIRN_TEACHER_API_KEY: 'sk-secret' });
+    expect(cfg.teacher.apiKey).toBe('sk-secret');
+    expect(Object.isFrozen(cfg)).toBe(true);
+  });
+});

@@ -1,0 +1,2 @@
+/** Workflow bundle entry: every workflow type the orchestration worker runs. */
+export { seedWorkflow } from './seed';

@@ -1,0 +1,72 @@
+import {
+  type ActivityOptions, ApplicationFailure, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
+import { nextInstruction, seedOutcome, type PreviousTurn } from './progression';
+import { ERR, SA, TASK_QUEUES, type SeedWorkflowInput, type SeedWorkflowResult, type TurnSummary } from './shared';
+
+// Retry profiles sit next to the proxies. LLM calls: long start-to-close (a big model can take
+// minutes), heartbeats to notice a dead worker, unlimited attempts (429 storms cost time, not data),
+// capped backoff; rejected requests are non-retryable by classification.
+const llmCall: ActivityOptions = {
+  startToCloseTimeout: '15 minutes', heartbeatTimeout: '60 seconds',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: [ERR.llmRejected] },
+};
+const sandbox: ActivityOptions = {
+  startToCloseTimeout: '10 minutes', heartbeatTimeout: '60 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+};
+const dbWrite: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '500ms', maximumInterval: '30s' } };
+
+const teacher = proxyActivities<ReturnType<typeof createTeacherActivities>>({ taskQueue: TASK_QUEUES.teacher, ...llmCall });
+const student = proxyActivities<ReturnType<typeof createStudentActivities>>({ taskQueue: TASK_QUEUES.student, ...llmCall });
+const grader = proxyActivities<ReturnType<typeof createGraderActivities>>({ taskQueue: TASK_QUEUES.grader, ...sandbox });
+const books = proxyActivities<ReturnType<typeof createBookkeepingActivities>>({ taskQueue: TASK_QUEUES.orchestration, ...dbWrite });
+
+/**
+ * One seed's multi-turn loop: teacher -> validate -> student x M -> grade -> progression rule.
+ * Carries ids and pass rates only; every text is in Postgres.
+ */
+export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
+  if (input.turns < 1 || input.attempts < 1) {
+    throw ApplicationFailure.create({ type: ERR.badBatch, nonRetryable: true, message: `turns (${input.turns}) and attempts (${input.attempts}) must be >= 1` });
+  }
+  await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'running' });
+  const turns: TurnSummary[] = [];
+  let prev: (PreviousTurn & { problemId: number }) | undefined;
+  for (let turn = 1; turn <= input.turns; turn++) {
+    const instruction = nextInstruction(prev);
+    phase(turn, 'teacher', `turn ${turn}/${input.turns}: teacher writes a problem (${instruction})`);
+    const proposed = await teacher.proposeProblem({
+      batchId: input.batchId, seedId: input.seedId, env: input.env, turn, instruction, prevProblemId: prev?.problemId ?? null,
+    });
+    let valid = false;
+    if (proposed.parsed) {
+      phase(turn, 'validate', `turn ${turn}/${input.turns}: executing problem ${proposed.problemId}`);
+      valid = (await grader.validateProblem({ problemId: proposed.problemId })).valid;
+    }
+    if (!valid) {
+      turns.push({ turn, problemId: proposed.problemId, valid: false, passRate: null });
+      prev = { valid: false, problemId: proposed.problemId };
+      continue;
+    }
+    phase(turn, 'student', `turn ${turn}/${input.turns}: student makes ${input.attempts} attempts`);
+    await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
+    phase(turn, 'grade', `turn ${turn}/${input.turns}: grading ${input.attempts} attempts`);
+    const g = await grader.gradeAttempts({ problemId: proposed.problemId });
+    turns.push({ turn, problemId: proposed.problemId, valid: true, passRate: g.passRate });
+    upsertSearchAttributes([{ key: SA.passRate, value: g.passRate }]);
+    prev = { valid: true, passRate: g.passRate, problemId: proposed.problemId };
+  }
+  const outcome = seedOutcome(turns);
+  upsertSearchAttributes([{ key: SA.phase, value: 'done' }, { key: SA.outcome, value: outcome }]);
+  setCurrentDetails(`done: ${outcome}; pass rates ${turns.map((t) => (t.passRate === null ? 'invalid' : t.passRate.toFixed(2))).join(', ')}`);
+  await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'done', outcome });
+  log.info('seed done', { seedId: input.seedId, outcome, workflowId: workflowInfo().workflowId });
+  return { outcome, turns };
+}
+
+function phase(turn: number, name: string, details: string): void {
+  upsertSearchAttributes([{ key: SA.turn, value: turn }, { key: SA.phase, value: name }]);
+  setCurrentDetails(details);
+}

@@ -1,0 +1,70 @@
+/**
+ * Names and types shared by workflows, activities and scripts. No Node or SDK-runtime imports
+ * beyond @temporalio/common, so workflow code may import it by value.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const TASK_QUEUES = {
+  orchestration: 'cairn-orchestration',
+  teacher: 'cairn-teacher',
+  student: 'cairn-student',
+  grader: 'cairn-grader',
+} as const;
+export type QueueName = keyof typeof TASK_QUEUES;
+
+/** ApplicationFailure types: classification is done in activities, policy in workflows. */
+export const ERR = {
+  rateLimited: 'RateLimited',
+  llmUnavailable: 'LlmUnavailable',
+  llmRejected: 'LlmRequestRejected',
+  sandboxInfra: 'SandboxInfraError',
+  badBatch: 'BadBatch',
+} as const;
+
+export const SA = {
+  batchId: defineSearchAttributeKey('BatchId', SearchAttributeType.KEYWORD),
+  seedId: defineSearchAttributeKey('SeedId', SearchAttributeType.KEYWORD),
+  env: defineSearchAttributeKey('Env', SearchAttributeType.KEYWORD),
+  turn: defineSearchAttributeKey('Turn', SearchAttributeType.INT),
+  phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
+  passRate: defineSearchAttributeKey('PassRate', SearchAttributeType.DOUBLE),
+};
+export const SEARCH_ATTRIBUTES = Object.values(SA);
+
+export type EnvName = 'induction';
+export const ENVS: readonly EnvName[] = ['induction'];
+
+/** What the teacher is asked to do next (the text is rendered by the environment). */
+export type Instruction = 'initial' | 'harder' | 'harder_weak_tests' | 'easier' | 'keep' | 'fix';
+
+export interface SeedWorkflowInput {
+  batchId: string;
+  seedId: string;
+  env: EnvName;
+  turns: number;
+  attempts: number;
+}
+
+export interface TurnSummary {
+  turn: number;
+  problemId: number;
+  valid: boolean;
+  passRate: number | null;
+}
+
+export interface SeedWorkflowResult {
+  outcome: SeedOutcome;
+  turns: TurnSummary[];
+}
+
+/** in_band: at least one valid problem with 0 < p < 1; else why not. */
+export type SeedOutcome = 'in_band' | 'all_invalid' | 'out_of_band';
+
+export function seedWorkflowId(batchId: string, seedId: string): string {
+  return `seed/${batchId}/${seedId}`;
+}
+
+export function problemKey(batchId: string, seedId: string, turn: number): string {
+  return `${batchId}/${seedId}/t${turn}`;
+}
