@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
   testTimeout: 60000,
   globalSetup: '<rootDir>/tests/global-setup.ts',
+  setupFiles: ['<rootDir>/tests/setup-runtime.ts'],
 };

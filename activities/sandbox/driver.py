@@ -282,8 +282,9 @@ def main(argv):
         elif not callable(fn):
             status, err = "error", "NameError: no function %r defined" % entry
     sweep(me)
-    emit('{"t":"load","status":"%s","error":%s,"ms":%.3f,"cpu":%.3f}\n'
-         % (status, jstr(err), (perf() - t0) * 1000.0, (cpu() - c0) * 1000.0))
+    # "tot" (process CPU so far) lets the host estimate the CPU of an input that kills the sandbox.
+    emit('{"t":"load","status":"%s","error":%s,"ms":%.3f,"cpu":%.3f,"tot":%.3f}\n'
+         % (status, jstr(err), (perf() - t0) * 1000.0, (cpu() - c0) * 1000.0, cpu() * 1000.0))
     if status != "ok":
         _exit(0)
 
@@ -321,8 +322,8 @@ def main(argv):
                 status, err, out = "error", "error while reporting: " + _type_name(type(e)), ""
         ms, cms = (perf() - t0) * 1000.0, (cpu() - c0) * 1000.0
         sweep(me)
-        emit('{"t":"res","i":%d,"status":"%s","out":%s,"error":%s,"ms":%.3f,"cpu":%.3f}\n'
-             % (i, status, jstr(out), jstr(err), ms, cms))
+        emit('{"t":"res","i":%d,"status":"%s","out":%s,"error":%s,"ms":%.3f,"cpu":%.3f,"tot":%.3f}\n'
+             % (i, status, jstr(out), jstr(err), ms, cms, cpu() * 1000.0))
         if threads_alive():
             _exit(EXIT_CONTAMINATED)
     # Skip interpreter teardown (and any atexit hooks the solution registered).

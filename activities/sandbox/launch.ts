@@ -1,0 +1,90 @@
+/**
+ * The launch chain of sandbox.md §6.2:
+ *   sh shim (root: joins the cgroups) -> prlimit -> setpriv (slot uid) -> bwrap (+seccomp) -> python.
+ * Every step execs the next, so the pid Node sees is bwrap's; killing it tears down the pid
+ * namespace and everything in it.
+ */
+import { spawn } from 'child_process';
+import type { ChildProcessWithoutNullStreams } from 'child_process';
+import fs from 'fs';
+import { SYSTEM_PYTHON } from './seccomp';
+
+/** Exit status of the shim when joining a cgroup failed (a host problem, not the code's). */
+export const EXIT_CGROUP_JOIN = 125;
+/** fd number bwrap reads the BPF filter from. */
+const SECCOMP_FD = 9;
+
+const SHIM = 'for f in $CGS; do echo $$ > "$f" || exit 125; done; exec "$@"';
+
+export interface LaunchSpec {
+  uid: number;
+  seccompPath: string;
+  /** Host dir bound read-only at /sandbox/job (solution.py, job.json). */
+  jobDir: string;
+  /** Host path of the driver (.py or precompiled .pyc), bound read-only under /sandbox. */
+  driverPath: string;
+  /** Driver arguments after its path. */
+  args: string[];
+  /** cgroup.procs files to join before anything else starts. */
+  procsFiles: string[];
+  /** RLIMIT_CPU soft limit (s); the hard limit is one second later (SIGXCPU, then SIGKILL). */
+  cpuSeconds: number;
+}
+
+/** Limits that do not depend on the job (sandbox.md §6.4). */
+export const RLIMITS = {
+  /** Loose backstop only: the memory cgroup is the real limit (1 GiB AS already caps threads). */
+  asBytes: 1 << 30,
+  nproc: 64,
+  fsizeBytes: 16 << 20,
+  nofile: 64,
+  tmpfsBytes: 32 << 20,
+};
+
+/** argv for /bin/sh: shim, prlimit, setpriv, bwrap, python. Exported for tests and the bench. */
+export function sandboxArgv(spec: LaunchSpec): string[] {
+  if (!Number.isInteger(spec.uid) || spec.uid <= 0) throw new Error(`refusing sandbox uid ${spec.uid}`);
+  const driverIn = spec.driverPath.endsWith('.pyc') ? '/sandbox/driver.pyc' : '/sandbox/driver.py';
+  const u = String(spec.uid);
+  const cpu = Math.max(1, Math.ceil(spec.cpuSeconds));
+  return [
+    '-c', SHIM, 'sh',
+    '/usr/bin/prlimit', `--as=${RLIMITS.asBytes}`, `--cpu=${cpu}:${cpu + 1}`, `--nproc=${RLIMITS.nproc}`,
+    `--fsize=${RLIMITS.fsizeBytes}`, `--nofile=${RLIMITS.nofile}`, '--core=0', '--',
+    // The uid must be dropped BEFORE bwrap: bwrap run as root stays host uid 0 even with --uid.
+    '/usr/bin/setpriv', `--reuid=${u}`, `--regid=${u}`, '--clear-groups', '--inh-caps=-all',
+    '--bounding-set=-all', '--no-new-privs', '--',
+    '/usr/bin/bwrap', '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent',
+    '--new-session', '--cap-drop', 'ALL', '--hostname', 'sandbox',
+    '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
+    '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin',
+    ...(fs.existsSync('/etc/ld.so.cache') ? ['--ro-bind', '/etc/ld.so.cache', '/etc/ld.so.cache'] : []),
+    '--proc', '/proc', '--dev', '/dev',
+    '--size', String(RLIMITS.tmpfsBytes), '--tmpfs', '/tmp',
+    '--ro-bind', spec.jobDir, '/sandbox/job', '--ro-bind', spec.driverPath, driverIn,
+    '--remount-ro', '/', '--chdir', '/tmp',
+    '--clearenv', '--setenv', 'PATH', '/usr/bin', '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8',
+    '--setenv', 'PYTHONDONTWRITEBYTECODE', '1', '--setenv', 'PYTHONHASHSEED', '0',
+    // fewer glibc malloc arenas: threads then fit under the RLIMIT_AS backstop
+    '--setenv', 'MALLOC_ARENA_MAX', '2',
+    '--seccomp', String(SECCOMP_FD),
+    '--', SYSTEM_PYTHON, '-I', '-S', driverIn, ...spec.args,
+  ];
+}
+
+/**
+ * Spawns one sandbox. The seccomp file is opened per spawn: bwrap reads fd 9 to EOF, and a
+ * shared open file description would leave the next sandbox reading an empty filter.
+ */
+export function spawnSandbox(spec: LaunchSpec): ChildProcessWithoutNullStreams {
+  const fd = fs.openSync(spec.seccompPath, 'r');
+  try {
+    const stdio = ['pipe', 'pipe', 'pipe', ...Array<'ignore'>(SECCOMP_FD - 3).fill('ignore'), fd] as const;
+    return spawn('/bin/sh', sandboxArgv(spec), {
+      stdio: stdio as unknown as ['pipe', 'pipe', 'pipe'],
+      env: { CGS: spec.procsFiles.join(' '), PATH: '/usr/bin:/bin' },
+    }) as ChildProcessWithoutNullStreams;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

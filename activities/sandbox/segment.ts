@@ -1,0 +1,181 @@
+/**
+ * One sandbox process over inputs [start..]: spawn, read the driver's JSON lines, enforce the
+ * host-side limits (watchdog per phase, stdout/stderr caps), then collect cgroup stats and clean
+ * up. It reports what happened; runner.ts decides whom to blame and whether to resume.
+ */
+import { JobCgroups } from './cgroups';
+import type { CgroupLayout, CgroupStats } from './cgroups';
+import { spawnSandbox } from './launch';
+import type { LaunchSpec } from './launch';
+import type { InputOutcome, RunStatus } from './types';
+
+/** Longest legal protocol line: 64 KiB canonical output, at most doubled by JSON escaping, plus error text. */
+const LINE_CAP = 160 * 1024;
+const STDERR_CAP = 64 * 1024;
+const STATUSES = new Set<RunStatus>(['ok', 'error', 'timeout', 'memory_limit', 'output_limit']);
+
+export interface SegmentJob {
+  launch: Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds'>;
+  layout: CgroupLayout;
+  memBytes: number;
+  pidsMax: number;
+  start: number;
+  limits: number[];
+  loadMs: number;
+  /** Slack the watchdog gives the driver beyond a limit before killing the sandbox. */
+  graceMs: number;
+  /** Max time from spawn to the driver's hello (python start + bwrap setup). */
+  startupMs: number;
+  signal: AbortSignal;
+}
+
+export type KilledBy = 'watchdog' | 'output' | 'protocol' | 'abort';
+
+export interface SegmentResult {
+  results: Array<{ i: number; outcome: InputOutcome }>;
+  hello: boolean;
+  /** The driver's load line, when it got that far. */
+  load?: { status: RunStatus; error: string };
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  killedBy?: KilledBy;
+  spawnError?: Error;
+  stats?: CgroupStats;
+  stderr: string;
+  /** Wall time since the last line (or spawn) when the sandbox ended: the running phase's time. */
+  sinceLastLineMs: number;
+  /** Process CPU the driver reported at its last line (ms). */
+  lastTotCpuMs: number;
+}
+
+interface Line {
+  t?: unknown; i?: unknown; status?: unknown; out?: unknown; error?: unknown; ms?: unknown; cpu?: unknown; tot?: unknown;
+}
+
+/** Runs one sandbox to its end. Never throws for the code's behaviour; cgroup errors propagate. */
+export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
+  const remaining = job.limits.length - job.start;
+  const cpuMs = job.loadMs + job.limits.slice(job.start).reduce((a, b) => a + b, 0);
+  const cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
+  const res: SegmentResult = { results: [], hello: false, code: null, signal: null, stderr: '', sinceLastLineMs: 0, lastTotCpuMs: 0 };
+  try {
+    await new Promise<void>((resolve) => {
+      let child: ReturnType<typeof spawnSandbox>;
+      try {
+        child = spawnSandbox({
+          ...job.launch,
+          procsFiles: cg?.procsFiles ?? [],
+          args: ['/sandbox/job', String(job.start)],
+          cpuSeconds: cpuMs / 1000 + 2,
+        });
+      } catch (err) {
+        res.spawnError = err as Error;
+        return resolve();
+      }
+      let lastLineAt = Date.now();
+      let next = job.start;
+      let outBytes = 0;
+      let partial = '';
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const stdoutCap = (remaining + 4) * LINE_CAP;
+
+      const kill = (why: KilledBy): void => {
+        res.killedBy ??= why;
+        child.kill('SIGKILL');
+      };
+      const arm = (ms: number): void => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => kill('watchdog'), ms);
+      };
+      const onAbort = (): void => kill('abort');
+      job.signal.addEventListener('abort', onAbort, { once: true });
+      if (job.signal.aborted) kill('abort');
+      arm(job.startupMs);
+
+      const onLine = (text: string): void => {
+        let msg: Line;
+        try {
+          msg = JSON.parse(text) as Line;
+        } catch {
+          return kill('protocol');
+        }
+        lastLineAt = Date.now();
+        if (typeof msg.tot === 'number') res.lastTotCpuMs = msg.tot;
+        if (!res.hello) {
+          if (msg.t !== 'hello') return kill('protocol');
+          res.hello = true;
+          return arm(job.loadMs + job.graceMs);
+        }
+        if (!res.load) {
+          if (msg.t !== 'load' || !STATUSES.has(msg.status as RunStatus)) return kill('protocol');
+          res.load = { status: msg.status as RunStatus, error: String(msg.error ?? '') };
+        } else {
+          // Anything but the next input's result means the code wrote into the driver's channel.
+          if (msg.t !== 'res' || msg.i !== next || !STATUSES.has(msg.status as RunStatus)) return kill('protocol');
+          const status = msg.status as RunStatus;
+          const outcome: InputOutcome = { status, wallMs: num(msg.ms), cpuMs: num(msg.cpu) };
+          if (status === 'ok') outcome.out = String(msg.out ?? '');
+          else if (msg.error) outcome.error = String(msg.error);
+          res.results.push({ i: next, outcome });
+          next++;
+        }
+        const limit = job.limits[next];
+        if (limit === undefined || res.load.status !== 'ok') {
+          if (timer) clearTimeout(timer); // all reported: the driver exits by itself
+          timer = setTimeout(() => kill('watchdog'), 2000);
+        } else arm(limit + job.graceMs);
+      };
+
+      child.stdout.setEncoding('utf8'); // decodes characters split across chunks correctly
+      child.stdout.on('data', (chunk: string) => {
+        if (done || res.killedBy) return;
+        outBytes += chunk.length;
+        if (outBytes > stdoutCap) return kill('output');
+        partial += chunk;
+        let nl: number;
+        while ((nl = partial.indexOf('\n')) >= 0 && !res.killedBy) {
+          const line = partial.slice(0, nl);
+          partial = partial.slice(nl + 1);
+          onLine(line);
+        }
+        if (partial.length > LINE_CAP) kill('output');
+      });
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        // keep the head (where bwrap/driver errors are), keep draining the rest
+        if (res.stderr.length < STDERR_CAP) res.stderr += chunk.slice(0, STDERR_CAP - res.stderr.length);
+      });
+      // The driver never reads stdin; EPIPE when the sandbox is gone must not crash the host.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end();
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        job.signal.removeEventListener('abort', onAbort);
+        res.sinceLastLineMs = Date.now() - lastLineAt;
+        resolve();
+      };
+      child.on('error', (err) => {
+        res.spawnError = err;
+        finish();
+      });
+      child.on('close', (code, sig) => {
+        res.code = code;
+        res.signal = sig;
+        finish();
+      });
+    });
+  } finally {
+    if (cg) {
+      res.stats = cg.stats();
+      await cg.destroy();
+    }
+  }
+  return res;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
