@@ -122,9 +122,9 @@ export class JobCgroups {
     };
   }
 
-  /** Kills whatever is still inside, waits for it to be gone and removes the dirs. */
-  async destroy(): Promise<void> {
-    await destroyDirs(Object.values(this.dirs).filter((d): d is string => !!d));
+  /** Kills whatever is still inside, waits for it to be gone and removes the dirs; returns dirs it could not remove. */
+  async destroy(): Promise<string[]> {
+    return destroyDirs(Object.values(this.dirs).filter((d): d is string => !!d));
   }
 
   private destroySync(): void {
@@ -150,14 +150,21 @@ export async function removeStaleCgroups(layout: CgroupLayout, log: (m: string) 
     }
   }
   for (const [name, dirs] of byName) {
-    log(`removing stale cgroup ${name} (${dirs.length} dirs)`);
-    await destroyDirs(dirs);
+    log(`sandbox: removing stale cgroup ${name} (${dirs.length} dirs)`);
+    const left = await destroyDirs(dirs);
+    if (left.length) log(`sandbox: warning: could not remove ${left.join(', ')}`);
   }
   return byName.size;
 }
 
-async function destroyDirs(dirs: string[]): Promise<void> {
-  for (const d of dirs) writeIfExists(`${d}/cgroup.kill`, '1');
+async function destroyDirs(dirs: string[]): Promise<string[]> {
+  for (const d of dirs) {
+    try {
+      writeIfExists(`${d}/cgroup.kill`, '1');
+    } catch {
+      /* dir already gone: nothing to kill */
+    }
+  }
   // Without cgroup.kill (v1 only), SIGKILL the listed pids; root may signal any uid.
   const deadline = Date.now() + 3000;
   for (;;) {
@@ -172,9 +179,16 @@ async function destroyDirs(dirs: string[]): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 5));
   }
+  const left: string[] = [];
   for (const d of dirs) {
-    for (let i = 0; i < 50 && !tryRmdir(d); i++) await new Promise((r) => setTimeout(r, 10));
+    let gone = tryRmdir(d);
+    for (let i = 0; i < 50 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      gone = tryRmdir(d);
+    }
+    if (!gone) left.push(d);
   }
+  return left;
 }
 
 function procs(dir: string): number[] {
@@ -220,7 +234,8 @@ function num(text: string, re: RegExp): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function pidAlive(pid: number): boolean {
+/** True if a process with this pid exists (EPERM still means it exists). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

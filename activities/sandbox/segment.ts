@@ -5,6 +5,7 @@
  */
 import { JobCgroups } from './cgroups';
 import type { CgroupLayout, CgroupStats } from './cgroups';
+import { SandboxInfraError } from './errors';
 import { spawnSandbox } from './launch';
 import type { LaunchSpec } from './launch';
 import type { InputOutcome, RunStatus } from './types';
@@ -27,6 +28,7 @@ export interface SegmentJob {
   /** Max time from spawn to the driver's hello (python start + bwrap setup). */
   startupMs: number;
   signal: AbortSignal;
+  log: (msg: string) => void;
 }
 
 export type KilledBy = 'watchdog' | 'output' | 'protocol' | 'abort';
@@ -56,7 +58,12 @@ interface Line {
 export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
   const remaining = job.limits.length - job.start;
   const cpuMs = job.loadMs + job.limits.slice(job.start).reduce((a, b) => a + b, 0);
-  const cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
+  let cg: JobCgroups | undefined;
+  try {
+    cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
+  } catch (err) {
+    throw new SandboxInfraError(`cannot create the sandbox cgroups: ${(err as Error).message}`, { cause: err });
+  }
   const res: SegmentResult = { results: [], hello: false, code: null, signal: null, stderr: '', sinceLastLineMs: 0, lastTotCpuMs: 0 };
   try {
     await new Promise<void>((resolve) => {
@@ -170,7 +177,9 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
   } finally {
     if (cg) {
       res.stats = cg.stats();
-      await cg.destroy();
+      const left = await cg.destroy();
+      // Processes that survive cgroup.kill would be a containment failure: make it loud.
+      if (left.length) job.log(`sandbox: warning: could not remove cgroups ${left.join(', ')}`);
     }
   }
   return res;

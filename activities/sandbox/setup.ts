@@ -7,7 +7,7 @@ import { execFile } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { SandboxSetupError } from './errors';
-import { JobCgroups } from './cgroups';
+import { JobCgroups, pidAlive } from './cgroups';
 import type { CgroupLayout } from './cgroups';
 import { EXIT_CGROUP_JOIN, spawnSandbox } from './launch';
 import type { LaunchSpec } from './launch';
@@ -52,6 +52,19 @@ export function prepareStateDir(stateDir: string): string {
     if (dir === path.dirname(dir)) break;
   }
   return jobs;
+}
+
+/** Removes job dirs (job-<pid>-...) of host processes that died mid-run (kill -9). */
+export function removeStaleJobDirs(jobsDir: string, log: (m: string) => void): number {
+  let removed = 0;
+  for (const name of fs.readdirSync(jobsDir)) {
+    const pid = Number(/^job-(\d+)-/.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+    fs.rmSync(path.join(jobsDir, name), { recursive: true, force: true });
+    log(`sandbox: removed stale job dir ${name}`);
+    removed++;
+  }
+  return removed;
 }
 
 /**
@@ -100,6 +113,7 @@ export async function probe(
     let stderr = '';
     let failure: SandboxSetupError | undefined;
     let line: ProbeLine | undefined;
+    let hostUid = -1;
     child.stdin.on('error', () => undefined);
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(0, 8192)));
     const timer = setTimeout(() => {
@@ -112,7 +126,9 @@ export async function probe(
       if (nl < 0 || line) return;
       try {
         line = JSON.parse(stdout.slice(0, nl)) as ProbeLine;
-        failure = checkTree(child.pid ?? -1);
+        const tree = checkTree(child.pid ?? -1);
+        if (tree instanceof SandboxSetupError) failure = tree;
+        else hostUid = tree;
       } catch (err) {
         failure = err instanceof SandboxSetupError ? err : new SandboxSetupError(`bad probe output: ${stdout.slice(0, 200)}`);
       }
@@ -126,14 +142,17 @@ export async function probe(
     if (failure) throw failure;
     if (spawnErr) throw new SandboxSetupError(`cannot spawn the sandbox: ${spawnErr.message}`, { cause: spawnErr });
     if (!line) throw explainStartFailure(code, stderr);
-    return checkLine(line, Date.now() - t0);
+    return { ...checkLine(line), uid: hostUid, ms: Date.now() - t0 };
   } finally {
     await cg?.destroy();
   }
 }
 
-/** Reads the host uid of every process under the sandbox's pid; none may be root. */
-function checkTree(rootPid: number): SandboxSetupError | undefined {
+/**
+ * Reads, from the host, the uids of every process under the sandbox's pid: none may be root.
+ * Returns the sandboxed python's host uid.
+ */
+function checkTree(rootPid: number): SandboxSetupError | number {
   const children = new Map<number, number[]>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -146,7 +165,7 @@ function checkTree(rootPid: number): SandboxSetupError | undefined {
     }
   }
   const todo = [rootPid];
-  let sawPython = false;
+  let pythonUid: number | undefined;
   for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
     todo.push(...(children.get(pid) ?? []));
     let status: string;
@@ -156,7 +175,7 @@ function checkTree(rootPid: number): SandboxSetupError | undefined {
       continue; // exited meanwhile (e.g. a short-lived helper): nothing left to check
     }
     const uids = (/^Uid:\s+(.*)$/m.exec(status)?.[1] ?? '0').trim().split(/\s+/).map(Number);
-    if (/^Name:\s+python/m.test(status)) sawPython = true;
+    if (/^Name:\s+python/m.test(status)) pythonUid = uids[0];
     if (uids.some((u) => u === 0)) {
       return new SandboxSetupError(
         `sandboxed process ${pid} runs as host uid 0 (Uid: ${uids.join(' ')}); it could read root-only files. ` +
@@ -164,10 +183,10 @@ function checkTree(rootPid: number): SandboxSetupError | undefined {
       );
     }
   }
-  return sawPython ? undefined : new SandboxSetupError('probe: the sandboxed python was not found under the bwrap process');
+  return pythonUid ?? new SandboxSetupError('probe: the sandboxed python was not found under the bwrap process');
 }
 
-function checkLine(line: ProbeLine, ms: number): ProbeResult {
+function checkLine(line: ProbeLine): Omit<ProbeResult, 'uid' | 'ms'> {
   const ifaces = Array.isArray(line.ifaces) ? line.ifaces.map(String) : [];
   if (ifaces.some((i) => i !== 'lo')) {
     throw new SandboxSetupError(`the sandbox network namespace has interfaces besides lo (${ifaces.join(', ')}); bwrap --unshare-all did not isolate the network`);
@@ -175,7 +194,7 @@ function checkLine(line: ProbeLine, ms: number): ProbeResult {
   if (line.pid1 !== 'bwrap') throw new SandboxSetupError(`the sandbox has no private pid namespace (pid 1 is ${String(line.pid1)})`);
   if (line.seccomp !== '2') throw new SandboxSetupError(`the seccomp filter is not active in the sandbox (Seccomp: ${String(line.seccomp)}); regenerate it by deleting seccomp.bpf in the state dir`);
   if (line.nnp !== '1') throw new SandboxSetupError('no_new_privs is not set in the sandbox (setpriv --no-new-privs failed)');
-  return { uid: Number(line.uid), interfaces: ifaces, python: String(line.py ?? ''), ms };
+  return { interfaces: ifaces, python: String(line.py ?? '') };
 }
 
 function explainStartFailure(code: number | null, stderr: string): SandboxSetupError {

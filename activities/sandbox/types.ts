@@ -40,6 +40,8 @@ export interface RunResult {
   outcomes: InputOutcome[];
   /** How many sandboxes were started to finish the job (>1 when one died and the rest resumed). */
   sandboxes: number;
+  /** Cgroup events summed over the sandboxes (0 when cgroups are off): OOM kills, pids.max hits. */
+  limitsHit?: { oomKills: number; pidsMax: number };
 }
 
 export interface Sandbox {
@@ -56,11 +58,15 @@ export interface SandboxOptions {
   stateDir: string;
   /** Max concurrent sandboxes (default 2); further runs wait in a queue. */
   slots?: number;
-  /** Slot uid = uidBase + slot (default 60000); must be > 0. */
+  /**
+   * Slot uid = uidBase + slot (default 60000); must be > 0. Uids are leased host-wide because
+   * RLIMIT_NPROC counts per uid: if another live grader holds them, the next free block is used
+   * instead, with a warning (info.slotUids has the uids in use).
+   */
   uidBase?: number;
   /** Default memory limit per sandbox, MiB (default 256); RunRequest.memoryMb overrides it. */
   memoryMb?: number;
-  /** Max processes/threads per sandbox via the pids cgroup (default 64). */
+  /** Max processes+threads per sandbox via the pids cgroup (default 32; RLIMIT_NPROC 64 per slot uid is the backstop). */
   pidsMax?: number;
   /** 'auto' (default) uses cgroups when available; 'off' relies on rlimits + pid namespace only. */
   cgroups?: 'auto' | 'off';

@@ -9,6 +9,7 @@ import type {
 import type { ProposeInput } from '../../activities/teacher';
 import { ERR, SA, TASK_QUEUES, type SeedWorkflowInput } from '../../workflows/shared';
 import { startTestEnv, workflowBundle } from '../helpers/temporal';
+import type { seedWorkflow } from '../../workflows/seed';
 
 type Acts = ReturnType<typeof createTeacherActivities> & ReturnType<typeof createStudentActivities>
   & ReturnType<typeof createGraderActivities> & ReturnType<typeof createBookkeepingActivities>;
@@ -42,7 +43,7 @@ async function run(acts: Acts, input: SeedWorkflowInput, id: string) {
   const workers = await Promise.all(Object.values(TASK_QUEUES).map((taskQueue) => Worker.create({
     connection: env.nativeConnection, taskQueue, activities: acts, workflowBundle: bundle,
   })));
-  const handle = await env.client.workflow.start('seedWorkflow', {
+  const handle = await env.client.workflow.start<typeof seedWorkflow>('seedWorkflow', {
     taskQueue: TASK_QUEUES.orchestration, workflowId: id, args: [input],
     typedSearchAttributes: [{ key: SA.batchId, value: input.batchId }],
   });
@@ -101,7 +102,8 @@ test('a rejected LLM request (bad key, unknown model) fails the seed instead of 
   expect(calls).toBe(1);
   if (!out.ok) {
     expect(out.e).toBeInstanceOf(WorkflowFailedError);
-    expect(String((out.e as WorkflowFailedError).cause?.cause?.message ?? (out.e as Error).cause)).toMatch(/check the API key/);
+    const activityFailure = (out.e as WorkflowFailedError).cause as (Error & { cause?: Error }) | undefined;
+    expect(String(activityFailure?.cause?.message)).toMatch(/check the API key/);
   }
 });
 

@@ -2,7 +2,7 @@
 import { phrases, Phrase, Scanner, tryParse, num } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, type Args, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
 
 type KeyKind = 'name' | 'lower' | 'initial';
 type AggKind = 'sum' | 'count' | 'max' | 'distinct' | 'spread';
@@ -52,14 +52,14 @@ const AGG_EXPR: Record<AggKind, string> = {
   spread: 'max(vals) - min(vals)',
 };
 
-function keyExpr(p: GroupParams, bug?: string): string {
+function keyExpr(p: GroupParams, bug: Bugs): string {
   if (p.key === 'name') return 'name';
-  if (p.key === 'lower') return bug === 'case' ? 'name' : 'name.lower()';
-  return bug === 'case' ? 'name[:1]' : 'name[:1].lower()';
+  if (p.key === 'lower') return bug.has('case') ? 'name' : 'name.lower()';
+  return bug.has('case') ? 'name[:1]' : 'name[:1].lower()';
 }
 
-function outLines(p: GroupParams, bug?: string): string[] {
-  const order = bug === 'ties' ? 'sorted(scores, key=lambda k: (scores[k], k), reverse=True)' : 'sorted(scores, key=lambda k: (-scores[k], k))';
+function outLines(p: GroupParams, bug: Bugs): string[] {
+  const order = bug.has('ties') ? 'sorted(scores, key=lambda k: (scores[k], k), reverse=True)' : 'sorted(scores, key=lambda k: (-scores[k], k))';
   switch (p.out) {
     case 'dict':
       return ['    return dict(sorted(scores.items()))'];
@@ -67,12 +67,12 @@ function outLines(p: GroupParams, bug?: string): string[] {
       return [
         '    if not scores:',
         '        return None',
-        bug === 'ties' ? '    return max(scores, key=scores.get)' : '    return min(scores, key=lambda k: (-scores[k], k))',
+        bug.has('ties') ? '    return max(scores, key=scores.get)' : '    return min(scores, key=lambda k: (-scores[k], k))',
       ];
     case 'ranked':
       return [`    return ${order}`];
     case 'top':
-      return [`    return ${order}[:${bug === 'off1' ? p.m + 1 : p.m}]`];
+      return [`    return ${order}[:${bug.has('off1') ? p.m + 1 : p.m}]`];
   }
 }
 
@@ -116,13 +116,13 @@ export const groupAggregate: Family<GroupParams> = {
     return normalise(raw, 0, 6);
   },
 
-  code(p, bug) {
-    const cmp = bug === 'cmp' ? '>' : '>=';
+  code(p, bug = NO_BUGS) {
+    const cmp = bug.has('cmp') ? '>' : '>=';
     return src(
       'def f(rows):',
       '    groups = {}',
       '    for name, value in rows:',
-      p.skipNeg && bug !== 'neg' && ['        if value < 0:', '            continue'],
+      p.skipNeg && !bug.has('neg') && ['        if value < 0:', '            continue'],
       `        groups.setdefault(${keyExpr(p, bug)}, []).append(value)`,
       `    scores = {key: ${AGG_EXPR[p.agg]} for key, vals in groups.items()}`,
       p.min !== null && `    scores = {key: s for key, s in scores.items() if s ${cmp} ${p.min}}`,

@@ -2,7 +2,7 @@
 import { phrases, Scanner, tryParse, num, check } from '../phrase';
 import { py, plus, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, type Args, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
 
 type FilterKind = 'all' | 'even' | 'odd' | 'div' | 'gt' | 'range';
 type MapKind = 'same' | 'square' | 'affine' | 'absmod' | 'collatz';
@@ -47,56 +47,56 @@ const REDUCES = phrases<ReduceKind>({
   alt: 'sort the results ascending and return the alternating sum (first minus second plus third and so on)',
 });
 
-function filterExpr(p: ListParams, bug?: string): string | null {
+function filterExpr(p: ListParams, bug: Bugs): string | null {
   switch (p.filter) {
     case 'all':
       return null;
     case 'even':
-      return bug === 'parity' ? 'x % 2 == 1' : 'x % 2 == 0';
+      return bug.has('parity') ? 'x % 2 == 1' : 'x % 2 == 0';
     case 'odd':
-      return bug === 'parity' ? 'x % 2 == 0' : 'x % 2 == 1';
+      return bug.has('parity') ? 'x % 2 == 0' : 'x % 2 == 1';
     case 'div':
-      return bug === 'div_mod' ? `x % ${p.k} != 0` : `x % ${p.k} == 0`;
+      return bug.has('div_mod') ? `x % ${p.k} != 0` : `x % ${p.k} == 0`;
     case 'gt':
-      return bug === 'cmp' ? `x >= ${p.k}` : `x > ${p.k}`;
+      return bug.has('cmp') ? `x >= ${p.k}` : `x > ${p.k}`;
     case 'range':
-      return bug === 'cmp' ? `${p.k} <= x < ${p.hi}` : `${p.k} <= x <= ${p.hi}`;
+      return bug.has('cmp') ? `${p.k} <= x < ${p.hi}` : `${p.k} <= x <= ${p.hi}`;
   }
 }
 
-function mapExpr(p: ListParams, bug?: string): string | null {
+function mapExpr(p: ListParams, bug: Bugs): string | null {
   switch (p.map) {
     case 'same':
       return null;
     case 'square':
-      return bug === 'map' ? 'x * 2' : 'x * x';
+      return bug.has('map') ? 'x * 2' : 'x * x';
     case 'affine':
-      return bug === 'map' ? `${p.c} * (${plus('x', p.b)})` : plus(`${p.c} * x`, p.b);
+      return bug.has('map') ? `${p.c} * (${plus('x', p.b)})` : plus(`${p.c} * x`, p.b);
     case 'absmod':
-      return bug === 'map' ? `x % ${p.c}` : `abs(x) % ${p.c}`;
+      return bug.has('map') ? `x % ${p.c}` : `abs(x) % ${p.c}`;
     case 'collatz':
-      return bug === 'map' ? 'x / 2 if x % 2 == 0 else 3 * x + 1' : 'x // 2 if x % 2 == 0 else 3 * x + 1';
+      return bug.has('map') ? 'x / 2 if x % 2 == 0 else 3 * x + 1' : 'x // 2 if x % 2 == 0 else 3 * x + 1';
   }
 }
 
-function reduceLines(p: ListParams, bug?: string): string[] {
+function reduceLines(p: ListParams, bug: Bugs): string[] {
   switch (p.reduce) {
     case 'sum':
       return ['    return sum(vals)'];
     case 'distinct':
-      return [bug === 'reduce' ? '    return len(vals)' : '    return len(set(vals))'];
+      return [bug.has('reduce') ? '    return len(vals)' : '    return len(set(vals))'];
     case 'max':
-      return bug === 'reduce'
+      return bug.has('reduce')
         ? ['    return max(vals)']
         : ['    if not vals:', `        return ${p.m}`, '    return max(vals)'];
     case 'top':
-      return bug === 'reduce'
+      return bug.has('reduce')
         ? [`    return sum(sorted(vals)[:${p.m}])`]
-        : [`    return sum(sorted(vals, reverse=True)[:${bug === 'off1' ? p.m + 1 : p.m}])`];
+        : [`    return sum(sorted(vals, reverse=True)[:${bug.has('off1') ? p.m + 1 : p.m}])`];
     case 'alt':
       return [
         '    ordered = sorted(vals)',
-        `    return sum(v if i % 2 == ${bug === 'reduce' ? 1 : 0} else -v for i, v in enumerate(ordered))`,
+        `    return sum(v if i % 2 == ${bug.has('reduce') ? 1 : 0} else -v for i, v in enumerate(ordered))`,
       ];
   }
 }
@@ -126,7 +126,7 @@ export const listPipeline: Family<ListParams> = {
     return normalise(FILTER_W[p.filter] + MAP_W[p.map] + REDUCE_W[p.reduce], 0, 6.2);
   },
 
-  code(p, bug) {
+  code(p, bug = NO_BUGS) {
     const cond = filterExpr(p, bug);
     const expr = mapExpr(p, bug);
     return src(

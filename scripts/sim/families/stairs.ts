@@ -2,7 +2,7 @@
 import { Phrase, Scanner, tryParse, num, list, check } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, type Args, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
 
 export interface StairsParams {
   /** Allowed move sizes, ascending. */
@@ -20,26 +20,26 @@ const AVOID = new Phrase(', never landing on a positive multiple of {b}');
 const NO_REPEAT = new Phrase(', never making the same move twice in a row');
 const MOD = new Phrase(' modulo {m}');
 
-function plainCode(p: StairsParams, bug?: string): string {
-  const last = bug === 'range' ? 'n' : 'n + 1';
+function plainCode(p: StairsParams, bug: Bugs): string {
+  const last = bug.has('range') ? 'n' : 'n + 1';
   return src(
     'def f(n):',
     '    ways = [0] * (n + 1)',
     '    ways[0] = 1',
     `    for i in range(1, ${last}):`,
-    p.avoid > 0 && [`        if i % ${bug === 'avoid' ? p.avoid + 1 : p.avoid} == 0:`, '            continue'],
+    p.avoid > 0 && [`        if i % ${bug.has('avoid') ? p.avoid + 1 : p.avoid} == 0:`, '            continue'],
     `        for step in (${p.steps.join(', ')}):`,
-    `            if step ${bug === 'cmp' ? '<' : '<='} i:`,
+    `            if step ${bug.has('cmp') ? '<' : '<='} i:`,
     '                ways[i] += ways[i - step]',
-    p.mod > 0 && bug !== 'mod' && `        ways[i] %= ${p.mod}`,
+    p.mod > 0 && !bug.has('mod') && `        ways[i] %= ${p.mod}`,
     '    return ways[n]',
   );
 }
 
 /** With no repeats the state needs the last move: last[i][j] = ways to stand on i arriving by move j. */
-function noRepeatCode(p: StairsParams, bug?: string): string {
-  const last = bug === 'range' ? 'n' : 'n + 1';
-  const mod = p.mod > 0 && bug !== 'mod' ? ` % ${p.mod}` : '';
+function noRepeatCode(p: StairsParams, bug: Bugs): string {
+  const last = bug.has('range') ? 'n' : 'n + 1';
+  const mod = p.mod > 0 && !bug.has('mod') ? ` % ${p.mod}` : '';
   return src(
     'def f(n):',
     `    steps = (${p.steps.join(', ')},)`,
@@ -47,10 +47,10 @@ function noRepeatCode(p: StairsParams, bug?: string): string {
     '    last = [[0] * len(steps) for _ in range(n + 1)]',
     '    total[0] = 1',
     `    for i in range(1, ${last}):`,
-    p.avoid > 0 && [`        if i % ${bug === 'avoid' ? p.avoid + 1 : p.avoid} == 0:`, '            continue'],
+    p.avoid > 0 && [`        if i % ${bug.has('avoid') ? p.avoid + 1 : p.avoid} == 0:`, '            continue'],
     '        for j, step in enumerate(steps):',
-    `            if step ${bug === 'cmp' ? '<' : '<='} i:`,
-    bug === 'repeat'
+    `            if step ${bug.has('cmp') ? '<' : '<='} i:`,
+    bug.has('repeat')
       ? `                last[i][j] = total[i - step]${mod}`
       : mod
         ? `                last[i][j] = (total[i - step] - last[i - step][j])${mod}`
@@ -84,7 +84,7 @@ export const stairs: Family<StairsParams> = {
     return normalise(raw, 0, 5.3);
   },
 
-  code(p, bug) {
+  code(p, bug = NO_BUGS) {
     return p.noRepeat ? noRepeatCode(p, bug) : plainCode(p, bug);
   },
 

@@ -2,7 +2,7 @@
 import { phrases, Scanner, tryParse, num, check } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, type Args, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
 
 type StepKind = 'lower' | 'rev_words' | 'rev_each' | 'no_vowels' | 'dedupe' | 'shift' | 'upper_nth' | 'rle';
 
@@ -39,8 +39,8 @@ const STEPS = phrases<StepKind>({
 });
 const INTRO = 'transform the string (words are separated by single spaces): ';
 
-function stepLines(step: Step, bug?: string): string[] {
-  const split = bug === 'split' ? 's.split()' : "s.split(' ')";
+function stepLines(step: Step, bug: Bugs): string[] {
+  const split = bug.has('split') ? 's.split()' : "s.split(' ')";
   switch (step.kind) {
     case 'lower':
       return ['    s = s.lower()'];
@@ -49,7 +49,7 @@ function stepLines(step: Step, bug?: string): string[] {
     case 'rev_each':
       return [`    s = ' '.join(w[::-1] for w in ${split})`];
     case 'no_vowels':
-      return [`    s = ''.join(c for c in s if c not in ${py(bug === 'vowels' ? 'aeiou' : 'aeiouAEIOU')})`];
+      return [`    s = ''.join(c for c in s if c not in ${py(bug.has('vowels') ? 'aeiou' : 'aeiouAEIOU')})`];
     case 'dedupe':
       return [
         '    out = []',
@@ -59,8 +59,8 @@ function stepLines(step: Step, bug?: string): string[] {
         "    s = ''.join(out)",
       ];
     case 'shift': {
-      const k = bug === 'off1' ? step.n + 1 : step.n;
-      const wrap = bug === 'wrap' ? '' : ' % 26';
+      const k = bug.has('off1') ? step.n + 1 : step.n;
+      const wrap = bug.has('wrap') ? '' : ' % 26';
       return [
         '    out = []',
         '    for c in s:',
@@ -74,11 +74,11 @@ function stepLines(step: Step, bug?: string): string[] {
       ];
     }
     case 'upper_nth': {
-      const pos = bug === 'off1' ? 'i' : '(i + 1)';
+      const pos = bug.has('off1') ? 'i' : '(i + 1)';
       return [`    s = ' '.join(w.upper() if ${pos} % ${step.n} == 0 else w for i, w in enumerate(${split}))`];
     }
     case 'rle': {
-      const piece = bug === 'rle' ? 's[i] + str(j - i)' : 'str(j - i) + s[i]';
+      const piece = bug.has('rle') ? 's[i] + str(j - i)' : 'str(j - i) + s[i]';
       return [
         '    out = []',
         '    i = 0',
@@ -110,10 +110,10 @@ export const stringSteps: Family<StringParams> = {
     return normalise(raw, 0.4, 8);
   },
 
-  code(p, bug) {
+  code(p, bug = NO_BUGS) {
     let steps = p.steps;
-    if (bug === 'skip') steps = steps.slice(1);
-    if (bug === 'swap' && steps.length >= 2) steps = [steps[1] as Step, steps[0] as Step, ...steps.slice(2)];
+    if (bug.has('skip')) steps = steps.slice(1);
+    if (bug.has('swap') && steps.length >= 2) steps = [steps[1] as Step, steps[0] as Step, ...steps.slice(2)];
     return src('def f(s):', steps.map((st) => stepLines(st, bug)).flat(), '    return s');
   },
 

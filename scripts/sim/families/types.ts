@@ -12,6 +12,10 @@ import type { Rng } from '../rng';
 /** One input: the Python literals of the arguments, e.g. ['[1, 2]', '3']. */
 export type Args = string[];
 
+/** Mutation ids applied together (a failing student often gets several things wrong at once). */
+export type Bugs = ReadonlySet<string>;
+export const NO_BUGS: Bugs = new Set<string>();
+
 export interface Family<P> {
   /** Stable id, e.g. 'list_pipeline'. */
   readonly id: string;
@@ -21,8 +25,8 @@ export interface Family<P> {
   sample(rng: Rng): P;
   /** Latent difficulty of these parameters, in [0, 1]. */
   difficulty(p: P): number;
-  /** Correct Python source defining `f`, or a plausible wrong variant when `bug` is given. */
-  code(p: P, bug?: string): string;
+  /** Correct Python source defining `f`, or a plausible wrong variant with the given mutations. */
+  code(p: P, bugs?: Bugs): string;
   /** The mutation ids that make sense for these parameters (may be empty). */
   bugs(p: P): readonly string[];
   /** The hint, stating every parameter in words. */
@@ -87,7 +91,8 @@ export function writeInputs<P>(fam: Family<P>, p: P, rng: Rng, thorough: boolean
       out.push(a);
     }
   };
-  if (thorough) for (const e of rng.sample(fam.edgeInputs(p, rng), 3)) add(e);
+  // Four edge cases and one ordinary input: most plausible mistakes show on at least one.
+  if (thorough) for (const e of rng.sample(fam.edgeInputs(p, rng), 4)) add(e);
   for (let tries = 0; out.length < count && tries < 200; tries++) add(fam.randomInput(p, rng));
   return rng.shuffle(out);
 }

@@ -1,0 +1,20 @@
+/** The Python grader: bwrap sandbox + in-process driver + host-side comparison (docs/sandbox.md §6). */
+export { createSandbox } from './runner';
+export { blameFor } from './classify';
+export { compareOutcomes } from './compare';
+export { ensureSeccomp, SYSTEM_PYTHON } from './seccomp';
+export { SandboxInfraError, SandboxSetupError } from './errors';
+export { sandboxArgv, RLIMITS } from './launch';
+export type { LaunchSpec } from './launch';
+export type { CgroupLayout, CgroupStats } from './cgroups';
+export type {
+  CgroupMode,
+  InputOutcome,
+  InputVerdict,
+  RunRequest,
+  RunResult,
+  RunStatus,
+  Sandbox,
+  SandboxInfo,
+  SandboxOptions,
+} from './types';

@@ -1,0 +1,245 @@
+/**
+ * The grader: one bwrap sandbox per run with every input executed in-process by the driver, and
+ * resume-on-death: when the sandbox dies on input i, input i is blamed (timeout, memory_limit,
+ * output_limit or crash) and the rest continue in a fresh sandbox (sandbox.md §6).
+ */
+import { promises as fsp } from 'fs';
+import fs from 'fs';
+import path from 'path';
+import { detectCgroups, removeStaleCgroups } from './cgroups';
+import type { CgroupLayout } from './cgroups';
+import { SandboxInfraError } from './errors';
+import type { LaunchSpec } from './launch';
+import { SlotPool } from './pool';
+import { ensureSeccomp } from './seccomp';
+import { runSegment } from './segment';
+import { blameFor, infraError } from './classify';
+import { preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './setup';
+import { claimUids } from './uids';
+import type { UidLease } from './uids';
+import type { InputOutcome, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './types';
+
+/** Slack past a limit before the host kills a sandbox whose driver did not report (swallowed alarm, C code). */
+const GRACE_MS = 500;
+/** Spawn to driver hello; generous because it only guards against a hung start. */
+const STARTUP_MS = 10_000;
+
+type Launch = Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds' | 'jobDir' | 'uid'>;
+
+/**
+ * Prepares the host (seccomp filter, compiled driver, cgroup mode, stale cgroup cleanup) and
+ * proves with a startup probe that sandboxes are isolated; throws SandboxSetupError otherwise.
+ */
+export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { info: SandboxInfo }> {
+  const log = opts.log ?? (() => undefined);
+  const slots = opts.slots ?? 2;
+  if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
+  if (opts.uidBase !== undefined && !(Number.isInteger(opts.uidBase) && opts.uidBase > 0)) {
+    throw new RangeError(`uidBase must be a positive integer (never 0), got ${opts.uidBase}`);
+  }
+  preflight();
+  const stateDir = path.resolve(opts.stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const seccompPath = await ensureSeccomp(stateDir);
+  const jobsDir = prepareStateDir(stateDir);
+  const driverPath = await prepareDriver(stateDir);
+
+  const warnings: string[] = [];
+  let layout: CgroupLayout = { mode: 'none' };
+  if (opts.cgroups === 'off') warnings.push('cgroups disabled by option: limits rely on rlimits and the pid namespace only');
+  else {
+    const found = detectCgroups();
+    layout = found.layout;
+    if (found.warning) warnings.push(`${found.warning}: limits rely on rlimits and the pid namespace only (memory via RLIMIT_AS)`);
+  }
+  warnings.forEach((w) => log(`sandbox: warning: ${w}`));
+  const stale = await removeStaleCgroups(layout, log);
+  removeStaleJobDirs(jobsDir, log);
+
+  const lease = claimUids(opts.uidBase, slots);
+  if (lease.warning) {
+    warnings.push(lease.warning);
+    log(`sandbox: warning: ${lease.warning}`);
+  }
+  const grader = new Grader({ seccompPath, driverPath }, layout, jobsDir, lease, opts.memoryMb ?? 256, opts.pidsMax ?? 32, log);
+  let probeDir: string | undefined;
+  try {
+    probeDir = await grader.makeJobDir(null);
+    const p = await probe({ seccompPath, driverPath, jobDir: probeDir, uid: lease.uids[0]! }, layout, grader.memBytes(undefined), grader.pidsMax);
+    grader.info = {
+      cgroupMode: layout.mode,
+      sandboxUid: p.uid,
+      slotUids: lease.uids,
+      interfaces: p.interfaces,
+      python: p.python,
+      seccompPath,
+      staleCgroupsRemoved: stale,
+      probeMs: p.ms,
+      warnings,
+    };
+  } catch (err) {
+    lease.release();
+    throw err;
+  } finally {
+    if (probeDir) await fsp.rm(probeDir, { recursive: true, force: true });
+  }
+  return grader;
+}
+
+class Grader implements Sandbox {
+  info!: SandboxInfo;
+  private readonly pool: SlotPool;
+  private readonly active = new Map<AbortController, Promise<unknown>>();
+  private closed = false;
+  private jobSeq = 0;
+
+  constructor(
+    private readonly launch: Launch,
+    private readonly layout: CgroupLayout,
+    private readonly jobsDir: string,
+    private readonly lease: UidLease,
+    private readonly memoryMb: number,
+    readonly pidsMax: number,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.pool = new SlotPool(lease.uids.length);
+  }
+
+  memBytes(mb: number | undefined): number {
+    return Math.round((mb ?? this.memoryMb) * 1024 * 1024);
+  }
+
+  /** Runs every input (see RunRequest); rejects with the signal's reason when aborted. */
+  run(req: RunRequest, signal?: AbortSignal): Promise<RunResult> {
+    if (this.closed) return Promise.reject(new SandboxInfraError('sandbox is closed'));
+    let limits: number[];
+    try {
+      limits = checkRequest(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const ctl = new AbortController();
+    const forward = (): void => ctl.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    signal?.addEventListener('abort', forward, { once: true });
+    const p = (async () => {
+      const slot = await this.pool.acquire(ctl.signal);
+      try {
+        return await this.runInSlot(slot, req, limits, ctl.signal);
+      } finally {
+        this.pool.release(slot);
+      }
+    })().finally(() => {
+      signal?.removeEventListener('abort', forward);
+      this.active.delete(ctl);
+    });
+    this.active.set(ctl, p);
+    return p;
+  }
+
+  /** Stops accepting runs, kills running sandboxes (their runs reject) and waits for cleanup. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const reason = new SandboxInfraError('sandbox closed');
+    for (const ctl of this.active.keys()) ctl.abort(reason);
+    await Promise.allSettled([...this.active.values()]);
+    this.lease.release();
+  }
+
+  /** A fresh job dir readable by the slot uids, holding only the code and the inputs. */
+  async makeJobDir(job: { code: string; json: string } | null): Promise<string> {
+    try {
+      const dir = path.join(this.jobsDir, `job-${process.pid}-${++this.jobSeq}-${Date.now().toString(36)}`);
+      await fsp.mkdir(dir, { mode: 0o755 });
+      await fsp.chmod(dir, 0o755); // mkdir's mode is filtered by umask
+      if (job) {
+        for (const [name, text] of [['solution.py', job.code], ['job.json', job.json]] as const) {
+          await fsp.writeFile(path.join(dir, name), text, { mode: 0o644 });
+          await fsp.chmod(path.join(dir, name), 0o644);
+        }
+      }
+      return dir;
+    } catch (err) {
+      throw new SandboxInfraError(`cannot prepare the job dir: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async runInSlot(slot: number, req: RunRequest, limits: number[], signal: AbortSignal): Promise<RunResult> {
+    const n = req.inputs.length;
+    if (n === 0) return { outcomes: [], sandboxes: 0 };
+    const loadMs = Math.max(1000, ...limits);
+    // JSON of strings and finite numbers is also a Python literal: the driver reads it with
+    // ast.literal_eval and so never needs the (slow to import) json module.
+    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, loadMs });
+    const jobDir = await this.makeJobDir({ code: req.code, json });
+    const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
+    let sandboxes = 0;
+    const limitsHit = { oomKills: 0, pidsMax: 0 };
+    let startRetries = 0;
+    try {
+      for (let next = 0; next < n; ) {
+        if (signal.aborted) throw signal.reason;
+        sandboxes++;
+        const seg = await runSegment({
+          launch: { ...this.launch, jobDir, uid: this.lease.uids[slot]! },
+          layout: this.layout, memBytes: this.memBytes(req.memoryMb), pidsMax: this.pidsMax,
+          start: next, limits, loadMs, graceMs: GRACE_MS, startupMs: STARTUP_MS, signal, log: this.log,
+        });
+        if (seg.killedBy === 'abort' || signal.aborted) throw signal.reason;
+        limitsHit.oomKills += seg.stats?.oomKills ?? 0;
+        limitsHit.pidsMax += seg.stats?.pidsMaxHits ?? 0;
+        for (const r of seg.results) outcomes[r.i] = r.outcome;
+        next = seg.results.length ? seg.results[seg.results.length - 1]!.i + 1 : next;
+        if (seg.load && seg.load.status !== 'ok') {
+          fill(outcomes, next, { status: seg.load.status, error: seg.load.error });
+          break;
+        }
+        if (next >= n) break;
+        if (seg.spawnError || !seg.hello) {
+          // EAGAIN at start (a host-wide process or memory spike) is worth a short retry; the
+          // code has not run yet, so retrying cannot blame or favour it.
+          if (startRetries < 3 && isTransient(seg)) {
+            await new Promise((r) => setTimeout(r, 50 * 3 ** startRetries++));
+            continue;
+          }
+          throw infraError(seg, STARTUP_MS);
+        }
+        const blame = blameFor(seg);
+        if (blame === 'restart') continue;
+        if (!seg.load) {
+          // Died while executing the module: every input would die the same way.
+          fill(outcomes, next, { status: blame.status, error: `${blame.error} while loading the module` });
+          break;
+        }
+        const cpu = seg.stats?.cpuMs;
+        outcomes[next] = { ...blame, wallMs: seg.sinceLastLineMs, cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs) };
+        next++;
+      }
+    } finally {
+      await fsp.rm(jobDir, { recursive: true, force: true });
+    }
+    return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit };
+  }
+}
+
+/** Validates the request and returns one time limit per input. */
+function checkRequest(req: RunRequest): number[] {
+  if (typeof req.code !== 'string') throw new TypeError('RunRequest.code must be a string');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(req.entry)) throw new TypeError(`RunRequest.entry is not a Python identifier: ${req.entry}`);
+  if (!Array.isArray(req.inputs) || !req.inputs.every((s) => typeof s === 'string')) throw new TypeError('RunRequest.inputs must be strings');
+  const limits = Array.isArray(req.timeLimitMs) ? req.timeLimitMs : req.inputs.map(() => req.timeLimitMs as number);
+  if (limits.length !== req.inputs.length || !limits.every((t) => Number.isFinite(t) && t > 0)) {
+    throw new TypeError('RunRequest.timeLimitMs must be a positive number or one per input');
+  }
+  if (req.memoryMb !== undefined && !(Number.isFinite(req.memoryMb) && req.memoryMb >= 16)) throw new TypeError('RunRequest.memoryMb must be >= 16');
+  return limits;
+}
+
+function isTransient(seg: { spawnError?: Error; stderr: string }): boolean {
+  const code = (seg.spawnError as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EAGAIN' || code === 'ENOMEM' || /Resource temporarily unavailable|Cannot allocate memory/.test(seg.stderr);
+}
+
+function fill(outcomes: Array<InputOutcome | undefined>, from: number, o: { status: RunStatus; error: string }): void {
+  for (let i = from; i < outcomes.length; i++) outcomes[i] = { status: o.status, error: o.error || undefined, wallMs: 0 };
+}

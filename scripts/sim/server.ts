@@ -1,0 +1,227 @@
+/**
+ * The simulator's HTTP server (node:http, OpenAI-compatible): `POST /v1/chat/completions`,
+ * `GET /v1/models`, and the admin endpoints `GET|POST /admin/config`, `GET|DELETE /admin/stats`.
+ * Admin endpoints need no key: the server binds to loopback by default.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answer, roleOf, SIM_MODELS, type ChatMessageIn } from './answer';
+import { FaultStream, type Role } from './faults';
+import { HttpError, parseMessages, readBody, send, sendError, tokens } from './http';
+import { parseSimSettings, publicSettings, SimSettingsError, type SimSettings } from './settings';
+
+/** Settings plus where to listen (port 0 = a free port). */
+export interface SimOptions extends Partial<SimSettings> {
+  port?: number;
+  host?: string;
+}
+
+/** Request counts of /v1/chat/completions by role ('unknown' for other models) and status. */
+export interface SimStats {
+  requests: number;
+  byRole: Record<Role | 'unknown', Record<string, number>>;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface SimServer {
+  /** Base URL for an OpenAI client, e.g. http://127.0.0.1:PORT/v1 */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** The current settings (a frozen snapshot; changes via `configure` or POST /admin/config). */
+  readonly settings: Readonly<SimSettings>;
+  stats(): SimStats;
+  /** Changes settings while running (same rules as POST /admin/config). */
+  configure(patch: Readonly<Record<string, unknown>>): Readonly<SimSettings>;
+}
+
+/** Starts the simulator. Resolves once it listens. */
+export async function createSimServer(opts: SimOptions = {}): Promise<SimServer> {
+  const { port: wantPort = 0, host = '127.0.0.1', ...flags } = opts;
+  let settings = parseSimSettings(flags);
+  const faults = new FaultStream(settings.seed);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let counter = 0;
+  let closing = false;
+  const empty = (): SimStats['byRole'] => ({ teacher: {}, student: {}, unknown: {} });
+  let byRole = empty();
+
+  const record = (role: Role | null, status: number | 'reset'): void => {
+    const bucket = byRole[role ?? 'unknown'];
+    bucket[String(status)] = (bucket[String(status)] ?? 0) + 1;
+  };
+
+  const configure = (patch: Readonly<Record<string, unknown>>): Readonly<SimSettings> => {
+    // A GET's output posted back must not turn the key into the placeholder.
+    const { apiKey, ...rest } = patch;
+    const next = parseSimSettings(apiKey === '(set)' ? rest : patch, settings, { strict: true });
+    if (next.seed !== settings.seed) faults.reseed(next.seed);
+    settings = next;
+    return settings;
+  };
+
+  const authorized = (req: http.IncomingMessage): boolean =>
+    !settings.apiKey || req.headers.authorization === `Bearer ${settings.apiKey}`;
+  const unauthorized = new HttpError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+
+  async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let body: Record<string, unknown> | null = null;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+    } catch {
+      body = null;
+    }
+    const model = typeof body?.model === 'string' ? body.model : '';
+    const role = roleOf(model);
+    const fail = (e: HttpError, headers?: Record<string, string>): void => {
+      record(role, e.status);
+      sendError(res, e, headers);
+    };
+    if (!authorized(req)) return fail(unauthorized);
+    if (!body) return fail(new HttpError(400, 'the body must be a JSON object', 'invalid_request_error', 'invalid_json'));
+
+    const s = settings;
+    const decision = faults.next(s, role);
+    const retry = { 'retry-after': String(s.retryAfterS), 'retry-after-ms': String(Math.round(s.retryAfterS * 1000)) };
+    if (s.maxConcurrent > 0 && inFlight >= s.maxConcurrent) {
+      return fail(new HttpError(429, `too many concurrent requests (limit ${s.maxConcurrent})`, 'requests', 'rate_limit_exceeded'), retry);
+    }
+    if (decision.kind === 'reset') {
+      record(role, 'reset');
+      req.socket.destroy();
+      return;
+    }
+    if (decision.kind === 'rate_limit') {
+      return fail(new HttpError(429, 'Rate limit reached for requests. Please try again later.', 'requests', 'rate_limit_exceeded'), retry);
+    }
+    if (decision.kind === 'server_error') {
+      const e = new HttpError(decision.status, 'The server had an error while processing your request.', 'server_error', null);
+      return fail(e, decision.status === 503 ? retry : {});
+    }
+
+    if (!role) return fail(new HttpError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+    let messages: ChatMessageIn[];
+    try {
+      messages = parseMessages(body.messages);
+    } catch (e) {
+      if (e instanceof HttpError) return fail(e);
+      throw e;
+    }
+    const n = body.n === undefined || body.n === null ? 1 : body.n;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 128) {
+      return fail(new HttpError(400, "'n' must be an integer from 1 to 128", 'invalid_request_error', 'invalid_value', 'n'));
+    }
+    if (n > 1 && !s.nSupport) return fail(new HttpError(400, "this server supports only n = 1", 'invalid_request_error', 'unsupported_value', 'n'));
+    if (body.stream === true) return fail(new HttpError(400, 'streaming is not supported', 'invalid_request_error', 'unsupported_value', 'stream'));
+    const requestSeed = typeof body.seed === 'number' && Number.isFinite(body.seed) ? body.seed : null;
+
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
+      if (closing || res.destroyed) return;
+      const choices = answer(s, role, model, messages, requestSeed, n);
+      const promptChars = messages.reduce((a, m) => a + m.content.length, 0);
+      const completion = choices.reduce((a, c) => a + tokens(c.content.length + (c.reasoning?.length ?? 0)), 0);
+      record(role, 200);
+      send(res, 200, {
+        id: `chatcmpl-sim-${++counter}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: choices.map((c, index) => ({
+          index,
+          message: { role: 'assistant', content: c.content, ...(c.reasoning !== null ? { reasoning_content: c.reasoning } : {}) },
+          finish_reason: 'stop',
+        })),
+        usage: { prompt_tokens: tokens(promptChars), completion_tokens: completion, total_tokens: tokens(promptChars) + completion },
+      });
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function admin(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    if (path === '/admin/config' && req.method === 'GET') return send(res, 200, publicSettings(settings));
+    if (path === '/admin/config' && req.method === 'POST') {
+      let patch: unknown;
+      try {
+        patch = JSON.parse(await readBody(req));
+      } catch {
+        throw new HttpError(400, 'the body must be a JSON object', 'invalid_request_error', 'invalid_json');
+      }
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+        throw new HttpError(400, 'the body must be a JSON object', 'invalid_request_error', 'invalid_json');
+      }
+      return send(res, 200, publicSettings(configure(patch as Record<string, unknown>)));
+    }
+    if (path === '/admin/stats' && req.method === 'GET') return send(res, 200, stats());
+    if (path === '/admin/stats' && req.method === 'DELETE') {
+      byRole = empty();
+      maxInFlight = inFlight;
+      return send(res, 200, stats());
+    }
+    throw new HttpError(404, `no route ${req.method} ${path}`, 'invalid_request_error', 'not_found');
+  }
+
+  function stats(): SimStats {
+    const copy = empty();
+    for (const r of ['teacher', 'student', 'unknown'] as const) copy[r] = { ...byRole[r] };
+    const requests = Object.values(copy).reduce((a, b) => a + Object.values(b).reduce((x, y) => x + y, 0), 0);
+    return { requests, byRole: copy, inFlight, maxInFlight };
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '');
+    if (path === '/v1/chat/completions' && req.method === 'POST') return chat(req, res);
+    if (path.startsWith('/v1/models') && req.method === 'GET') {
+      if (!authorized(req)) throw unauthorized;
+      const data = SIM_MODELS.map((id) => ({ id, object: 'model', created: 0, owned_by: 'cairn-sim' }));
+      if (path === '/v1/models') return send(res, 200, { object: 'list', data });
+      const one = data.find((m) => path === `/v1/models/${m.id}`);
+      if (one) return send(res, 200, one);
+      throw new HttpError(404, 'The model does not exist.', 'invalid_request_error', 'model_not_found', 'model');
+    }
+    if (path.startsWith('/admin/')) return admin(req, res, path);
+    throw new HttpError(404, `no route ${req.method} ${path}`, 'invalid_request_error', 'not_found');
+  }
+
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) return sendError(res, err);
+      if (err instanceof SimSettingsError) return sendError(res, new HttpError(400, err.message, 'invalid_request_error', 'invalid_setting'));
+      sendError(res, new HttpError(500, `simulator bug: ${err instanceof Error ? err.message : String(err)}`, 'server_error', null));
+    });
+  });
+  // Keep-alive sockets must not hold close() open.
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wantPort, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
+    port,
+    get settings() {
+      return settings;
+    },
+    stats,
+    configure,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closing = true;
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

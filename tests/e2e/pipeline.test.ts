@@ -1,0 +1,107 @@
+/**
+ * End to end over the real stack: LLM simulator over HTTP, Postgres, a Temporal dev server, the
+ * bubblewrap sandbox and the real activities: 3 seeds x 2 turns -> rows and an exported file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { sql } from 'drizzle-orm';
+import { createSimServer } from '../../scripts/sim';
+import { startBatch } from '../../scripts/batch';
+import { exportBatch, type ExportRecord } from '../../scripts/export';
+import { writeSeedFile } from '../../scripts/seeds';
+import { listSeedIds, seedCounts } from '../../db/queries/batches';
+import { loadConfig } from '../../workers/config';
+import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/worker';
+import { seedWorkflowId } from '../../workflows/shared';
+import { createTestDb, type TestDb } from '../helpers/db';
+import { startTestEnv, workflowBundle } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let tdb: TestDb;
+let sim: Awaited<ReturnType<typeof createSimServer>>;
+let workers: WorkerSet;
+let running: Promise<void>;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-'));
+const SECRET = 'sk-e2e-secret-do-not-leak';
+
+beforeAll(async () => {
+  [env, tdb, sim] = await Promise.all([startTestEnv(), createTestDb('e2e'), createSimServer({ port: 0, seed: 3, apiKey: SECRET })]);
+  const cfg = loadConfig({
+    ...process.env, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url,
+    CAIRN_TEACHER_API_KEY: SECRET, CAIRN_STUDENT_API_KEY: SECRET, DATABASE_URL: tdb.url,
+  });
+  workers = await startWorkers({
+    cfg, databaseUrl: tdb.url, queues: ALL_QUEUES, connection: env.nativeConnection, namespace: env.namespace,
+    workflowBundle: await workflowBundle(),
+  });
+  running = workers.run();
+}, 180_000);
+
+afterAll(async () => {
+  workers?.shutdown();
+  await running;
+  await workers?.close();
+  await sim?.close();
+  await tdb?.drop();
+  await env?.teardown();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const seeds = [
+  { id: 'a', kind: 'snippet', source: null, snippet: 'def total(xs):\n    s = 0\n    for x in xs:\n        if x % 2 == 0:\n            s += x * x\n    return s' },
+  { id: 'b', kind: 'snippet', source: null, snippet: 'def words(text):\n    out = {}\n    for w in text.lower().split():\n        out[w] = out.get(w, 0) + 1\n    return out' },
+  { id: 'c', kind: 'snippet', source: null, snippet: 'def merge(iv):\n    iv.sort()\n    res = []\n    for a, b in iv:\n        if res and a <= res[-1][1]:\n            res[-1][1] = max(res[-1][1], b)\n        else:\n            res.append([a, b])\n    return res' },
+];
+
+test('3 seeds x 2 turns: problems executed, attempts graded, dataset exported, nothing paid twice', async () => {
+  const cfg = loadConfig({ ...process.env, DATABASE_URL: tdb.url });
+  const file = path.join(tmp, 'seeds.jsonl');
+  writeSeedFile(file, seeds);
+  const o = { seedsFile: file, batchId: 'e2e', turns: 2, attempts: 4, env: 'induction' as const };
+  const r = await startBatch(tdb.db, env.client, cfg, o);
+  expect(r.totalSeeds).toBe(3);
+  for (const id of await listSeedIds(tdb.db, 'e2e')) {
+    const res = await env.client.workflow.getHandle(seedWorkflowId('e2e', id)).result();
+    expect(res.turns).toHaveLength(2);
+  }
+  expect(await seedCounts(tdb.db, 'e2e')).toEqual({ pending: 0, running: 0, done: 3, failed: 0 });
+
+  const count = async (q: string) => Number((await tdb.db.execute(sql.raw(q))).rows[0]?.n);
+  expect(await count(`select count(*) n from problems where batch_id = 'e2e'`)).toBe(6);
+  const graded = await count(`select count(*) n from problems where status = 'graded'`);
+  expect(graded).toBeGreaterThan(0);
+  expect(await count(`select count(*) n from attempts`)).toBe(graded * 4);
+  expect(await count(`select count(*) n from grades`)).toBe(graded * 4);
+  expect(await count(`select count(*) n from problems where status = 'graded' and (outputs is null or pass_rate is null)`)).toBe(0);
+  const calls = await count('select count(*) n from llm_calls');
+
+  // Starting the same batch again starts nothing twice and pays for nothing.
+  const again = await startBatch(tdb.db, env.client, cfg, o);
+  expect(again.seedsInserted).toBe(0);
+  expect(await count('select count(*) n from llm_calls')).toBe(calls);
+  expect(await count(`select count(*) n from problems`)).toBe(6);
+
+  const out = path.join(tmp, 'data.jsonl');
+  const ex = await exportBatch(tdb.db, { batchId: 'e2e', out, min: 0, max: 1 });
+  expect(ex.written).toBe(graded);
+  const recs = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ExportRecord);
+  for (const rec of recs) {
+    expect(rec.env).toBe('induction');
+    expect(rec.inputs).toHaveLength(5);
+    expect(rec.outputs).toHaveLength(5);
+    expect(rec.code).toMatch(/def f\(/);
+    expect(rec.pass_rate).toBeGreaterThanOrEqual(0);
+    expect(rec.attempts).toBe(4);
+    expect(seeds.map((s) => s.id)).toContain(rec.seed.id);
+  }
+
+  // The API key reaches the endpoint but never history or Postgres.
+  for (const id of ['a', 'b', 'c']) {
+    const hist = await env.client.workflow.getHandle(seedWorkflowId('e2e', id)).fetchHistory();
+    expect(JSON.stringify(hist)).not.toContain(SECRET);
+  }
+  const dump = await tdb.db.execute(sql.raw(`select string_agg(t::text, '') s from (select * from llm_calls) t`));
+  expect(String(dump.rows[0]?.s)).not.toContain(SECRET);
+}, 300_000);

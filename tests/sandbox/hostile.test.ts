@@ -1,0 +1,204 @@
+/** The hostile suite of sandbox.md §6.5: each case with its expected verdict and a wall-time bound. */
+import fs from 'fs';
+import net from 'net';
+import type { AddressInfo } from 'net';
+import { expectClean, liveProcsOf, makeSandbox, statuses, timed } from './helpers';
+import type { TestSandbox } from './helpers';
+
+let sb: TestSandbox;
+let stateDir: string;
+
+beforeAll(async () => {
+  ({ sb, stateDir } = await makeSandbox(1));
+});
+afterAll(async () => {
+  await sb?.close();
+  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+});
+afterEach(() => expectClean(sb, stateDir));
+
+/** Time-limit cases must end within limit + 300 ms of driver/host overhead (plus sandbox start). */
+const TIMEOUT_BOUND = 1000 + 300 + 200;
+
+describe('time', () => {
+  test.each([
+    ['infinite loop', 'def f():\n    while True: pass'],
+    ['sleep', 'import time\ndef f():\n    time.sleep(60)'],
+    ['read from a pipe nobody writes', 'import os\ndef f():\n    r, w = os.pipe()\n    return os.read(r, 1)'],
+  ])('%s -> timeout', async (_name, code) => {
+    const { r, ms } = await timed(sb, code, ['']);
+    expect(statuses(r)).toEqual(['timeout']);
+    expect(ms).toBeLessThan(TIMEOUT_BOUND);
+  });
+
+  test('stdin is /dev/null, never the host: reading it returns at once', async () => {
+    const { r } = await timed(sb, 'import sys\ndef f():\n    return [sys.stdin.read(), input.__name__]', ['']);
+    expect(r.outcomes[0]?.out).toBe("['', 'input']");
+  });
+
+  test('a swallowed alarm is stopped by the host watchdog', async () => {
+    const code = 'def f():\n    while True:\n        try:\n            k = 0\n            while True: k += 1\n        except BaseException:\n            pass';
+    const { r, ms } = await timed(sb, code, ['', '']);
+    expect(statuses(r)).toEqual(['timeout', 'timeout']);
+    expect(ms).toBeLessThan(2 * (1000 + 500 + 300));
+  });
+});
+
+describe('processes', () => {
+  test('fork bomb -> timeout, pids.max hit, every child swept', async () => {
+    const code = `
+import os
+def f():
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+`;
+    const { r, ms } = await timed(sb, code, ['']);
+    expect(statuses(r)).toEqual(['timeout']);
+    expect(r.limitsHit?.pidsMax).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(TIMEOUT_BOUND + 1000);
+  });
+
+  test('setsid double-fork daemons do not survive the input', async () => {
+    const code = `
+import os, time
+def f():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while True: time.sleep(0.05)
+        os._exit(0)
+    os.wait()
+    return sorted(p for p in os.listdir('/proc') if p.isdigit()).__len__() >= 3
+`;
+    const { r } = await timed(sb, code, ['', '']);
+    expect(r.outcomes.map((o) => o.out)).toEqual(['True', 'True']);
+    expect(liveProcsOf(sb.info.slotUids)).toEqual([]);
+  });
+
+  test('a forked child that returns into the driver does not report', async () => {
+    const code = 'import os\ndef f(x):\n    os.fork()\n    return x';
+    const { r } = await timed(sb, code, ['1', '2', '3']);
+    expect(r.outcomes.map((o) => o.out)).toEqual(['1', '2', '3']);
+  });
+
+  test('kill(getppid()) and kill(-1) cannot touch the host', async () => {
+    const code = 'import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    try:\n        os.kill(-1, signal.SIGKILL)\n    except OSError as e:\n        pass\n    return os.getppid()';
+    const { r } = await timed(sb, code, ['']);
+    expect(r.outcomes[0]).toMatchObject({ status: 'ok', out: '1' });
+  });
+
+  test('threads left running: driver restarts the sandbox without blaming anyone', async () => {
+    const code = 'import threading, time\ndef f(x):\n    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n    return x';
+    const { r } = await timed(sb, code, ['1', '2', '3']);
+    expect(r.outcomes.map((o) => o.out)).toEqual(['1', '2', '3']);
+    expect(r.sandboxes).toBe(3);
+  });
+
+  test('deep recursion segfault is a crash on that input only', async () => {
+    const code = 'import sys\ndef g(n):\n    return list(map(g, [n + 1]))\ndef f(x):\n    if x == 1:\n        sys.setrecursionlimit(10 ** 6)\n        g(0)\n    return x';
+    const { r } = await timed(sb, code, ['0', '1', '2']);
+    expect(statuses(r)).toEqual(['ok', 'crash', 'ok']);
+    expect(r.outcomes[1]?.error).toBe('killed by SIGSEGV');
+  });
+
+  test('subprocesses run inside, as the slot uid', async () => {
+    const code = "import subprocess\ndef f():\n    return subprocess.run(['id', '-u'], capture_output=True, text=True).stdout.strip()";
+    const { r } = await timed(sb, code, ['']);
+    expect(sb.info.slotUids.map((u) => `'${u}'`)).toContain(r.outcomes[0]?.out);
+  });
+});
+
+describe('memory and files', () => {
+  test('memory bomb -> memory_limit (cgroup OOM kill)', async () => {
+    const { r, ms } = await timed(sb, 'def f():\n    a = []\n    while True: a.append(bytearray(10 ** 7))', ['']);
+    expect(statuses(r)).toEqual(['memory_limit']);
+    expect(r.limitsHit?.oomKills).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(3000);
+  });
+
+  test('a 10 GB file -> error EFBIG at the 16 MiB RLIMIT_FSIZE', async () => {
+    const code = "def f():\n    with open('/tmp/big', 'wb') as fh:\n        for _ in range(10 ** 4):\n            fh.write(b'x' * 10 ** 6)";
+    const { r, ms } = await timed(sb, code, ['']);
+    expect(r.outcomes[0]?.status).toBe('error');
+    expect(r.outcomes[0]?.error).toMatch(/File too large/);
+    expect(ms).toBeLessThan(TIMEOUT_BOUND);
+  });
+
+  test('100 MB printed is discarded in the sandbox; 100 MB into the channel is output_limit; host memory stays bounded', async () => {
+    const rss0 = process.memoryUsage().rss;
+    const printed = await timed(sb, "def f():\n    for _ in range(100):\n        print('x' * 10 ** 6)\n    return 1", ['']);
+    expect(printed.r.outcomes[0]).toMatchObject({ status: 'ok', out: '1' });
+    const flood = "import os\ndef f():\n    for _ in range(100):\n        for fd in range(3, 12):\n            try: os.write(fd, b'x' * 10 ** 6)\n            except OSError: pass\n    return 1";
+    const { r, ms } = await timed(sb, flood, ['', '']);
+    expect(statuses(r)).toEqual(['output_limit', 'output_limit']);
+    expect(ms).toBeLessThan(TIMEOUT_BOUND);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  test('/etc/shadow, /etc/passwd, /root, the project and the state dir do not exist inside', async () => {
+    const code = `
+import os
+def f(p):
+    try:
+        os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read()
+        return 'readable'
+    except OSError as e:
+        return type(e).__name__
+`;
+    const paths = ['/etc/shadow', '/etc/passwd', '/root', '/work/main', '/work/main/package.json', stateDir, '/sys/fs/cgroup'];
+    const { r } = await timed(sb, code, paths.map((p) => JSON.stringify(p)));
+    expect(r.outcomes.map((o) => o.out)).toEqual(paths.map(() => "'FileNotFoundError'"));
+  });
+
+  test('writes outside /tmp fail with EROFS; /tmp works', async () => {
+    const code = "def f(p):\n    try:\n        open(p, 'w').write('x')\n        return 'written'\n    except OSError as e:\n        return e.errno";
+    const paths = ['/sandbox/job/x', '/usr/x', '/etc/x', '/x', '/tmp/x'];
+    const { r } = await timed(sb, code, paths.map((p) => JSON.stringify(p)));
+    expect(r.outcomes.map((o) => o.out)).toEqual(['30', '30', '30', '30', "'written'"]);
+  });
+});
+
+describe('privileges and network', () => {
+  test('ptrace(ATTACH, 1) and unshare(NEWUSER) -> EPERM', async () => {
+    const code = `
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+def f(which):
+    r = libc.ptrace(16, 1, 0, 0) if which == 'ptrace' else libc.unshare(0x10000000)
+    return (r, ctypes.get_errno())
+`;
+    const { r } = await timed(sb, code, ["'ptrace'", "'unshare'"]);
+    expect(r.outcomes.map((o) => o.out)).toEqual(['(-1, 1)', '(-1, 1)']);
+  });
+
+  test('connecting to a loopback listener of the host fails and the listener sees nothing', async () => {
+    let connections = 0;
+    const server = net.createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(sb.info.interfaces).toEqual(['lo']); // checked before trying an external address
+      const code = `
+import socket
+def f(host, port):
+    try:
+        s = socket.create_connection((host, port), timeout=0.5)
+        return 'connected'
+    except OSError as e:
+        return type(e).__name__
+`;
+      const { r } = await timed(sb, code, [`'127.0.0.1', ${port}`, "'198.51.100.7', 80", "'localhost', 80"]);
+      expect(r.outcomes.map((o) => o.out)).toEqual(["'PermissionError'", "'PermissionError'", "'gaierror'"]);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(connections).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+/** Setup refusals, uid leases, infra errors and the death classification. */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { blameFor, createSandbox, SandboxInfraError, SandboxSetupError } from '../../activities/sandbox';
+import type { SegmentResult } from '../../activities/sandbox/segment';
+import { cgroupsOf, makeSandbox, uidBaseFor } from './helpers';
+
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-sbx-setup-'));
+  fs.chmodSync(d, 0o755);
+  return d;
+};
+
+test('uidBase 0 is refused before anything runs', async () => {
+  await expect(createSandbox({ stateDir: '/nonexistent/never-created', uidBase: 0 })).rejects.toThrow(/never 0/);
+});
+
+test('a state dir the slot uids cannot traverse is refused with the fix', async () => {
+  const parent = tmp();
+  fs.chmodSync(parent, 0o700);
+  try {
+    const err = await createSandbox({ stateDir: path.join(parent, 'state'), uidBase: uidBaseFor(4) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxSetupError);
+    expect((err as Error).message).toMatch(/not traversable.*chmod o\+x/);
+  } finally {
+    fs.rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+test('slot uids are leased host-wide: a second grader asking for the same uids gets the next free block', async () => {
+  const { sb, stateDir } = await makeSandbox(4, { slots: 2 });
+  try {
+    const base = sb.info.slotUids[0]!;
+    const second = await createSandbox({ stateDir, uidBase: base, slots: 2 });
+    try {
+      expect(second.info.slotUids).toEqual([base + 2, base + 3]);
+      expect(second.info.warnings.join(' ')).toMatch(/busy/);
+    } finally {
+      await second.close();
+    }
+    await sb.close();
+    const again = await createSandbox({ stateDir, uidBase: base, slots: 2 });
+    expect(again.info.slotUids).toEqual([base, base + 1]);
+    await again.close();
+  } finally {
+    await sb.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('a job dir failure is a SandboxInfraError, and a closed sandbox refuses runs', async () => {
+  const { sb, stateDir } = await makeSandbox(4, { slots: 1 });
+  try {
+    fs.rmSync(path.join(stateDir, 'jobs'), { recursive: true });
+    const err = await sb.run({ code: 'def f(): return 1', entry: 'f', inputs: [''], timeLimitMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxInfraError);
+    expect((err as Error).name).toBe('SandboxInfraError');
+    fs.mkdirSync(path.join(stateDir, 'jobs'));
+    await sb.close();
+    await expect(sb.run({ code: '', entry: 'f', inputs: [''], timeLimitMs: 1000 })).rejects.toThrow(/closed/);
+    expect(cgroupsOf()).toEqual([]);
+  } finally {
+    await sb.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+describe('blameFor: what a sandbox death means for the running input', () => {
+  const seg = (over: Partial<SegmentResult>): SegmentResult => ({
+    results: [], hello: true, load: { status: 'ok', error: '' }, code: null, signal: null, stderr: '', sinceLastLineMs: 5, lastTotCpuMs: 0, ...over,
+  });
+  const ok = { i: 0, outcome: { status: 'ok' as const, wallMs: 1 } };
+  test.each<[string, Partial<SegmentResult>, string]>([
+    ['OOM kill', { code: 137, stats: { oomKills: 1, pidsMaxHits: 0 } }, 'memory_limit'],
+    ['host watchdog', { signal: 'SIGKILL', killedBy: 'watchdog' }, 'timeout'],
+    ['channel flood', { signal: 'SIGKILL', killedBy: 'output' }, 'output_limit'],
+    ['garbage on the channel', { signal: 'SIGKILL', killedBy: 'protocol' }, 'crash'],
+    ['RLIMIT_CPU', { code: 128 + 24 }, 'timeout'],
+    ['segfault', { code: 139 }, 'crash'],
+    ['os._exit(3) before any result', { code: 3 }, 'crash'],
+    ['exit 0 without a result', { code: 0 }, 'crash'],
+  ])('%s', (_name, over, status) => {
+    const b = blameFor(seg(over));
+    expect(b === 'restart' ? b : b.status).toBe(status);
+  });
+  test('exit 3 after progress is a restart without blame', () => {
+    expect(blameFor(seg({ code: 3, results: [ok] }))).toBe('restart');
+  });
+});
