@@ -13,6 +13,8 @@ export interface GraderDeps {
   timeLimitMs: number;
   /** Attempt limit = max(timeLimitMs, slack x the reference's CPU time on that input). */
   slack: number;
+  /** A problem whose inputs give fewer distinct outputs is invalid (a constant f would pass). */
+  minDistinctOutputs?: number;
 }
 
 export interface ValidateResult { valid: boolean; reason: string | null }
@@ -28,7 +30,7 @@ function describe(o: InputOutcome, i: number): string {
   }
 }
 
-export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: GraderDeps) {
+export function createGraderActivities({ db, sandbox, timeLimitMs, slack, minDistinctOutputs = 2 }: GraderDeps) {
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
   async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
     try {
@@ -53,6 +55,9 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: Grad
       const bad = a.outcomes.findIndex((o) => o.status !== 'ok');
       if (bad >= 0) reason = `The code failed when executed: ${describe(a.outcomes[bad] as InputOutcome, bad)}.`;
       else if (a.outcomes.some((o, i) => o.out !== b.outcomes[i]?.out)) reason = 'The code is not deterministic: two runs gave different outputs.';
+      else if (new Set(a.outcomes.map((o) => o.out)).size < minDistinctOutputs) {
+        reason = `The tests are too weak: the inputs give fewer than ${minDistinctOutputs} distinct outputs. Choose inputs with diverse outputs.`;
+      }
       if (reason) {
         await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
         return { valid: false, reason };

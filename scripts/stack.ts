@@ -121,7 +121,8 @@ export async function startStack(cfg: Readonly<Config>, opts: { say: Say; worker
       for (const q of ALL_QUEUES) {
         const out = logFile(cfg, `worker-${q}`);
         const child = spawn(process.execPath, [path.join(__dirname, 'cairn.js'), 'worker', '--queue', q], {
-          stdio: ['ignore', out, out], env: { ...process.env, DATABASE_URL: pg.url },
+          // The IPC channel lets a worker notice that `cairn dev` died (even by SIGKILL) and stop.
+          stdio: ['ignore', out, out, 'ipc'], env: { ...process.env, DATABASE_URL: pg.url },
         });
         children.push(child);
       }

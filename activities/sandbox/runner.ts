@@ -37,6 +37,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   if (opts.uidBase !== undefined && !(Number.isInteger(opts.uidBase) && opts.uidBase > 0)) {
     throw new RangeError(`uidBase must be a positive integer (never 0), got ${opts.uidBase}`);
   }
+  if (opts.memoryMb !== undefined && !(Number.isFinite(opts.memoryMb) && opts.memoryMb >= 16)) throw new RangeError('memoryMb must be >= 16');
+  if (opts.pidsMax !== undefined && !(Number.isInteger(opts.pidsMax) && opts.pidsMax >= 8)) throw new RangeError('pidsMax must be an integer >= 8');
   preflight();
   const stateDir = path.resolve(opts.stateDir);
   fs.mkdirSync(stateDir, { recursive: true });

@@ -7,6 +7,7 @@ import { JobCgroups } from './cgroups';
 import type { CgroupLayout, CgroupStats } from './cgroups';
 import { SandboxInfraError } from './errors';
 import { spawnSandbox } from './launch';
+import { waitUidGone } from './uids';
 import type { LaunchSpec } from './launch';
 import type { InputOutcome, RunStatus } from './types';
 
@@ -180,6 +181,8 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
       const left = await cg.destroy();
       // Processes that survive cgroup.kill would be a containment failure: make it loud.
       if (left.length) job.log(`sandbox: warning: could not remove cgroups ${left.join(', ')}`);
+    } else if (!(await waitUidGone(job.launch.uid))) {
+      job.log(`sandbox: warning: processes of uid ${job.launch.uid} survived the sandbox`);
     }
   }
   return res;

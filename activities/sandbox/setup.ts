@@ -12,6 +12,7 @@ import type { CgroupLayout } from './cgroups';
 import { EXIT_CGROUP_JOIN, spawnSandbox } from './launch';
 import type { LaunchSpec } from './launch';
 import { SYSTEM_PYTHON } from './seccomp';
+import { waitUidGone } from './uids';
 
 const SETUP_HINT = '(npm run setup installs the sandbox packages)';
 const DRIVER_SRC = path.join(__dirname, 'driver.py');
@@ -144,7 +145,8 @@ export async function probe(
     if (!line) throw explainStartFailure(code, stderr);
     return { ...checkLine(line), uid: hostUid, ms: Date.now() - t0 };
   } finally {
-    await cg?.destroy();
+    if (cg) await cg.destroy();
+    else await waitUidGone(launch.uid);
   }
 }
 

@@ -95,19 +95,49 @@ function readOwner(file: string): number | undefined {
   }
 }
 
-/** uid -> one live (non-zombie) pid running with it. */
+/** uid -> one live pid running with it. */
 function uidsOfLiveProcesses(): Map<number, number> {
   const map = new Map<number, number>();
+  for (const [pid, uid] of liveProcesses()) if (uid >= 1000 && !map.has(uid)) map.set(uid, pid);
+  return map;
+}
+
+/** [pid, real uid] of every non-zombie process. */
+function* liveProcesses(): Generator<[number, number]> {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const status = fs.readFileSync(`/proc/${name}/status`, 'utf8');
       if (/^State:\s+Z/m.test(status)) continue;
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      if (uid >= 1000 && !map.has(uid)) map.set(uid, Number(name));
+      yield [Number(name), Number(/^Uid:\s+(\d+)/m.exec(status)?.[1])];
     } catch {
       /* exited meanwhile */
     }
   }
-  return map;
+}
+
+/**
+ * Without cgroups, the host cannot wait for "cgroup empty": it waits until no live process of
+ * the slot uid is left instead (bwrap's pid 1 may still be exiting when Node sees the close),
+ * SIGKILLing stragglers. Safe only because the uid is leased to this slot alone.
+ */
+export async function waitUidGone(uid: number, timeoutMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = [...livePids(uid)];
+    if (pids.length === 0) return true;
+    if (Date.now() > deadline) return false;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function* livePids(uid: number): Generator<number> {
+  for (const [pid, u] of liveProcesses()) if (u === uid) yield pid;
 }

@@ -16,13 +16,24 @@ export interface BatchSummary {
 export const DEFAULT_BAND = { min: 0.01, max: 0.97 };
 const HIST_EDGES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
+/** Histogram buckets: p = 0 and p = 1 apart (the filter drops both), tenths in between. */
+export function histogramLabels(): string[] {
+  return ['0 (none)', ...HIST_EDGES.slice(0, -1).map((lo, i) => `${lo.toFixed(1)}-${(HIST_EDGES[i + 1] as number).toFixed(1)}`), '1 (all)'];
+}
+
+export function histogramIndex(p: number): number {
+  if (p <= 0) return 0;
+  if (p >= 1) return 11;
+  return 1 + Math.min(9, Math.floor(p * 10));
+}
+
 export async function batchSummary(db: Database, batchId: string): Promise<BatchSummary> {
   const counts = await seedCounts(db, batchId);
   const rows = await db.select({ turn: problems.turn, status: problems.status, passRate: problems.passRate, reason: problems.invalidReason })
     .from(problems).where(eq(problems.batchId, batchId));
   const byTurn = new Map<number, BatchSummary['turns'][number] & { sum: number; graded: number }>();
   const reasons = new Map<string, number>();
-  const hist = HIST_EDGES.slice(0, -1).map((lo, i) => ({ label: `${lo.toFixed(1)}-${(HIST_EDGES[i + 1] as number).toFixed(1)}`, n: 0 }));
+  const hist = histogramLabels().map((label) => ({ label, n: 0 }));
   let exportable = 0;
   for (const r of rows) {
     const t = byTurn.get(r.turn) ?? { turn: r.turn, problems: 0, valid: 0, invalid: 0, inBand: 0, meanPassRate: null, sum: 0, graded: 0 };
@@ -38,8 +49,7 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
       t.sum += r.passRate;
       if (r.passRate > 0 && r.passRate < 1) t.inBand++;
       if (r.passRate >= DEFAULT_BAND.min && r.passRate <= DEFAULT_BAND.max) exportable++;
-      const idx = Math.min(hist.length - 1, Math.floor(r.passRate * 10));
-      (hist[idx] as { n: number }).n++;
+      (hist[histogramIndex(r.passRate)] as { n: number }).n++;
     }
   }
   const turns = [...byTurn.values()].sort((a, b) => a.turn - b.turn)

@@ -24,6 +24,8 @@ export function workerCommand(): Command {
         const databaseUrl = await requireDatabaseUrl(cfg);
         const set = await startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => set.shutdown());
+        // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
+        if (process.send) process.once('disconnect', () => set.shutdown());
         await set.run();
         await set.close();
         console.log('[worker] stopped');

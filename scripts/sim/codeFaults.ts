@@ -63,8 +63,9 @@ export function tooSlow(code: string): string {
 }
 
 /**
- * Non-deterministic: the result carries the iteration order of a set of fresh objects, which
- * follows their memory addresses and so changes from one process to the next.
+ * Non-deterministic: the result carries the iteration order of a set of fresh objects and an
+ * id-based key, both of which follow memory addresses and so change from one process to the next
+ * (ASLR). Two runs in one process may still agree, as with real flaky code.
  */
 export function nonDeterministic(code: string): string {
   const renamed = code.replace(/^def f\(/m, 'def _solve(');
@@ -73,7 +74,7 @@ export function nonDeterministic(code: string): string {
     '\n\n\nclass _Tag:\n    def __init__(self, n):\n        self.n = n\n\n\n' +
     'def f(*args):\n' +
     '    tags = {_Tag(i) for i in range(6)}\n' +
-    '    return [_solve(*args), [t.n for t in tags]]\n'
+    '    return [_solve(*args), [t.n for t in tags], id(tags) // 16 % 1000]\n'
   );
 }
 

@@ -84,6 +84,9 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     if (!authorized(req)) return fail(unauthorized);
     if (!body) return fail(new HttpError(400, 'the body must be a JSON object', 'invalid_request_error', 'invalid_json'));
 
+    // Checked before any fault, so a wrong model name surfaces at once (non-retryable) even in chaos runs.
+    if (!role) return fail(new HttpError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+
     const s = settings;
     const decision = faults.next(s, role);
     const retry = { 'retry-after': String(s.retryAfterS), 'retry-after-ms': String(Math.round(s.retryAfterS * 1000)) };
@@ -103,7 +106,6 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
       return fail(e, decision.status === 503 ? retry : {});
     }
 
-    if (!role) return fail(new HttpError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
     let messages: ChatMessageIn[];
     try {
       messages = parseMessages(body.messages);

@@ -19,7 +19,9 @@ afterEach(() => expectClean(sb, stateDir));
 test('startup probe: non-root host uid, cgroup mode detected, only lo', () => {
   expect(sb.info.sandboxUid).not.toBe(0);
   expect(sb.info.sandboxUid).toBe(sb.info.slotUids[0]);
-  expect(sb.info.cgroupMode).toBe('hybrid'); // this machine's layout (sandbox.md §1)
+  // hybrid on this machine kind (sandbox.md §1), v2 on most other hosts; never silently 'none'
+  expect(sb.info.cgroupMode).toBe(fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'hybrid');
+  expect(sb.info.warnings.filter((w) => /cgroup/.test(w))).toEqual([]);
   expect(sb.info.interfaces).toEqual(['lo']);
   expect(fs.statSync(sb.info.seccompPath).size).toBeGreaterThan(0);
   expect(sb.info.python).toMatch(/^3\./);

@@ -164,7 +164,7 @@ test('asked harder the pass rate falls on average; asked easier it rises', async
   expect(dEasier.length).toBeGreaterThanOrEqual(8);
   expect(dHarder.length).toBeGreaterThanOrEqual(8);
   expect(mean(dEasier)).toBeGreaterThan(0.05);
-  expect(mean(dHarder)).toBeLessThan(-0.1);
+  expect(mean(dHarder)).toBeLessThan(-0.05);
 });
 
 test('a more skilled student passes more often on the same problems', async () => {

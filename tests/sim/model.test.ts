@@ -91,7 +91,8 @@ describe('the teacher', () => {
     expect([...byKind.keys()].sort()).toEqual([...TEACHER_FAULTS].sort());
     const kinds = [...byKind.entries()];
     const jobs = kinds.map(([, d]) => ({ code: d.code, inputs: d.inputs, timeout: 0.15 }));
-    const [a, b] = await Promise.all([runPython(jobs), runPython(jobs)]);
+    // Three processes: address-dependent output could coincide in two by chance.
+    const [a, b, c] = await Promise.all([runPython(jobs), runPython(jobs), runPython(jobs)]);
     kinds.forEach(([kind, d], i) => {
       const ra = a[i];
       const errors = ra?.outcomes.filter((o) => !o.ok).map((o) => o.error ?? '') ?? [];
@@ -102,7 +103,8 @@ describe('the teacher', () => {
         banned_import: ra?.status === 'banned',
         raises: errors.some((e) => e.startsWith('TypeError')),
         too_slow: errors.includes('Timeout'),
-        nondeterministic: ra?.status === 'ok' && errors.length === 0 && JSON.stringify(ra.outcomes) !== JSON.stringify(b[i]?.outcomes),
+        nondeterministic:
+          ra?.status === 'ok' && errors.length === 0 && new Set([ra, b[i], c[i]].map((r) => JSON.stringify(r?.outcomes))).size > 1,
       }[kind];
       expect({ kind, rejected: verdict }).toEqual({ kind, rejected: true });
     });

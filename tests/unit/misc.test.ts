@@ -85,3 +85,14 @@ describe('small rules', () => {
     expect(Object.isFrozen(cfg)).toBe(true);
   });
 });
+
+describe('pass-rate histogram', () => {
+  it('keeps p = 0 and p = 1 in their own buckets', () => {
+    const { histogramIndex, histogramLabels } = jest.requireActual<typeof import('../../db/queries/report')>('../../db/queries/report');
+    const labels = histogramLabels();
+    expect(labels[histogramIndex(0)]).toBe('0 (none)');
+    expect(labels[histogramIndex(0.05)]).toBe('0.0-0.1');
+    expect(labels[histogramIndex(0.95)]).toBe('0.9-1.0');
+    expect(labels[histogramIndex(1)]).toBe('1 (all)');
+  });
+});
