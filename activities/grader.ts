@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { getProblem, listAttempts, listGradedAttempts, updateProblem, upsertGrade } from '../db/queries/problems';
 import { ERR } from '../workflows/shared';
+import { environment } from './environments';
+import type { ExecutedProblem } from './environments/types';
 import { withHeartbeat } from './heartbeat';
 import type { InputOutcome, Sandbox } from './sandbox/types';
 import { compareOutcomes } from './sandbox';
@@ -13,8 +15,6 @@ export interface GraderDeps {
   timeLimitMs: number;
   /** Attempt limit = max(timeLimitMs, slack x the reference's CPU time on that input). */
   slack: number;
-  /** A problem whose inputs give fewer distinct outputs is invalid (a constant f would pass). */
-  minDistinctOutputs?: number;
 }
 
 export interface ValidateResult { valid: boolean; reason: string | null }
@@ -30,7 +30,7 @@ function describe(o: InputOutcome, i: number): string {
   }
 }
 
-export function createGraderActivities({ db, sandbox, timeLimitMs, slack, minDistinctOutputs = 2 }: GraderDeps) {
+export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: GraderDeps) {
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
   async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
     try {
@@ -49,15 +49,14 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, minDis
       const p = await getProblem(db, inp.problemId);
       if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
-      const req = { code: p.code, entry: 'f', inputs: p.inputs, timeLimitMs };
+      const env = environment(p.env);
+      const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs };
       const [a, b] = await withHeartbeat(async (signal) => [await run(req, signal), await run(req, signal)]);
       let reason: string | null = null;
       const bad = a.outcomes.findIndex((o) => o.status !== 'ok');
       if (bad >= 0) reason = `The code failed when executed: ${describe(a.outcomes[bad] as InputOutcome, bad)}.`;
       else if (a.outcomes.some((o, i) => o.out !== b.outcomes[i]?.out)) reason = 'The code is not deterministic: two runs gave different outputs.';
-      else if (new Set(a.outcomes.map((o) => o.out)).size < minDistinctOutputs) {
-        reason = `The tests are too weak: the inputs give fewer than ${minDistinctOutputs} distinct outputs. Choose inputs with diverse outputs.`;
-      }
+      else reason = env.checkOutputs({ code: p.code, inputs: p.inputs, message: p.message, outputs: a.outcomes.map((o) => o.out ?? '') });
       if (reason) {
         await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
         return { valid: false, reason };
@@ -73,19 +72,21 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, minDis
     async gradeAttempts(inp: { problemId: number }): Promise<GradeResult> {
       const p = await getProblem(db, inp.problemId);
       if (p.status === 'graded' && p.passRate !== null) return { passed: p.passed ?? 0, total: p.attempts ?? 0, passRate: p.passRate };
-      if (!p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
-      const expected = p.outputs;
-      const inputs = p.inputs;
-      const limits = inputs.map((_, i) => Math.max(timeLimitMs, Math.ceil(slack * (p.refCpuMs?.[i] ?? 0))));
+      if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
+      const env = environment(p.env);
+      const problem: ExecutedProblem = { code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message };
+      // CPU-calibrated limits: verdicts must not depend on machine load (floor, or slack x reference).
+      const limit = Math.max(timeLimitMs, Math.ceil(slack * Math.max(0, ...(p.refCpuMs ?? []))));
       const graded = new Set((await listGradedAttempts(db, p.id)).map((g) => g.attempt.id));
       const todo = (await listAttempts(db, p.id)).filter((a) => !graded.has(a.id));
       await withHeartbeat((signal) => Promise.all(todo.map(async (a) => {
-        if (a.code === null) {
-          await upsertGrade(db, { attemptId: a.id, verdict: 'fail', inputVerdicts: [], cpuMs: [], failure: a.parseError ?? 'no code' });
+        if (a.answer === null) {
+          await upsertGrade(db, { attemptId: a.id, verdict: 'fail', inputVerdicts: [], cpuMs: [], failure: a.parseError ?? 'no answer' });
           return;
         }
-        const res = await run({ code: a.code, entry: 'f', inputs, timeLimitMs: limits }, signal);
-        const cmp = compareOutcomes(res.outcomes, expected);
+        const job = env.gradeJob(problem, a.answer);
+        const res = await run({ code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit }, signal);
+        const cmp = compareOutcomes(res.outcomes, job.expected);
         const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
         const failure = firstBad < 0 ? null : cmp.verdicts[firstBad] === 'wrong'
           ? `wrong output on input ${firstBad + 1}` : describe(res.outcomes[firstBad] as InputOutcome, firstBad);

@@ -1,6 +1,6 @@
 import type { Database } from '../db/client';
 import { getProblem, insertAttempts, listAttempts } from '../db/queries/problems';
-import { parseStudent, studentMessages } from './environments/induction';
+import { environment } from './environments';
 import { withHeartbeat } from './heartbeat';
 import type { LlmClient } from './llm/client';
 
@@ -13,14 +13,15 @@ export function createStudentActivities({ db, student, visiblePairs }: StudentDe
       const existing = await listAttempts(db, inp.problemId);
       if (existing.length >= inp.attempts) return existing.length;
       const p = await getProblem(db, inp.problemId);
-      if (!p.message || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot ask the student`);
-      const messages = studentMessages(p.message, p.inputs, p.outputs, visiblePairs);
+      if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot ask the student`);
+      const env = environment(p.env);
+      const messages = env.studentMessages({ code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message }, { visiblePairs });
       const res = await withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal }));
       await insertAttempts(db, res.choices.map((completion, idx) => {
-        const parsed = parseStudent(completion);
+        const parsed = env.parseStudent(completion);
         return {
           problemId: p.id, idx, llmCallId: res.callId, completion,
-          code: parsed.ok ? parsed.value : null, parseError: parsed.ok ? null : parsed.reason,
+          answer: parsed.ok ? parsed.value : null, parseError: parsed.ok ? null : parsed.reason,
         };
       }));
       return res.choices.length;

@@ -4,7 +4,8 @@ import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '
 import type { EnvName, Instruction } from '../workflows/shared';
 import { problemKey } from '../workflows/shared';
 import { truncate } from './environments/blocks';
-import { parseTeacher, teacherMessages, type PreviousProblem } from './environments/induction';
+import { environment } from './environments';
+import type { PreviousProblem } from './environments/types';
 import { withHeartbeat } from './heartbeat';
 import type { LlmClient } from './llm/client';
 
@@ -33,7 +34,7 @@ export async function loadPrevious(db: Database, id: number): Promise<PreviousPr
     passRate: p.passRate, attempts: p.attempts, passed: p.passed,
     invalidReason: p.status === 'invalid' ? (p.invalidReason ?? 'invalid') : null,
     examples: [...solved, ...failed].map((g) => ({
-      code: truncate(g.attempt.code ?? g.attempt.completion, 1500), failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
+      answer: truncate(g.attempt.answer ?? g.attempt.completion, 1500), failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
     })),
   };
 }
@@ -48,9 +49,10 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       const [seed, batch] = await Promise.all([getSeed(db, inp.batchId, inp.seedId), getBatch(db, inp.batchId)]);
       if (!seed || !batch) throw new Error(`seed ${inp.seedId} of batch ${inp.batchId} is not in Postgres`);
       const prev = inp.prevProblemId === null ? null : await loadPrevious(db, inp.prevProblemId);
-      const messages = teacherMessages(seed.snippet, inp.instruction, prev);
+      const env = environment(inp.env);
+      const messages = env.teacherMessages(seed.snippet, inp.instruction, prev);
       const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal }));
-      const parsed = parseTeacher(res.choices[0] ?? '');
+      const parsed = env.parseTeacher(res.choices[0] ?? '');
       const row = await insertProblem(db, {
         key, batchId: inp.batchId, seedId: inp.seedId, env: inp.env, turn: inp.turn,
         parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction,

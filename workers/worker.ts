@@ -2,7 +2,7 @@
  * The composition root: builds clients once (pg pool, OpenAI clients, sandbox) and one Temporal
  * Worker per task queue, each with its own concurrency limit.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import {
   createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
 } from '../activities';

@@ -4,25 +4,9 @@
  */
 import type { Instruction } from '../../workflows/shared';
 import { fence, parseBlocks, stripReasoning, truncate } from './blocks';
+import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './types';
 
-export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
-
-export interface TeacherProblem { code: string; inputs: string[]; message: string }
-
-export interface PreviousProblem {
-  code: string | null;
-  inputs: string[];
-  outputs: string[] | null;
-  message: string | null;
-  /** Pass rate over M, when graded. */
-  passRate: number | null;
-  attempts: number | null;
-  passed: number | null;
-  /** Why it was invalid, when it was. */
-  invalidReason: string | null;
-  /** A few solved and failed attempts, already truncated. */
-  examples: { code: string; failure: string | null }[];
-}
+export type { ChatMessage, PreviousProblem, ParseResult };
 
 export const INPUTS_PER_PROBLEM = 5;
 /** Imports a problem may not use (method.md: Absolute Zero's checks). */
@@ -86,7 +70,7 @@ function previousSection(prev: PreviousProblem): string {
     parts.push('## Student performance', `Pass rate: ${prev.passed}/${prev.attempts} (${prev.passRate.toFixed(2)})`);
     for (const ex of prev.examples) {
       parts.push(ex.failure === null ? 'A solved attempt:' : `A failed attempt (${ex.failure}):`);
-      parts.push(fence('python', ex.code));
+      parts.push(fence('python', ex.answer));
     }
   }
   return parts.join('\n\n');
@@ -103,10 +87,8 @@ export function teacherMessages(seedSnippet: string, instr: Instruction, prev: P
   ];
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
-
 /** Parses the teacher's blocks; the reason goes back to the teacher next turn. */
-export function parseTeacher(text: string): ParseResult<TeacherProblem> {
+export function parseTeacher(text: string): ParseResult<ProblemText> {
   const blocks = parseBlocks(stripReasoning(text));
   const code = blocks.filter((b) => b.lang === 'python' || b.lang === 'py');
   const inputs = blocks.filter((b) => b.lang === 'input').map((b) => b.body.trim());
@@ -163,3 +145,20 @@ export function parseStudent(text: string): ParseResult<string> {
   if (!last || last.body.trim() === '') return { ok: false, reason: 'no ```python block in the answer' };
   return { ok: true, value: last.body };
 }
+
+/** The minimum number of distinct outputs: fewer and a constant function would pass. */
+export const MIN_DISTINCT_OUTPUTS = 2;
+
+export const induction: Environment = {
+  name: 'induction',
+  teacherMessages,
+  parseTeacher,
+  validation: (p) => ({ code: p.code, entry: 'f', inputs: p.inputs }),
+  checkOutputs: (p: ExecutedProblem) => (new Set(p.outputs).size < MIN_DISTINCT_OUTPUTS
+    ? `The tests are too weak: the inputs give fewer than ${MIN_DISTINCT_OUTPUTS} distinct outputs. Choose inputs with diverse outputs.`
+    : null),
+  studentMessages: (p, { visiblePairs }) => studentMessages(p.message ?? '', p.inputs, p.outputs, visiblePairs),
+  parseStudent,
+  // Reward 1 iff the student's f gives the executed output on every input, hidden ones included.
+  gradeJob: (p, answer) => ({ code: answer, entry: 'f', inputs: p.inputs, expected: p.outputs }),
+};

@@ -7,7 +7,7 @@ CREATE TABLE "attempts" (
 	"idx" integer NOT NULL,
 	"llm_call_id" bigint NOT NULL,
 	"completion" text NOT NULL,
-	"code" text,
+	"answer" text,
 	"parse_error" text
 );
 --> statement-breakpoint
@@ -47,6 +47,7 @@ CREATE TABLE "problems" (
 	"turn" integer NOT NULL,
 	"parent_id" bigint,
 	"chain_id" text NOT NULL,
+	"level" text,
 	"instruction" text NOT NULL,
 	"status" "problem_status" DEFAULT 'proposed' NOT NULL,
 	"invalid_reason" text,

@@ -39,7 +39,7 @@ test("Cairn's prompts in, Cairn's parsers out, over two turns", async () => {
     const p1 = parseTeacher(first.choices[0]?.message.content ?? '');
     if (!p1.ok) throw new Error(p1.reason);
     expect(p1.value.inputs).toHaveLength(5);
-    const hint = parseHint(p1.value.message);
+    const hint = parseHint(p1.value.message ?? '');
     expect(hint).not.toBeNull();
 
     const prev: PreviousProblem = {
@@ -53,10 +53,10 @@ test("Cairn's prompts in, Cairn's parsers out, over two turns", async () => {
     const second = await h.client.chat.completions.create({ model: 'sim-teacher', messages: msgs });
     const p2 = parseTeacher(second.choices[0]?.message.content ?? '');
     if (!p2.ok) throw new Error(p2.reason);
-    expect(parseHint(p2.value.message)?.family.id).toBe(hint?.family.id);
+    expect(parseHint(p2.value.message ?? '')?.family.id).toBe(hint?.family.id);
 
     const student = await h.client.chat.completions.create({
-      model: 'sim-student', n: 4, messages: studentMessages(p2.value.message, p2.value.inputs, p2.value.inputs.map(() => '0'), 3),
+      model: 'sim-student', n: 4, messages: studentMessages(p2.value.message ?? '', p2.value.inputs, p2.value.inputs.map(() => '0'), 3),
     });
     for (const c of student.choices) expect(parseStudent(c.message.content ?? '').ok).toBe(true);
   }

@@ -58,7 +58,7 @@ describe('prompts', () => {
   it('a refinement shows the previous problem, executed outputs, performance and the instruction', () => {
     const msgs = teacherMessages('seed', 'harder', {
       code: 'def f(x):\n    return x', inputs: ['1', '2'], outputs: ['1', '2'], message: 'identity', passRate: 0.875,
-      attempts: 8, passed: 7, invalidReason: null, examples: [{ code: 'def f(x): return 0', failure: 'wrong output on input 1' }],
+      attempts: 8, passed: 7, invalidReason: null, examples: [{ answer: 'def f(x): return 0', failure: 'wrong output on input 1' }],
     });
     const u = msgs[1]?.content ?? '';
     expect(u).toContain('## Previous problem');

@@ -6,6 +6,7 @@ import { difficultyBin } from '../../scripts/export';
 import { cutSeeds, readSeedFile, SeedFileError } from '../../scripts/seeds';
 import { ConfigError, loadConfig } from '../../workers/config';
 import { validateBatchOptions } from '../../scripts/batch';
+import { histogramIndex, histogramLabels } from '../../db/queries/report';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-unit-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -88,7 +89,6 @@ describe('small rules', () => {
 
 describe('pass-rate histogram', () => {
   it('keeps p = 0 and p = 1 in their own buckets', () => {
-    const { histogramIndex, histogramLabels } = jest.requireActual<typeof import('../../db/queries/report')>('../../db/queries/report');
     const labels = histogramLabels();
     expect(labels[histogramIndex(0)]).toBe('0 (none)');
     expect(labels[histogramIndex(0.05)]).toBe('0.0-0.1');

@@ -1,0 +1,13 @@
+import type { EnvName } from '../../workflows/shared';
+import { induction } from './induction';
+import type { Environment } from './types';
+
+const ENVIRONMENTS: Record<EnvName, Environment> = { induction };
+
+export function environment(name: string): Environment {
+  const env = (ENVIRONMENTS as Record<string, Environment | undefined>)[name];
+  if (!env) throw new Error(`unknown environment ${name}; known: ${Object.keys(ENVIRONMENTS).join(', ')}`);
+  return env;
+}
+
+export type { Environment } from './types';
