@@ -9,7 +9,7 @@ import {
 } from 'drizzle-orm/pg-core';
 
 export const seedStatus = pgEnum('seed_status', ['pending', 'running', 'done', 'failed']);
-export const problemStatus = pgEnum('problem_status', ['proposed', 'invalid', 'valid', 'graded']);
+export const problemStatus = pgEnum('problem_status', ['proposed', 'invalid', 'duplicate', 'valid', 'graded']);
 export const attemptVerdict = pgEnum('attempt_verdict', ['pass', 'fail']);
 
 export const batches = pgTable('batches', {
@@ -67,12 +67,20 @@ export const problems = pgTable('problems', {
   /** Outputs from executing the teacher's code (canonical Python literals), never its text. */
   outputs: jsonb('outputs').$type<string[]>(),
   refCpuMs: jsonb('ref_cpu_ms').$type<number[]>(),
+  /** sha256 of the whitespace/comment-normalized code, and of its AST with names normalized: dedup keys. */
+  codeHash: text('code_hash'),
+  astHash: text('ast_hash'),
+  /** The earlier problem this one duplicates (status 'duplicate'): recorded, not graded. */
+  duplicateOf: bigint('duplicate_of', { mode: 'number' }),
   attempts: integer('attempts'),
   passed: integer('passed'),
   passRate: doublePrecision('pass_rate'),
   teacherCallId: bigint('teacher_call_id', { mode: 'number' }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('problems_key_uq').on(t.key), index('problems_batch_idx').on(t.batchId, t.seedId)]);
+}, (t) => [
+  uniqueIndex('problems_key_uq').on(t.key), index('problems_batch_idx').on(t.batchId, t.seedId),
+  index('problems_code_hash_idx').on(t.codeHash), index('problems_ast_hash_idx').on(t.astHash),
+]);
 
 export const attempts = pgTable('attempts', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

@@ -1,5 +1,5 @@
 CREATE TYPE "public"."attempt_verdict" AS ENUM('pass', 'fail');--> statement-breakpoint
-CREATE TYPE "public"."problem_status" AS ENUM('proposed', 'invalid', 'valid', 'graded');--> statement-breakpoint
+CREATE TYPE "public"."problem_status" AS ENUM('proposed', 'invalid', 'duplicate', 'valid', 'graded');--> statement-breakpoint
 CREATE TYPE "public"."seed_status" AS ENUM('pending', 'running', 'done', 'failed');--> statement-breakpoint
 CREATE TABLE "attempts" (
 	"id" bigserial PRIMARY KEY NOT NULL,
@@ -56,6 +56,9 @@ CREATE TABLE "problems" (
 	"message" text,
 	"outputs" jsonb,
 	"ref_cpu_ms" jsonb,
+	"code_hash" text,
+	"ast_hash" text,
+	"duplicate_of" bigint,
 	"attempts" integer,
 	"passed" integer,
 	"pass_rate" double precision,
@@ -82,4 +85,6 @@ CREATE UNIQUE INDEX "attempts_problem_idx_uq" ON "attempts" USING btree ("proble
 CREATE UNIQUE INDEX "llm_calls_request_hash_uq" ON "llm_calls" USING btree ("request_hash");--> statement-breakpoint
 CREATE UNIQUE INDEX "problems_key_uq" ON "problems" USING btree ("key");--> statement-breakpoint
 CREATE INDEX "problems_batch_idx" ON "problems" USING btree ("batch_id","seed_id");--> statement-breakpoint
+CREATE INDEX "problems_code_hash_idx" ON "problems" USING btree ("code_hash");--> statement-breakpoint
+CREATE INDEX "problems_ast_hash_idx" ON "problems" USING btree ("ast_hash");--> statement-breakpoint
 CREATE INDEX "seeds_status_idx" ON "seeds" USING btree ("batch_id","status");
