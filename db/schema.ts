@@ -16,6 +16,9 @@ export const batches = pgTable('batches', {
   id: text('id').primaryKey(),
   /** Every setting the batch was made with (env, turns, attempts, models, limits): provenance. */
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+  /** Set when every seed of the file is in Postgres: no workflow starts for a half-loaded batch. */
+  loadedAt: timestamp('loaded_at', { withTimezone: true }),
+  seedCount: integer('seed_count'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

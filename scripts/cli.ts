@@ -4,6 +4,8 @@ import { batchCommand } from './commands/batch';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { exportCommand } from './commands/export';
+import { reportCommand } from './commands/report';
+import { gradeCommand } from './commands/grade';
 import { seedsCommand } from './commands/seeds';
 import { setupCommand } from './commands/setup';
 import { simCommand } from './commands/sim';
@@ -19,8 +21,9 @@ export function buildProgram(): Command {
     .addCommand(workerCommand())
     .addCommand(simCommand())
     .addCommand(seedsCommand())
-    .addCommand(batchCommand())
-    .addCommand(exportCommand());
+    .addCommand(batchCommand().addCommand(reportCommand()))
+    .addCommand(exportCommand())
+    .addCommand(gradeCommand());
 }
 
 export function main(argv: string[]): void {

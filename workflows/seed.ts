@@ -1,9 +1,10 @@
 import {
-  type ActivityOptions, ApplicationFailure, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './progression';
-import { ERR, SA, TASK_QUEUES, type SeedWorkflowInput, type SeedWorkflowResult, type TurnSummary } from './shared';
+import { seedDoneSignal } from './signals';
+import { ERR, SA, TASK_QUEUES, batchWorkflowId, type SeedWorkflowInput, type SeedWorkflowResult, type TurnSummary } from './shared';
 
 // Retry profiles sit next to the proxies. LLM calls: long start-to-close (a big model can take
 // minutes), heartbeats to notice a dead worker, unlimited attempts (429 storms cost time, not data),
@@ -16,7 +17,11 @@ const sandbox: ActivityOptions = {
   startToCloseTimeout: '10 minutes', heartbeatTimeout: '60 seconds',
   retry: { initialInterval: '1s', maximumInterval: '1 minute' },
 };
-const dbWrite: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '500ms', maximumInterval: '30s' } };
+// Bookkeeping waits for a cancelled write to really end, so a late 'running' cannot land after 'failed'.
+const dbWrite: ActivityOptions = {
+  startToCloseTimeout: '30 seconds', retry: { initialInterval: '500ms', maximumInterval: '30s' },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
 
 const teacher = proxyActivities<ReturnType<typeof createTeacherActivities>>({ taskQueue: TASK_QUEUES.teacher, ...llmCall });
 const student = proxyActivities<ReturnType<typeof createStudentActivities>>({ taskQueue: TASK_QUEUES.student, ...llmCall });
@@ -28,6 +33,26 @@ const books = proxyActivities<ReturnType<typeof createBookkeepingActivities>>({ 
  * Carries ids and pass rates only; every text is in Postgres.
  */
 export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
+  let ok = false;
+  try {
+    const result = await runTurns(input);
+    ok = true;
+    return result;
+  } catch (err) {
+    // Record why in Postgres (the record of what is done), even when cancelled, then fail as before.
+    const outcome = isCancellation(err) ? 'cancelled' : `error: ${(err as Error).message}`.slice(0, 300);
+    await CancellationScope.nonCancellable(() => books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'failed', outcome }));
+    throw err;
+  } finally {
+    if (input.notifyBatch) {
+      await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(batchWorkflowId(input.batchId))
+        .signal(seedDoneSignal, { seedId: input.seedId, ok })
+        .catch(() => undefined)); // no batch running (a direct start): nothing to tell
+    }
+  }
+}
+
+async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
   if (input.turns < 1 || input.attempts < 1) {
     throw ApplicationFailure.create({ type: ERR.badBatch, nonRetryable: true, message: `turns (${input.turns}) and attempts (${input.attempts}) must be >= 1` });
   }

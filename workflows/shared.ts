@@ -32,8 +32,8 @@ export const SA = {
 };
 export const SEARCH_ATTRIBUTES = Object.values(SA);
 
-export type EnvName = 'induction';
-export const ENVS: readonly EnvName[] = ['induction'];
+export type EnvName = 'induction' | 'abduction' | 'deduction' | 'fuzzing';
+export const ENVS: readonly EnvName[] = ['induction', 'abduction', 'deduction', 'fuzzing'];
 
 /** What the teacher is asked to do next (the text is rendered by the environment). */
 export type Instruction = 'initial' | 'harder' | 'harder_weak_tests' | 'easier' | 'keep' | 'fix';
@@ -44,6 +44,8 @@ export interface SeedWorkflowInput {
   env: EnvName;
   turns: number;
   attempts: number;
+  /** Started by a BatchWorkflow: signal it when this seed ends. */
+  notifyBatch?: boolean;
 }
 
 export interface TurnSummary {
@@ -68,3 +70,38 @@ export function seedWorkflowId(batchId: string, seedId: string): string {
 export function problemKey(batchId: string, seedId: string, turn: number): string {
   return `${batchId}/${seedId}/t${turn}`;
 }
+
+export function batchWorkflowId(batchId: string): string {
+  return `batch/${batchId}`;
+}
+
+export interface BatchWorkflowInput {
+  batchId: string;
+  env: EnvName;
+  turns: number;
+  attempts: number;
+  /** Most seeds open at once. */
+  window: number;
+  paused?: boolean;
+  /** Carried across continue-as-new: seeds started and not yet seen to finish. */
+  open?: string[];
+  /** Carried: the last seed id paged from Postgres. */
+  cursor?: string;
+  /** Carried totals. */
+  counts?: BatchCounts;
+  /** Children to start per run before continuing as new (tests use a small number). */
+  childrenPerRun?: number;
+}
+
+export interface BatchCounts { started: number; finished: number; failed: number }
+
+export interface BatchProgress extends BatchCounts {
+  open: number;
+  window: number;
+  paused: boolean;
+  cancelled: boolean;
+  /** True once every seed has been paged from Postgres. */
+  exhausted: boolean;
+}
+
+export interface SeedDone { seedId: string; ok: boolean }

@@ -1,8 +1,11 @@
 import type { EnvName } from '../../workflows/shared';
+import { abduction } from './abduction';
+import { deduction } from './deduction';
+import { fuzzing } from './fuzzing';
 import { induction } from './induction';
 import type { Environment } from './types';
 
-const ENVIRONMENTS: Record<EnvName, Environment> = { induction };
+const ENVIRONMENTS: Record<EnvName, Environment> = { induction, abduction, deduction, fuzzing };
 
 export function environment(name: string): Environment {
   const env = (ENVIRONMENTS as Record<string, Environment | undefined>)[name];

@@ -3,10 +3,12 @@
  * input/output pairs and must write `f`. Reward 1 iff the student's f matches on every input.
  */
 import type { Instruction } from '../../workflows/shared';
-import { fence, parseBlocks, stripReasoning, truncate } from './blocks';
+import { fence, parseBlocks, stripReasoning } from './blocks';
+import { instructionText, STUDENT_SYSTEM, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './types';
 
 export type { ChatMessage, PreviousProblem, ParseResult };
+export { instructionText };
 
 export const INPUTS_PER_PROBLEM = 5;
 /** Imports a problem may not use (method.md: Absolute Zero's checks). */
@@ -15,13 +17,7 @@ export const BANNED_MODULES = [
   'shutil', 'pathlib', 'signal', 'ctypes', 'asyncio', 'importlib', 'builtins', 'gc', 'inspect', 'secrets', 'uuid',
 ];
 
-const TEACHER_SYSTEM =
-  'You are the TEACHER: you write Python programming problems that are precisely as hard as asked. ' +
-  'You answer only in the requested fenced-block format.';
-const STUDENT_SYSTEM = 'You are a skilled Python programmer. Answer in the requested format.';
-
 const RULES = [
-  '# Environment: induction',
   'Write a deterministic Python function `f` that incorporates the core logic of the seed snippet below,',
   `then ${INPUTS_PER_PROBLEM} inputs for it and a message. A student will see the message and some of the`,
   'input/output pairs (never your code) and must write `f`. Outputs are computed by running your code.',
@@ -36,55 +32,11 @@ const OUTPUT_FORMAT = [
   'and one ```message block. Nothing else is read. The problem must stand alone: do not refer to earlier problems.',
 ].join('\n');
 
-/** The progression instruction, in words (the only place its text lives). */
-export function instructionText(instr: Instruction, passRate: number | null): string {
-  const p = passRate === null ? '' : ` (pass rate ${passRate.toFixed(2)})`;
-  switch (instr) {
-    case 'initial':
-      return 'Write a new problem based on the seed.';
-    case 'harder':
-      return `The student solved it too often${p}. Make the problem harder: aim for a medium problem that the student solves 35-65% of the time.`;
-    case 'harder_weak_tests':
-      return `Every attempt passed${p}: the tests are probably too weak (a trivial function may pass). Make the problem harder, and choose inputs with diverse, distinguishing outputs; aim for a pass rate of 35-65%.`;
-    case 'easier':
-      return `The student never solved it${p}. Make the problem easier, keeping the core idea.`;
-    case 'keep':
-      return `The difficulty is about right${p}. Keep the core task, and strengthen the tests or vary the problem.`;
-    case 'fix':
-      return 'Your previous problem could not be used (see the feedback). Write a valid problem in the exact output format.';
-  }
-}
-
-function previousSection(prev: PreviousProblem): string {
-  const parts: string[] = ['## Previous problem'];
-  if (prev.code !== null) parts.push(fence('python', truncate(prev.code, 4000)));
-  prev.inputs.forEach((inp, i) => {
-    parts.push(fence('input', truncate(inp, 500)));
-    const out = prev.outputs?.[i];
-    if (out !== undefined) parts.push(fence('output', truncate(out, 500)));
-  });
-  if (prev.message !== null) parts.push(fence('message', truncate(prev.message, 1000)));
-  if (prev.invalidReason !== null) {
-    parts.push('## Feedback', `Your previous problem was invalid: ${prev.invalidReason}`);
-  } else if (prev.passRate !== null) {
-    parts.push('## Student performance', `Pass rate: ${prev.passed}/${prev.attempts} (${prev.passRate.toFixed(2)})`);
-    for (const ex of prev.examples) {
-      parts.push(ex.failure === null ? 'A solved attempt:' : `A failed attempt (${ex.failure}):`);
-      parts.push(fence('python', ex.answer));
-    }
-  }
-  return parts.join('\n\n');
-}
+const REQUEST: TeacherRequest = { env: 'induction', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'python' } };
 
 /** Renders the teacher's request for one turn. */
 export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
-  const sections = [RULES, '## Seed', fence('seed', truncate(seedSnippet, 6000))];
-  if (prev) sections.push(previousSection(prev));
-  sections.push('## Instruction', instructionText(instr, prev?.passRate ?? null), OUTPUT_FORMAT);
-  return [
-    { role: 'system', content: TEACHER_SYSTEM },
-    { role: 'user', content: sections.join('\n\n') },
-  ];
+  return teacherRequest(REQUEST, seedSnippet, instr, prev);
 }
 
 /** Parses the teacher's blocks; the reason goes back to the teacher next turn. */

@@ -28,20 +28,79 @@ export interface CgroupStats {
   cpuMs?: number;
 }
 
-/** Finds where this process may create sandbox cgroups. Returns mode 'none' (with a reason) otherwise. */
-export function detectCgroups(): { layout: CgroupLayout; warning?: string } {
+export interface DetectOptions {
+  /** 'user': never write outside a delegated v2 subtree (no v1, no root cgroup). */
+  privilege: 'root' | 'user';
+  /** An explicit v2 dir (delegated to this user, or chosen by root) under which sbx-* dirs are made. */
+  parent?: string;
+  /** cgroupfs mount point (tests point it at a fake tree). */
+  root?: string;
+}
+
+/**
+ * Finds where this process may create sandbox cgroups. Returns mode 'none' with a warning that
+ * names the reason and the fix otherwise (the caller logs it: rlimits + pid namespace remain).
+ */
+export function detectCgroups(opts: DetectOptions = { privilege: 'root' }): { layout: CgroupLayout; warning?: string } {
+  const root = opts.root ?? ROOT;
   try {
-    if (fs.existsSync(`${ROOT}/cgroup.controllers`)) return { layout: setupPureV2() };
-    const own = ownPaths();
-    const memParent = path.join(ROOT, 'memory', own.get('memory') ?? '/');
-    const pidsParent = path.join(ROOT, 'pids', own.get('pids') ?? '/');
-    if (!fs.existsSync(`${memParent}/memory.limit_in_bytes`) || !fs.existsSync(`${pidsParent}/cgroup.procs`)) {
-      return { layout: { mode: 'none' }, warning: 'no writable memory/pids cgroup controllers found' };
+    const pureV2 = fs.existsSync(`${root}/cgroup.controllers`);
+    if (opts.parent) return delegatedV2(path.resolve(opts.parent), pureV2);
+    if (opts.privilege === 'user') {
+      return {
+        layout: { mode: 'none' },
+        warning: pureV2
+          ? 'running as a normal user without a delegated cgroup (pass cgroupParent / --cgroup-parent, see docs/grader.md)'
+          : 'running as a normal user on a cgroup v1/hybrid host, whose controllers only root may use',
+      };
     }
-    const unified = fs.existsSync(`${ROOT}/unified/cgroup.procs`) ? path.join(ROOT, 'unified', own.get('') ?? '/') : undefined;
+    if (pureV2) return { layout: setupPureV2(root) };
+    const own = ownPaths();
+    const memParent = path.join(root, 'memory', own.get('memory') ?? '/');
+    const pidsParent = path.join(root, 'pids', own.get('pids') ?? '/');
+    if (!fs.existsSync(`${memParent}/memory.limit_in_bytes`) || !fs.existsSync(`${pidsParent}/cgroup.procs`)) {
+      return { layout: { mode: 'none' }, warning: 'no memory/pids cgroup controllers found' };
+    }
+    if (!writable(memParent) || !writable(pidsParent)) {
+      return { layout: { mode: 'none' }, warning: `the memory/pids cgroups (${memParent}, ${pidsParent}) are not writable (read-only cgroupfs, e.g. an unprivileged container)` };
+    }
+    const unifiedDir = path.join(root, 'unified', own.get('') ?? '/');
+    const unified = fs.existsSync(`${root}/unified/cgroup.procs`) && writable(unifiedDir) ? unifiedDir : undefined;
     return { layout: { mode: 'hybrid', memParent, pidsParent, unifiedParent: unified } };
   } catch (err) {
     return { layout: { mode: 'none' }, warning: `cgroup detection failed: ${(err as Error).message}` };
+  }
+}
+
+/** A v2 dir given explicitly: usable when writable and its children get the memory and pids controllers. */
+function delegatedV2(dir: string, pureV2: boolean): { layout: CgroupLayout; warning?: string } {
+  const none = (why: string) => ({ layout: { mode: 'none' as const }, warning: `cgroup parent ${dir} is not usable: ${why}` });
+  if (!pureV2) return none('this host has no pure cgroup v2 hierarchy (memory and pids are on v1)');
+  if (!fs.existsSync(`${dir}/cgroup.controllers`)) return none('not a cgroup v2 directory');
+  if (!writable(dir) || !writable(`${dir}/cgroup.subtree_control`)) return none('not writable by this user (not delegated)');
+  const want = ['memory', 'pids'];
+  const have = fs.readFileSync(`${dir}/cgroup.controllers`, 'utf8').split(/\s+/);
+  const missing = want.filter((c) => !have.includes(c));
+  if (missing.length) return none(`controllers ${missing.join(', ')} are not delegated to it`);
+  const enabled = fs.readFileSync(`${dir}/cgroup.subtree_control`, 'utf8').split(/\s+/);
+  const off = want.filter((c) => !enabled.includes(c));
+  if (off.length) {
+    try {
+      fs.writeFileSync(`${dir}/cgroup.subtree_control`, off.map((c) => `+${c}`).join(' '));
+    } catch (err) {
+      // EBUSY: processes live in it ("no internal processes"); give Cairn a leaf beside the sandboxes.
+      return none(`cannot enable ${off.join(', ')} for its children (${(err as NodeJS.ErrnoException).code}); move Cairn's own processes into a leaf cgroup first`);
+    }
+  }
+  return { layout: { mode: 'v2', unifiedParent: dir } };
+}
+
+function writable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -56,13 +115,13 @@ function ownPaths(): Map<string, string> {
   return map;
 }
 
-function setupPureV2(): CgroupLayout {
-  const base = path.join(ROOT, V2_BASE);
+function setupPureV2(root: string): CgroupLayout {
+  const base = path.join(root, V2_BASE);
   fs.mkdirSync(base, { recursive: true });
   const want = ['memory', 'pids'];
-  const rootCtl = fs.readFileSync(`${ROOT}/cgroup.subtree_control`, 'utf8').split(/\s+/);
+  const rootCtl = fs.readFileSync(`${root}/cgroup.subtree_control`, 'utf8').split(/\s+/);
   const missing = want.filter((c) => !rootCtl.includes(c));
-  if (missing.length) fs.writeFileSync(`${ROOT}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(' '));
+  if (missing.length) fs.writeFileSync(`${root}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(' '));
   fs.writeFileSync(`${base}/cgroup.subtree_control`, want.map((c) => `+${c}`).join(' '));
   return { mode: 'v2', unifiedParent: base };
 }

@@ -1,6 +1,6 @@
 """In-sandbox driver for FUNCTION tests (runs as /usr/bin/python3 -I -S driver.py JOBDIR START).
 
-JOBDIR holds solution.py and job.json (a Python literal: entry, inputs, limits, loadMs). The
+JOBDIR holds solution.py and job.json (a Python literal: entry, inputs, limits, loadMs, nproc). The
 driver execs the solution once, then for each input from START calls entry(*args) under a
 SIGALRM limit and writes one JSON line per input on a private dup of fd 1. Expected outputs
 never come in here: the host compares, so tampering with this process can only spoil the
@@ -260,6 +260,13 @@ def main(argv):
     with open(os.path.join(job_dir, "solution.py"), "rb") as fh:
         source = fh.read()
     inputs, limits, entry = job["inputs"], job["limits"], job["entry"]
+    nproc = job.get("nproc")
+    if nproc:
+        # Per-sandbox process cap: since Linux 5.14 RLIMIT_NPROC is counted per user namespace,
+        # and each sandbox has its own, so sandboxes sharing a host uid (user mode) cannot
+        # starve each other; prlimit's host-level value stays the uid-wide backstop.
+        import resource
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _signal.signal(_signal.SIGALRM, _on_alarm)
 
     # Load the module once. Its __name__ is not "__main__", so the demo blocks LLM code often

@@ -11,6 +11,7 @@ export type {
   CgroupMode,
   InputOutcome,
   InputVerdict,
+  PrivilegeMode,
   RunRequest,
   RunResult,
   RunStatus,

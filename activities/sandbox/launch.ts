@@ -1,6 +1,8 @@
 /**
  * The launch chain of sandbox.md §6.2:
- *   sh shim (root: joins the cgroups) -> prlimit -> setpriv (slot uid) -> bwrap (+seccomp) -> python.
+ *   root mode: sh shim (joins the cgroups) -> prlimit -> setpriv (slot uid) -> bwrap (+seccomp) -> python
+ *   user mode: sh shim (joins a delegated cgroup, if any) -> prlimit -> bwrap (+seccomp) -> python,
+ *              as the invoking non-root user, in an unprivileged user namespace.
  * Every step execs the next, so the pid Node sees is bwrap's; killing it tears down the pid
  * namespace and everything in it.
  */
@@ -17,7 +19,13 @@ const SECCOMP_FD = 9;
 const SHIM = 'for f in $CGS; do echo $$ > "$f" || exit 125; done; exec "$@"';
 
 export interface LaunchSpec {
-  uid: number;
+  /**
+   * Slot uid to drop to with setpriv before bwrap (root mode), or null to run bwrap as the
+   * invoking user (user mode; refused when that user is root).
+   */
+  uid: number | null;
+  /** RLIMIT_NPROC (counts every task of the host uid; user mode adds the user's own tasks). */
+  nproc?: number;
   seccompPath: string;
   /** Host dir bound read-only at /sandbox/job (solution.py, job.json). */
   jobDir: string;
@@ -41,19 +49,28 @@ export const RLIMITS = {
   tmpfsBytes: 32 << 20,
 };
 
-/** argv for /bin/sh: shim, prlimit, setpriv, bwrap, python. Exported for tests and the bench. */
+/** argv for /bin/sh: shim, prlimit, setpriv (root mode only), bwrap, python. Exported for tests and the bench. */
 export function sandboxArgv(spec: LaunchSpec): string[] {
-  if (!Number.isInteger(spec.uid) || spec.uid <= 0) throw new Error(`refusing sandbox uid ${spec.uid}`);
+  let drop: string[] = [];
+  if (spec.uid === null) {
+    // bwrap run as root stays host uid 0 inside, whatever its --uid says: never do that.
+    if (process.getuid?.() === 0) throw new Error('refusing to run bwrap as root without a slot uid');
+  } else {
+    if (!Number.isInteger(spec.uid) || spec.uid <= 0) throw new Error(`refusing sandbox uid ${spec.uid}`);
+    const u = String(spec.uid);
+    // The uid must be dropped BEFORE bwrap: bwrap run as root stays host uid 0 even with --uid.
+    drop = ['/usr/bin/setpriv', `--reuid=${u}`, `--regid=${u}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+  }
   const driverIn = spec.driverPath.endsWith('.pyc') ? '/sandbox/driver.pyc' : '/sandbox/driver.py';
-  const u = String(spec.uid);
   const cpu = Math.max(1, Math.ceil(spec.cpuSeconds));
+  const nproc = spec.nproc ?? RLIMITS.nproc;
   return [
     '-c', SHIM, 'sh',
-    '/usr/bin/prlimit', `--as=${RLIMITS.asBytes}`, `--cpu=${cpu}:${cpu + 1}`, `--nproc=${RLIMITS.nproc}`,
+    '/usr/bin/prlimit', `--as=${RLIMITS.asBytes}`, `--cpu=${cpu}:${cpu + 1}`, `--nproc=${nproc}`,
     `--fsize=${RLIMITS.fsizeBytes}`, `--nofile=${RLIMITS.nofile}`, '--core=0', '--',
-    // The uid must be dropped BEFORE bwrap: bwrap run as root stays host uid 0 even with --uid.
-    '/usr/bin/setpriv', `--reuid=${u}`, `--regid=${u}`, '--clear-groups', '--inh-caps=-all',
-    '--bounding-set=-all', '--no-new-privs', '--',
+    ...drop,
+    // bwrap sets no_new_privs itself (the probe checks it) and, unprivileged, makes its own
+    // user namespace: inside, the code keeps the host uid it was started with, never 0.
     '/usr/bin/bwrap', '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent',
     '--new-session', '--cap-drop', 'ALL', '--hostname', 'sandbox',
     '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',

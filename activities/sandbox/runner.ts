@@ -9,22 +9,24 @@ import path from 'path';
 import { detectCgroups, removeStaleCgroups } from './cgroups';
 import type { CgroupLayout } from './cgroups';
 import { SandboxInfraError } from './errors';
+import { RLIMITS } from './launch';
 import type { LaunchSpec } from './launch';
+import { UserNproc } from './procs';
 import { SlotPool } from './pool';
 import { ensureSeccomp } from './seccomp';
 import { runSegment } from './segment';
 import { blameFor, infraError } from './classify';
-import { preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './setup';
+import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './setup';
 import { claimUids } from './uids';
 import type { UidLease } from './uids';
-import type { InputOutcome, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './types';
+import type { InputOutcome, PrivilegeMode, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './types';
 
 /** Slack past a limit before the host kills a sandbox whose driver did not report (swallowed alarm, C code). */
 const GRACE_MS = 500;
 /** Spawn to driver hello; generous because it only guards against a hung start. */
 const STARTUP_MS = 10_000;
 
-type Launch = Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds' | 'jobDir' | 'uid'>;
+type Launch = Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds' | 'jobDir' | 'uid' | 'nproc'>;
 
 /**
  * Prepares the host (seccomp filter, compiled driver, cgroup mode, stale cgroup cleanup) and
@@ -39,36 +41,65 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   }
   if (opts.memoryMb !== undefined && !(Number.isFinite(opts.memoryMb) && opts.memoryMb >= 16)) throw new RangeError('memoryMb must be >= 16');
   if (opts.pidsMax !== undefined && !(Number.isInteger(opts.pidsMax) && opts.pidsMax >= 8)) throw new RangeError('pidsMax must be an integer >= 8');
-  preflight();
+  const myUid = process.getuid?.() ?? 0;
+  const privilege: PrivilegeMode = myUid === 0 ? 'root' : 'user';
+  preflight(privilege);
   const stateDir = path.resolve(opts.stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
   const seccompPath = await ensureSeccomp(stateDir);
-  const jobsDir = prepareStateDir(stateDir);
+  const jobsDir = prepareStateDir(stateDir, privilege);
   const driverPath = await prepareDriver(stateDir);
 
   const warnings: string[] = [];
+  const warn = (w: string): void => {
+    warnings.push(w);
+    log(`sandbox: warning: ${w}`);
+  };
+  const noCgroups = ': limits rely on rlimits and the pid namespace only (memory via RLIMIT_AS 1 GiB per process)';
   let layout: CgroupLayout = { mode: 'none' };
-  if (opts.cgroups === 'off') warnings.push('cgroups disabled by option: limits rely on rlimits and the pid namespace only');
+  if (opts.cgroups === 'off') warn(`cgroups disabled by option${noCgroups}`);
   else {
-    const found = detectCgroups();
+    const found = detectCgroups({ privilege, parent: opts.cgroupParent });
     layout = found.layout;
-    if (found.warning) warnings.push(`${found.warning}: limits rely on rlimits and the pid namespace only (memory via RLIMIT_AS)`);
+    if (found.warning) warn(`${found.warning}${noCgroups}`);
   }
-  warnings.forEach((w) => log(`sandbox: warning: ${w}`));
   const stale = await removeStaleCgroups(layout, log);
   removeStaleJobDirs(jobsDir, log);
 
-  const lease = claimUids(opts.uidBase, slots);
-  if (lease.warning) {
-    warnings.push(lease.warning);
-    log(`sandbox: warning: ${lease.warning}`);
+  let lease: UidLease & { warning?: string };
+  if (privilege === 'root') lease = claimUids(opts.uidBase, slots);
+  else {
+    lease = { uids: Array.from({ length: slots }, () => myUid), release: () => undefined };
+    if (opts.uidBase !== undefined) warn(`uidBase ${opts.uidBase} ignored: in user mode every sandbox runs as uid ${myUid}`);
   }
-  const grader = new Grader({ seccompPath, driverPath }, layout, jobsDir, lease, opts.memoryMb ?? 256, opts.pidsMax ?? 32, log);
+  if (lease.warning) warn(lease.warning);
+  // User mode: RLIMIT_NPROC counts the user's own tasks too, so it is raised by their number.
+  // The driver then caps each sandbox at RLIMITS.nproc (counted per user namespace).
+  const nproc = privilege === 'user' ? new UserNproc(myUid, RLIMITS.nproc * (slots + 1)) : undefined;
+  const grader = new Grader({ seccompPath, driverPath }, layout, jobsDir, lease, privilege, nproc, opts.memoryMb ?? 256, opts.pidsMax ?? 32, log);
   let probeDir: string | undefined;
   try {
     probeDir = await grader.makeJobDir(null);
-    const p = await probe({ seccompPath, driverPath, jobDir: probeDir, uid: lease.uids[0]! }, layout, grader.memBytes(undefined), grader.pidsMax);
+    const probeWith = (l: CgroupLayout) =>
+      probe({ seccompPath, driverPath, jobDir: probeDir!, ...grader.launchIds(0) }, l, grader.memBytes(undefined), grader.pidsMax);
+    let p: Awaited<ReturnType<typeof probe>>;
+    try {
+      p = await probeWith(layout);
+    } catch (err) {
+      // A delegated subtree that does not contain Cairn's own cgroup cannot be joined unprivileged.
+      if (!(err instanceof CgroupJoinError) || privilege === 'root') throw err;
+      warn(`${err.message}${noCgroups}`);
+      layout = { mode: 'none' };
+      grader.layout = layout;
+      p = await probeWith(layout);
+    }
+    log(
+      privilege === 'root'
+        ? `sandbox: root mode: each slot drops to its own uid (${lease.uids.join(', ')}) with setpriv before bwrap; cgroups ${layout.mode}`
+        : `sandbox: user mode (uid ${myUid}): bwrap in an unprivileged user namespace as the invoking user, no per-slot uids; cgroups ${layout.mode}`,
+    );
     grader.info = {
+      privilege,
       cgroupMode: layout.mode,
       sandboxUid: p.uid,
       slotUids: lease.uids,
@@ -97,14 +128,21 @@ class Grader implements Sandbox {
 
   constructor(
     private readonly launch: Launch,
-    private readonly layout: CgroupLayout,
+    public layout: CgroupLayout,
     private readonly jobsDir: string,
     private readonly lease: UidLease,
+    private readonly privilege: PrivilegeMode,
+    private readonly nproc: UserNproc | undefined,
     private readonly memoryMb: number,
     readonly pidsMax: number,
     private readonly log: (msg: string) => void,
   ) {
     this.pool = new SlotPool(lease.uids.length);
+  }
+
+  /** Who the sandbox of `slot` runs as: its slot uid (root mode) or the invoking user (null). */
+  launchIds(slot: number): { uid: number | null; nproc?: number } {
+    return this.privilege === 'root' ? { uid: this.lease.uids[slot]! } : { uid: null, nproc: this.nproc?.get() };
   }
 
   memBytes(mb: number | undefined): number {
@@ -172,7 +210,7 @@ class Grader implements Sandbox {
     const loadMs = Math.max(1000, ...limits);
     // JSON of strings and finite numbers is also a Python literal: the driver reads it with
     // ast.literal_eval and so never needs the (slow to import) json module.
-    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, loadMs });
+    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, loadMs, nproc: RLIMITS.nproc });
     const jobDir = await this.makeJobDir({ code: req.code, json });
     const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
     let sandboxes = 0;
@@ -183,7 +221,7 @@ class Grader implements Sandbox {
         if (signal.aborted) throw signal.reason;
         sandboxes++;
         const seg = await runSegment({
-          launch: { ...this.launch, jobDir, uid: this.lease.uids[slot]! },
+          launch: { ...this.launch, jobDir, ...this.launchIds(slot) },
           layout: this.layout, memBytes: this.memBytes(req.memoryMb), pidsMax: this.pidsMax,
           start: next, limits, loadMs, graceMs: GRACE_MS, startupMs: STARTUP_MS, signal, log: this.log,
         });

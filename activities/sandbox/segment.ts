@@ -7,6 +7,7 @@ import { JobCgroups } from './cgroups';
 import type { CgroupLayout, CgroupStats } from './cgroups';
 import { SandboxInfraError } from './errors';
 import { spawnSandbox } from './launch';
+import { sandboxPidNs, waitNsGone } from './procs';
 import { waitUidGone } from './uids';
 import type { LaunchSpec } from './launch';
 import type { InputOutcome, RunStatus } from './types';
@@ -66,6 +67,8 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
     throw new SandboxInfraError(`cannot create the sandbox cgroups: ${(err as Error).message}`, { cause: err });
   }
   const res: SegmentResult = { results: [], hello: false, code: null, signal: null, stderr: '', sinceLastLineMs: 0, lastTotCpuMs: 0 };
+  // User mode without cgroups: the sandbox's processes share our uid, so they are found by pid namespace.
+  let ns: string | undefined;
   try {
     await new Promise<void>((resolve) => {
       let child: ReturnType<typeof spawnSandbox>;
@@ -113,6 +116,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         if (!res.hello) {
           if (msg.t !== 'hello') return kill('protocol');
           res.hello = true;
+          if (job.launch.uid === null && !cg) ns = sandboxPidNs(child.pid ?? -1);
           return arm(job.loadMs + job.graceMs);
         }
         if (!res.load) {
@@ -181,8 +185,10 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
       const left = await cg.destroy();
       // Processes that survive cgroup.kill would be a containment failure: make it loud.
       if (left.length) job.log(`sandbox: warning: could not remove cgroups ${left.join(', ')}`);
-    } else if (!(await waitUidGone(job.launch.uid))) {
-      job.log(`sandbox: warning: processes of uid ${job.launch.uid} survived the sandbox`);
+    } else if (job.launch.uid !== null) {
+      if (!(await waitUidGone(job.launch.uid))) job.log(`sandbox: warning: processes of uid ${job.launch.uid} survived the sandbox`);
+    } else if (ns && !(await waitNsGone(ns))) {
+      job.log(`sandbox: warning: processes of pid namespace ${ns} survived the sandbox`);
     }
   }
   return res;

@@ -12,20 +12,18 @@ import type { CgroupLayout } from './cgroups';
 import { EXIT_CGROUP_JOIN, spawnSandbox } from './launch';
 import type { LaunchSpec } from './launch';
 import { SYSTEM_PYTHON } from './seccomp';
+import { sandboxPidNs, waitNsGone } from './procs';
 import { waitUidGone } from './uids';
 
 const SETUP_HINT = '(npm run setup installs the sandbox packages)';
 const DRIVER_SRC = path.join(__dirname, 'driver.py');
 
-/** Binaries and privileges the launch chain needs. */
-export function preflight(): void {
-  if (process.getuid?.() !== 0) {
-    throw new SandboxSetupError('the grader must run as root: it joins cgroups and drops each sandbox to a per-slot uid before bwrap');
-  }
+/** Binaries the launch chain needs (setpriv only in root mode, where it drops to the slot uid). */
+export function preflight(privilege: 'root' | 'user'): void {
   const need: Array<[string, string]> = [
     ['/usr/bin/bwrap', 'apt-get install bubblewrap'],
     [SYSTEM_PYTHON, 'apt-get install python3'],
-    ['/usr/bin/setpriv', 'apt-get install util-linux'],
+    ...(privilege === 'root' ? [['/usr/bin/setpriv', 'apt-get install util-linux'] as [string, string]] : []),
     ['/usr/bin/prlimit', 'apt-get install util-linux'],
     ['/bin/sh', 'apt-get install dash'],
   ];
@@ -38,11 +36,15 @@ export function preflight(): void {
   }
 }
 
-/** Creates `<stateDir>/jobs` and checks the slot uids can reach it (bwrap binds as that uid). */
-export function prepareStateDir(stateDir: string): string {
+/**
+ * Creates `<stateDir>/jobs` and, in root mode, checks the slot uids can reach it (bwrap binds as
+ * that uid). In user mode the sandbox runs as the owner of the dir, so nothing else is needed.
+ */
+export function prepareStateDir(stateDir: string, privilege: 'root' | 'user'): string {
   const jobs = path.join(path.resolve(stateDir), 'jobs');
   fs.mkdirSync(jobs, { recursive: true });
-  fs.chmodSync(jobs, 0o711); // traversable, not listable
+  fs.chmodSync(jobs, privilege === 'root' ? 0o711 : 0o700); // root: traversable, not listable
+  if (privilege === 'user') return jobs;
   for (let dir = path.dirname(jobs); ; dir = path.dirname(dir)) {
     if (!(fs.statSync(dir).mode & 0o001)) {
       throw new SandboxSetupError(
@@ -108,6 +110,7 @@ export async function probe(
 ): Promise<ProbeResult> {
   const t0 = Date.now();
   const cg = layout.mode === 'none' ? undefined : JobCgroups.create(layout, memBytes, pidsMax);
+  let ns: string | undefined;
   try {
     const child = spawnSandbox({ ...launch, procsFiles: cg?.procsFiles ?? [], args: ['--probe'], cpuSeconds: 10 });
     let stdout = '';
@@ -127,9 +130,17 @@ export async function probe(
       if (nl < 0 || line) return;
       try {
         line = JSON.parse(stdout.slice(0, nl)) as ProbeLine;
+        ns = sandboxPidNs(child.pid ?? -1);
         const tree = checkTree(child.pid ?? -1);
         if (tree instanceof SandboxSetupError) failure = tree;
         else hostUid = tree;
+        const me = process.getuid?.() ?? -1;
+        if (!failure && launch.uid === null && hostUid !== me) {
+          failure = new SandboxSetupError(`user mode: the sandboxed python runs as host uid ${hostUid}, expected the invoking user's ${me}`);
+        }
+        if (!failure && launch.uid !== null && hostUid !== launch.uid) {
+          failure = new SandboxSetupError(`the sandboxed python runs as host uid ${hostUid}, expected slot uid ${launch.uid}`);
+        }
       } catch (err) {
         failure = err instanceof SandboxSetupError ? err : new SandboxSetupError(`bad probe output: ${stdout.slice(0, 200)}`);
       }
@@ -146,7 +157,8 @@ export async function probe(
     return { ...checkLine(line), uid: hostUid, ms: Date.now() - t0 };
   } finally {
     if (cg) await cg.destroy();
-    else await waitUidGone(launch.uid);
+    else if (launch.uid !== null) await waitUidGone(launch.uid);
+    else if (ns) await waitNsGone(ns);
   }
 }
 
@@ -181,7 +193,8 @@ function checkTree(rootPid: number): SandboxSetupError | number {
     if (uids.some((u) => u === 0)) {
       return new SandboxSetupError(
         `sandboxed process ${pid} runs as host uid 0 (Uid: ${uids.join(' ')}); it could read root-only files. ` +
-          'The uid must be dropped with setpriv before bwrap (never bwrap --uid as root); check uidBase > 0.',
+          'Root mode must drop to the slot uid with setpriv before bwrap (never bwrap --uid as root; uidBase > 0); ' +
+          'user mode must not run as root.',
       );
     }
   }
@@ -199,10 +212,16 @@ function checkLine(line: ProbeLine): Omit<ProbeResult, 'uid' | 'ms'> {
   return { interfaces: ifaces, python: String(line.py ?? '') };
 }
 
+/** The launch shim could not move itself into the sandbox cgroups (user mode falls back to none). */
+export class CgroupJoinError extends SandboxSetupError {}
+
 function explainStartFailure(code: number | null, stderr: string): SandboxSetupError {
   const err = stderr.trim().slice(0, 500) || '(no stderr)';
   if (code === EXIT_CGROUP_JOIN) {
-    return new SandboxSetupError(`cannot join the sandbox cgroups: ${err}. Fix: run as root with writable cgroups, or create the sandbox with cgroups: 'off'`);
+    return new CgroupJoinError(
+      `cannot join the sandbox cgroups: ${err}. Fix: run as root with writable cgroups, give a normal user a delegated ` +
+        "cgroup v2 subtree that also holds Cairn's own cgroup, or create the sandbox with cgroups: 'off'",
+    );
   }
   if (/namespace|uid map|unshare|Operation not permitted|No permissions/i.test(stderr)) {
     return new SandboxSetupError(

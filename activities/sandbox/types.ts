@@ -59,6 +59,7 @@ export interface SandboxOptions {
   /** Max concurrent sandboxes (default 2); further runs wait in a queue. */
   slots?: number;
   /**
+   * Root mode only (ignored, with a warning, in user mode).
    * Slot uid = uidBase + slot (default 60000); must be > 0. Uids are leased host-wide because
    * RLIMIT_NPROC counts per uid: if another live grader holds them, the next free block is used
    * instead, with a warning (info.slotUids has the uids in use).
@@ -70,16 +71,30 @@ export interface SandboxOptions {
   pidsMax?: number;
   /** 'auto' (default) uses cgroups when available; 'off' relies on rlimits + pid namespace only. */
   cgroups?: 'auto' | 'off';
+  /**
+   * A cgroup v2 dir under which the sbx-* cgroups are made, with the memory and pids controllers
+   * available to its children. Needed for cgroups in user mode (a subtree delegated to the user,
+   * e.g. by systemd's Delegate=yes); in root mode it replaces /sys/fs/cgroup/cairn-sandbox.
+   */
+  cgroupParent?: string;
   /** Diagnostics sink (warnings, stale cleanup). */
   log?: (msg: string) => void;
 }
 
+/**
+ * root: Cairn runs as root; each slot's sandbox drops to its own leased uid with setpriv before bwrap.
+ * user: Cairn runs as a normal user; bwrap makes an unprivileged user namespace and the code runs
+ * as the invoking user's uid (never root); no per-slot uids, cgroups only in a delegated v2 subtree.
+ */
+export type PrivilegeMode = 'root' | 'user';
+
 /** What the startup probe established about this host. */
 export interface SandboxInfo {
+  privilege: PrivilegeMode;
   cgroupMode: CgroupMode;
   /** Host uid of the sandboxed python in the probe, as read from /proc on the host (never 0). */
   sandboxUid: number;
-  /** Uid of each slot. */
+  /** Uid of each slot (user mode: the invoking user's uid for every slot). */
   slotUids: number[];
   /** Network interfaces seen inside the sandbox (only 'lo'). */
   interfaces: string[];

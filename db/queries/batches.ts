@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { batches, seeds, type Batch, type NewSeed, type Seed } from '../schema';
 
@@ -49,4 +49,19 @@ export async function seedCounts(db: Database, batchId: string): Promise<Record<
   const out = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
+}
+
+/** Seed ids after `after` (id order) that are not done: what a batch (or its resume) still has to run. */
+export async function pageUnfinishedSeeds(db: Database, batchId: string, after: string, limit: number): Promise<string[]> {
+  const rows = await db.select({ id: seeds.seedId }).from(seeds)
+    .where(and(eq(seeds.batchId, batchId), sql`${seeds.seedId} > ${after}`, sql`${seeds.status} <> 'done'`))
+    .orderBy(seeds.seedId).limit(limit);
+  return rows.map((r) => r.id);
+}
+
+export async function getSeedStatuses(db: Database, batchId: string, ids: string[]): Promise<Map<string, Seed['status']>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: seeds.seedId, status: seeds.status }).from(seeds)
+    .where(and(eq(seeds.batchId, batchId), inArray(seeds.seedId, ids)));
+  return new Map(rows.map((r) => [r.id, r.status]));
 }

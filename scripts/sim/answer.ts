@@ -2,6 +2,9 @@
  * Turns a chat request into answers. Content is a pure function of (settings.seed, model,
  * messages, request seed, choice index) and the role's settings: no clock, no arrival order.
  */
+import { simEnv } from './envs';
+import { envAttempts, envStudentReasoning, renderEnvStudent } from './envStudent';
+import { draftFuzz, draftSingle, envTeacherReasoning, renderEnvTeacher } from './envTeacher';
 import type { Role } from './faults';
 import { parseStudentPrompt, parseTeacherPrompt } from './prompt';
 import { Rng } from './rng';
@@ -42,27 +45,43 @@ function style(settings: Readonly<SimSettings>, answer: string, reasoning: strin
   }
 }
 
-/** `n` answers to one request (choice i uses its own stream, so attempts are independent). */
-export function answer(
+/**
+ * `n` answers to one request (choice i uses its own stream, so attempts are independent). The
+ * environment comes from the prompt's `# Environment:` line (induction when absent).
+ */
+export async function answer(
   settings: Readonly<SimSettings>,
   role: Role,
   model: string,
   messages: readonly ChatMessageIn[],
   requestSeed: number | null,
   n: number,
-): Choice[] {
+): Promise<Choice[]> {
   const user = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-  const out: Choice[] = [];
-  for (let i = 0; i < n; i++) {
-    const rng = Rng.from('content', settings.seed, model, messages, requestSeed, i);
-    if (role === 'teacher') {
-      const draft = draftProblem(parseTeacherPrompt(user), settings, rng);
-      out.push(style(settings, renderTeacher(draft), teacherReasoning(draft)));
-    } else {
-      const prompt = parseStudentPrompt(user);
-      const a = attempt(prompt, settings, rng);
-      out.push(style(settings, renderStudent(a), studentReasoning(a, prompt)));
+  const rngs = Array.from({ length: n }, (_x, i) => Rng.from('content', settings.seed, model, messages, requestSeed, i));
+  if (role === 'teacher') {
+    const prompt = parseTeacherPrompt(user);
+    const env = simEnv(prompt.env);
+    const out: Choice[] = [];
+    for (const rng of rngs) {
+      if (env === 'induction') {
+        const draft = draftProblem(prompt, settings, rng);
+        out.push(style(settings, renderTeacher(draft), teacherReasoning(draft)));
+      } else {
+        const draft = env === 'fuzzing' ? await draftFuzz(prompt, settings, rng) : draftSingle(env, prompt, settings, rng);
+        out.push(style(settings, renderEnvTeacher(draft), envTeacherReasoning(draft)));
+      }
     }
+    return out;
   }
-  return out;
+  const prompt = parseStudentPrompt(user);
+  const env = simEnv(prompt.env);
+  if (env === 'induction') {
+    return rngs.map((rng) => {
+      const a = attempt(prompt, settings, rng);
+      return style(settings, renderStudent(a), studentReasoning(a, prompt));
+    });
+  }
+  const attempts = await envAttempts(env, prompt, settings, rngs);
+  return attempts.map((a) => style(settings, renderEnvStudent(env, a), envStudentReasoning(env, a)));
 }

@@ -96,8 +96,17 @@ export interface TeacherPrompt {
 /** What the student reads from its request. */
 export interface StudentPrompt {
   env: string;
+  /** Induction: the hint and the visible pairs. */
   message: string;
   examples: Array<{ input: string; output: string }>;
+  /** Abduction / deduction (`## Function`) and fuzzing (`## Code`): the code shown. */
+  code: string | null;
+  /** Deduction: the input (`## Input`). */
+  input: string | null;
+  /** Abduction: the target output (`## Output`). */
+  output: string | null;
+  /** Fuzzing: the example inputs that pass the test (`## Passing inputs`). */
+  passing: string[];
 }
 
 function envOf(text: string): string {
@@ -138,5 +147,18 @@ export function parseStudentPrompt(user: string): StudentPrompt {
   }
   // The hint is plain text, but accept it fenced too.
   const message = msg?.blocks[0]?.body ?? msg?.text ?? '';
-  return { env: envOf(user), message: message.trim(), examples };
+  const codeSec = section(md, 'Function') ?? section(md, 'Code');
+  const first = (name: string, info: string): string | null => {
+    const sec = section(md, name);
+    return sec ? (sec.blocks.find((b) => b.info === info)?.body ?? sec.blocks[0]?.body ?? null) : null;
+  };
+  return {
+    env: envOf(user),
+    message: message.trim(),
+    examples,
+    code: codeSec?.blocks.find((b) => b.info === 'python' || b.info === 'py')?.body ?? codeSec?.blocks[0]?.body ?? null,
+    input: first('Input', 'input')?.trim() ?? null,
+    output: first('Output', 'output')?.trim() ?? null,
+    passing: (section(md, 'Passing inputs')?.blocks ?? []).filter((b) => b.info === 'input').map((b) => b.body.trim()),
+  };
 }

@@ -126,7 +126,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     try {
       if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
       if (closing || res.destroyed) return;
-      const choices = answer(s, role, model, messages, requestSeed, n);
+      const choices = await answer(s, role, model, messages, requestSeed, n);
       const promptChars = messages.reduce((a, m) => a + m.content.length, 0);
       const completion = choices.reduce((a, c) => a + tokens(c.content.length + (c.reasoning?.length ?? 0)), 0);
       record(role, 200);

@@ -1,14 +1,24 @@
 """Test-only runner for the simulator suite (NOT Cairn's sandbox: no isolation, trusted code only).
 
-Reads {"jobs": [{"code", "inputs", "timeout", "expected"?}]} as JSON on stdin and prints one result
-per job: {"status": "ok" | "syntax" | "banned" | "nodef", "outcomes": [...]} where each outcome is
-{"ok": true, "out": repr} or {"ok": false, "error": "..."}; with "expected", evaluation stops at the
-first mismatch and the result carries "pass".
+Reads {"jobs": [{"code", "inputs", "timeout", "expected"?, "entry"?, "canon"?}]} as JSON on stdin and
+prints one result per job: {"status": "ok" | "syntax" | "banned" | "nodef", "outcomes": [...]} where
+each outcome is {"ok": true, "out": repr} or {"ok": false, "error": "..."}; with "expected", evaluation
+stops at the first mismatch and the result carries "pass". "entry" names the function to call
+(default f); with "canon" outputs are in the canonical form of Cairn's sandbox driver (imported
+from activities/sandbox/driver.py), so they compare with what Cairn's environments expect.
 """
 import ast
+import importlib.util
 import json
+import os
 import signal
 import sys
+
+_DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'activities', 'sandbox', 'driver.py')
+_spec = importlib.util.spec_from_file_location('cairn_driver', _DRIVER)
+_driver = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_driver)
+CANON = _driver.make_canon()
 
 BANNED = {'os', 'sys', 'subprocess', 'random', 'time', 'datetime', 'threading', 'multiprocessing'}
 
@@ -51,7 +61,8 @@ def run_job(job):
         limited(lambda: exec(compile(tree, '<f>', 'exec'), ns), timeout)
     except (Exception, Timeout) as e:
         return {'status': 'nodef', 'error': type(e).__name__, 'outcomes': []}
-    f = ns.get('f')
+    f = ns.get(job.get('entry', 'f'))
+    show = CANON if job.get('canon') else repr
     if not callable(f):
         return {'status': 'nodef', 'outcomes': []}
     expected = job.get('expected')
@@ -60,7 +71,7 @@ def run_job(job):
     for i, inp in enumerate(job['inputs']):
         try:
             args = ast.literal_eval('(' + inp + ',)')
-            out = repr(limited(lambda: f(*args), timeout))
+            out = show(limited(lambda: f(*args), timeout))
             outcomes.append({'ok': True, 'out': out})
         except Timeout:
             outcomes.append({'ok': False, 'error': 'Timeout'})

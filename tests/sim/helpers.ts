@@ -16,6 +16,10 @@ export interface PyJob {
   timeout?: number;
   /** With expected outputs the runner stops at the first mismatch and reports `pass`. */
   expected?: string[];
+  /** The function to call (default `f`). */
+  entry?: string;
+  /** Outputs in the canonical form of Cairn's sandbox driver instead of repr. */
+  canon?: boolean;
 }
 
 export interface PyOutcome {

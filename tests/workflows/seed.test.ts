@@ -34,6 +34,8 @@ function script(rates: (number | 'invalid')[]) {
       return { passed: Math.round(r * 8), total: 8, passRate: r };
     },
     async markSeed({ status, outcome }) { marks.push(`${status}${outcome ? `:${outcome}` : ''}`); },
+    async pageSeeds() { return []; },
+    async closedSeeds() { return []; },
   };
   return { acts, proposals, marks };
 }
@@ -100,6 +102,7 @@ test('a rejected LLM request (bad key, unknown model) fails the seed instead of 
   const { out } = await run(acts, input(2), 'wf-rejected');
   expect(out.ok).toBe(false);
   expect(calls).toBe(1);
+  expect(s.marks).toEqual(['running', expect.stringMatching(/^failed:error: .*proposeProblem|^failed:error: Activity task failed/)]);
   if (!out.ok) {
     expect(out.e).toBeInstanceOf(WorkflowFailedError);
     const activityFailure = (out.e as WorkflowFailedError).cause as (Error & { cause?: Error }) | undefined;

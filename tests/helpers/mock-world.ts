@@ -1,0 +1,71 @@
+/**
+ * Type-checked mock activities for workflow tests: an in-memory "Postgres" of seeds and a scripted
+ * teacher/grader, served by one worker per Cairn task queue on the test's dev server.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type {
+  createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
+} from '../../activities';
+import { TASK_QUEUES } from '../../workflows/shared';
+import { workflowBundle } from './temporal';
+
+export type Acts = ReturnType<typeof createTeacherActivities> & ReturnType<typeof createStudentActivities>
+  & ReturnType<typeof createGraderActivities> & ReturnType<typeof createBookkeepingActivities>;
+
+/** Runs `fn` while workers for every Cairn queue serve `acts`; stops them after. */
+export async function withWorkers<T>(env: TestWorkflowEnvironment, acts: Acts, fn: () => Promise<T>): Promise<T> {
+  const bundle = await workflowBundle();
+  const workers = await Promise.all(Object.values(TASK_QUEUES).map((taskQueue) => Worker.create({
+    connection: env.nativeConnection, taskQueue, activities: acts, workflowBundle: bundle,
+  })));
+  let result: { v: T } | { e: unknown } | undefined;
+  const main = fn().then((v) => { result = { v }; }, (e: unknown) => { result = { e }; });
+  await Promise.all(workers.map((w) => w.runUntil(main)));
+  if (!result) throw new Error('unreachable');
+  if ('e' in result) throw result.e;
+  return result.v;
+}
+
+/** An in-memory batch: seeds with statuses, and problems that grade to a fixed pass rate. */
+export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherDelayMs?: number } = {}) {
+  const status = new Map<string, string>(seedIds.map((id) => [id, 'pending']));
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let gate: Promise<void> = Promise.resolve();
+  let release: () => void = () => undefined;
+  const acts: Acts = {
+    async proposeProblem(inp) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        await gate;
+        if (opts.teacherDelayMs) await new Promise((r) => setTimeout(r, opts.teacherDelayMs));
+      } finally {
+        inFlight--;
+      }
+      return { problemId: inp.turn, parsed: true };
+    },
+    async validateProblem() { return { valid: true, reason: null }; },
+    async attemptProblem({ attempts }) { return attempts; },
+    async gradeAttempts() { const p = opts.passRate ?? 0.5; return { passed: p * 4, total: 4, passRate: p }; },
+    async markSeed({ seedId, status: st, outcome }) {
+      if (status.get(seedId) === 'done' && st === 'running') return;
+      status.set(seedId, outcome === 'cancelled' ? 'cancelled' : st);
+    },
+    async pageSeeds({ after, limit }) {
+      return [...status.entries()].filter(([id, st]) => id > after && st !== 'done').map(([id]) => id).sort().slice(0, limit);
+    },
+    async closedSeeds({ seedIds }) {
+      return seedIds.filter((id) => status.get(id) === 'done').map((seedId) => ({ seedId, ok: true }));
+    },
+  };
+  return {
+    acts,
+    status,
+    maxInFlight: () => maxInFlight,
+    /** Holds every teacher call until open() (to observe a full window). */
+    hold() { gate = new Promise((r) => { release = r; }); },
+    open() { release(); },
+  };
+}

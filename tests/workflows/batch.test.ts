@@ -1,0 +1,81 @@
+/** BatchWorkflow on a real dev server: window, continue-as-new, pause/resume/resize/cancel. */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { batchWorkflow } from '../../workflows/batch';
+import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } from '../../workflows/signals';
+import { TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/shared';
+import { mockWorld, withWorkers } from '../helpers/mock-world';
+import { startTestEnv } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => { env = await startTestEnv(); }, 120_000);
+afterAll(async () => { await env?.teardown(); });
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, '0')}`);
+const input = (batchId: string, extra: Partial<BatchWorkflowInput> = {}): BatchWorkflowInput => ({
+  batchId, env: 'induction', turns: 1, attempts: 4, window: 3, ...extra,
+});
+
+async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('keeps at most W seeds open, continues as new, and finishes every seed', async () => {
+  const w = mockWorld(ids(14), { teacherDelayMs: 200 });
+  const result = await withWorkers(env, w.acts, async () => {
+    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-window'), args: [input('b-window', { childrenPerRun: 5 })],
+    });
+    const r = await h.result();
+    const runs = [];
+    for await (const ex of env.client.workflow.list({ query: `WorkflowId = "${batchWorkflowId('b-window')}"` })) runs.push(ex.runId);
+    return { r, runs: runs.length };
+  });
+  expect(result.r).toEqual({ started: 14, finished: 14, failed: 0, cancelled: false });
+  expect(w.maxInFlight()).toBeLessThanOrEqual(3);
+  expect(w.maxInFlight()).toBeGreaterThanOrEqual(2);
+  expect([...w.status.values()].every((s) => s === 'done')).toBe(true);
+  expect(result.runs).toBeGreaterThanOrEqual(3); // 14 children, 5 per run
+});
+
+test('pause, resume, resize and cancel from outside', async () => {
+  const w = mockWorld(ids(10));
+  w.hold();
+  await withWorkers(env, w.acts, async () => {
+   try {
+    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-ctl'), args: [input('b-ctl', { paused: true, window: 2 })],
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await h.query(progressQuery)).started).toBe(0); // paused: nothing starts
+
+    await h.executeUpdate(resumeUpdate);
+    await until('2 open', async () => (await h.query(progressQuery)).open === 2);
+    const grown = await h.executeUpdate(resizeUpdate, { args: [4] });
+    expect(grown.window).toBe(4);
+    await until('4 open', async () => (await h.query(progressQuery)).open === 4);
+    const bad = await h.executeUpdate(resizeUpdate, { args: [0] }).catch((e: Error & { cause?: Error }) => e);
+    expect(String((bad as Error & { cause?: Error }).cause?.message)).toMatch(/window must be a whole number >= 1/);
+
+    const paused = await h.executeUpdate(pauseUpdate);
+    expect(paused.paused).toBe(true);
+    const cancelled = await h.executeUpdate(cancelUpdate);
+    expect(cancelled.cancelled).toBe(true);
+    w.open();
+    const r = await h.result();
+    expect(r.cancelled).toBe(true);
+    expect(r.started).toBe(4);
+    await until('cancelled seeds recorded', async () => [...w.status.values()].filter((x) => x === 'cancelled').length === 4);
+   } finally {
+    w.open(); // held activities must finish or the workers cannot shut down
+   }
+  });
+  // The 4 open seeds were cancelled and recorded so; the 6 never started stay pending for a resume.
+  const st = [...w.status.values()];
+  expect(st.filter((s) => s === 'cancelled')).toHaveLength(4);
+  expect(st.filter((s) => s === 'pending')).toHaveLength(6);
+});
