@@ -4,7 +4,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Pool } from 'pg';
 import * as schema from './schema';
 
-export type Database = NodePgDatabase<typeof schema>;
+export type Database = NodePgDatabase<typeof schema> & { $client: Pool };
 
 /** Builds the pool and the drizzle handle; the caller owns `pool.end()`. */
 export function createDb(url: string, opts: { max?: number } = {}): { db: Database; pool: Pool } {

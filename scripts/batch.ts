@@ -1,12 +1,15 @@
 /** `cairn batch start` and `cairn batch status`: the testable functions behind the commands. */
 import type { Client } from '@temporalio/client';
+import path from 'node:path';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Database } from '../db/client';
-import { getBatch, insertSeeds, listSeedIds, upsertBatch } from '../db/queries/batches';
+import { getBatch, markLoaded, seedCounts, upsertBatch } from '../db/queries/batches';
+import { resizeUpdate, resumeUpdate } from '../workflows/signals';
 import type { BatchSummary } from '../db/queries/report';
 import type { Config } from '../workers/config';
-import { ENVS, SA, TASK_QUEUES, seedWorkflowId, type EnvName, type SeedWorkflowInput } from '../workflows/shared';
-import { readSeedFile } from './seeds';
+import type { batchWorkflow } from '../workflows/batch';
+import { ENVS, SA, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput, type EnvName } from '../workflows/shared';
+import { loadSeeds, validateSeedFile } from './load';
 
 export interface BatchSettings {
   env: EnvName;
@@ -26,52 +29,70 @@ export function newBatchId(now = new Date()): string {
   return `b${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
 }
 
-export function validateBatchOptions(o: { turns: number; attempts: number; env: string; batch?: string }): void {
+export function validateBatchOptions(o: { turns: number; attempts: number; env: string; batchId?: string; window?: number }): void {
   if (!Number.isInteger(o.turns) || o.turns < 1) throw new BatchInputError(`--turns ${o.turns}: must be a whole number >= 1.`);
   if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new BatchInputError(`--attempts ${o.attempts}: must be a whole number >= 1 (the paper uses 32).`);
   if (!ENVS.includes(o.env as EnvName)) throw new BatchInputError(`--env ${o.env}: unknown environment; choose one of ${ENVS.join(', ')}.`);
-  if (o.batch !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(o.batch)) throw new BatchInputError(`--batch ${o.batch}: use letters, digits and _.- only.`);
+  if (o.batchId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(o.batchId)) throw new BatchInputError(`--batch ${o.batchId}: use letters, digits and _.- only (at most 100).`);
+  if (o.window !== undefined && (!Number.isInteger(o.window) || o.window < 1)) throw new BatchInputError(`--window ${o.window}: must be a whole number >= 1.`);
 }
 
-export interface StartBatchOptions { seedsFile: string; batchId: string; turns: number; attempts: number; env: EnvName }
+export interface StartBatchOptions {
+  seedsFile: string;
+  batchId: string;
+  turns: number;
+  attempts: number;
+  env: EnvName;
+  /** Most seeds open at once (default: sized to the LLM concurrency). */
+  window?: number;
+  paused?: boolean;
+  skipBad?: boolean;
+  onProgress?: (loaded: number) => void;
+}
+
+/** Open seeds that keep the LLM slots busy: each open seed has at most one LLM call in flight. */
+export function defaultWindow(cfg: Readonly<Config>): number {
+  return 2 * (cfg.teacher.concurrency + cfg.student.concurrency);
+}
 
 /**
- * Loads the seed file (all of it is validated before anything is written), records the batch and
- * its seeds, then starts one SeedWorkflow per seed. Deterministic ids + USE_EXISTING make a second
- * start of the same batch do nothing twice.
+ * Loads the seed file (validated whole before anything is written; streaming, idempotent), marks
+ * the batch loaded, then starts its BatchWorkflow. Deterministic ids + USE_EXISTING make a second
+ * start of the same batch do nothing twice; a starter killed mid-load is finished by running the
+ * same command again (or `cairn batch resume`).
  */
 export async function startBatch(db: Database, client: Client, cfg: Readonly<Config>, o: StartBatchOptions) {
   validateBatchOptions(o);
-  const seeds = await readSeedFile(o.seedsFile);
+  await validateSeedFile(o.seedsFile, o.skipBad ?? false); // before the batch row exists: nothing half-written
   const settings: BatchSettings = {
     env: o.env, turns: o.turns, attempts: o.attempts, teacherModel: cfg.teacher.model, studentModel: cfg.student.model,
-    seedFile: o.seedsFile, visiblePairs: 3, timeLimitMs: cfg.sandbox.timeLimitMs,
+    seedFile: path.resolve(o.seedsFile), visiblePairs: 3, timeLimitMs: cfg.sandbox.timeLimitMs,
   };
   const existing = await getBatch(db, o.batchId);
   const batch = await upsertBatch(db, o.batchId, settings);
   const s = batch.settings as BatchSettings;
-  const inserted = await insertSeeds(db, seeds.map((x) => ({ batchId: o.batchId, seedId: x.id, kind: x.kind, snippet: x.snippet, source: x.source })));
-  const ids = await listSeedIds(db, o.batchId);
-  let started = 0;
-  for (const seedId of ids) {
-    const input: SeedWorkflowInput = { batchId: o.batchId, seedId, env: s.env, turns: s.turns, attempts: s.attempts };
-    const h = await client.workflow.start('seedWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: seedWorkflowId(o.batchId, seedId), args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      typedSearchAttributes: [
-        { key: SA.batchId, value: o.batchId }, { key: SA.seedId, value: seedId }, { key: SA.env, value: s.env },
-        { key: SA.phase, value: 'queued' },
-      ],
-      staticSummary: `Cairn seed ${seedId} of batch ${o.batchId} (${s.env}, ${s.turns} turns, M=${s.attempts})`,
-    }).catch((err: Error) => {
-      // A closed, completed workflow with this id is a finished seed: nothing to start.
-      if (err.name === 'WorkflowExecutionAlreadyStartedError') return null;
-      throw err;
+  const load = await loadSeeds(db, o.batchId, o.seedsFile, { skipBad: o.skipBad ?? false, onProgress: o.onProgress });
+  const totalSeeds = await markLoaded(db, o.batchId);
+  const window = o.window ?? defaultWindow(cfg);
+  await startBatchWorkflow(client, { batchId: o.batchId, env: s.env, turns: s.turns, attempts: s.attempts, window, paused: o.paused });
+  return { batchId: o.batchId, existed: !!existing, settings: s, load, totalSeeds, window };
+}
+
+/** Starts (or finds running) `batch/<id>`; a finished batch gets a new run, which pages the unfinished seeds. */
+export async function startBatchWorkflow(client: Client, input: BatchWorkflowInput): Promise<{ started: boolean }> {
+  try {
+    await client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId(input.batchId), args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [{ key: SA.batchId, value: input.batchId }, { key: SA.env, value: input.env }, { key: SA.phase, value: 'batch' }],
+      staticSummary: `Cairn batch ${input.batchId} (${input.env}, ${input.turns} turns, M=${input.attempts}, window ${input.window})`,
     });
-    if (h) started++;
+    return { started: true };
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') return { started: false };
+    throw err;
   }
-  return { batchId: o.batchId, existed: !!existing, settings: s, seedsInFile: seeds.length, seedsInserted: inserted, workflows: started, totalSeeds: ids.length };
 }
 
 export function uiUrl(cfg: Readonly<Config>, batchId: string): string {
@@ -97,4 +118,30 @@ export function formatSummary(s: BatchSummary): string {
   lines.push(`LLM calls: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`);
   lines.push(`dataset-ready problems (valid, 0.01 <= p <= 0.97): ${s.exportable}`);
   return lines.join('\n');
+}
+
+/**
+ * `cairn batch resume`: finishes loading if the starter died mid-load, then unpauses the running
+ * batch workflow or starts a new run of it, which pages exactly the seeds Postgres does not mark done.
+ */
+export async function resumeBatch(db: Database, client: Client, cfg: Readonly<Config>, batchId: string, o: { window?: number } = {}) {
+  const batch = await getBatch(db, batchId);
+  if (!batch) throw new BatchInputError(`No batch ${batchId} in Postgres. \`npx cairn batch list\` shows the batches.`);
+  const s = batch.settings as BatchSettings;
+  if (!batch.loadedAt) {
+    await loadSeeds(db, batchId, s.seedFile, { skipBad: true });
+    await markLoaded(db, batchId);
+  }
+  const c = await seedCounts(db, batchId);
+  const unfinished = c.pending + c.running + c.failed;
+  const h = client.workflow.getHandle(batchWorkflowId(batchId));
+  const desc = await h.describe().catch(() => null);
+  if (desc?.status.name === 'RUNNING') {
+    await h.executeUpdate(resumeUpdate);
+    if (o.window) await h.executeUpdate(resizeUpdate, { args: [o.window] });
+    return { message: 'batch workflow is running; unpaused', unfinished };
+  }
+  const window = o.window ?? defaultWindow(cfg);
+  await startBatchWorkflow(client, { batchId, env: s.env, turns: s.turns, attempts: s.attempts, window });
+  return { message: `started a new batch workflow run (window ${window})`, unfinished };
 }

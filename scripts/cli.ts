@@ -4,7 +4,6 @@ import { batchCommand } from './commands/batch';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { exportCommand } from './commands/export';
-import { reportCommand } from './commands/report';
 import { gradeCommand } from './commands/grade';
 import { seedsCommand } from './commands/seeds';
 import { setupCommand } from './commands/setup';
@@ -21,7 +20,7 @@ export function buildProgram(): Command {
     .addCommand(workerCommand())
     .addCommand(simCommand())
     .addCommand(seedsCommand())
-    .addCommand(batchCommand().addCommand(reportCommand()))
+    .addCommand(batchCommand())
     .addCommand(exportCommand())
     .addCommand(gradeCommand());
 }

@@ -14,7 +14,24 @@ export class SeedFileError extends Error {
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,200}$/;
 
-/** Reads and validates a whole seed file; the first bad line stops it with file, line and reason. */
+/** Parses one line of a seed file; `where` is `file:line` for the error. */
+export function parseSeedLine(line: string, n: number, where: string): SeedRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    throw new SeedFileError(`${where}: not valid JSON (${(e as Error).message}). Each line must be an object like {"id":"s1","snippet":"def f(x): ..."}.`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SeedFileError(`${where}: expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}.`);
+  const o = v as Record<string, unknown>;
+  const snippet = o.snippet ?? o.code;
+  if (typeof snippet !== 'string' || snippet.trim() === '') throw new SeedFileError(`${where}: needs a non-empty "snippet" string (the seed code).`);
+  const id = o.id === undefined ? `line${n}` : String(o.id);
+  if (!ID_RE.test(id)) throw new SeedFileError(`${where}: id ${JSON.stringify(id)} may use only letters, digits and _.:- (at most 200).`);
+  return { id, snippet, kind: typeof o.kind === 'string' ? o.kind : 'snippet', source: typeof o.source === 'string' ? o.source : null };
+}
+
+/** Reads and validates a whole (small) seed file; the first bad line stops it with file, line and reason. */
 export async function readSeedFile(file: string): Promise<SeedRecord[]> {
   if (!fs.existsSync(file)) throw new SeedFileError(`Seed file ${file} does not exist. Make one with \`npx cairn seeds cut --from DIR --out ${file}\`.`);
   const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -24,22 +41,10 @@ export async function readSeedFile(file: string): Promise<SeedRecord[]> {
   for await (const line of rl) {
     n++;
     if (line.trim() === '') continue;
-    const where = `${file}:${n}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new SeedFileError(`${where}: not valid JSON (${(e as Error).message}). Each line must be an object like {"id":"s1","snippet":"def f(x): ..."}.`);
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SeedFileError(`${where}: expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}.`);
-    const o = v as Record<string, unknown>;
-    const snippet = o.snippet ?? o.code;
-    if (typeof snippet !== 'string' || snippet.trim() === '') throw new SeedFileError(`${where}: needs a non-empty "snippet" string (the seed code).`);
-    const id = o.id === undefined ? `line${n}` : String(o.id);
-    if (!ID_RE.test(id)) throw new SeedFileError(`${where}: id ${JSON.stringify(id)} may use only letters, digits and _.:- (at most 200).`);
-    if (seen.has(id)) throw new SeedFileError(`${where}: id ${JSON.stringify(id)} appears twice; seed ids must be unique.`);
-    seen.add(id);
-    out.push({ id, snippet, kind: typeof o.kind === 'string' ? o.kind : 'snippet', source: typeof o.source === 'string' ? o.source : null });
+    const s = parseSeedLine(line, n, `${file}:${n}`);
+    if (seen.has(s.id)) throw new SeedFileError(`${file}:${n}: id ${JSON.stringify(s.id)} appears twice; seed ids must be unique.`);
+    seen.add(s.id);
+    out.push(s);
   }
   if (out.length === 0) throw new SeedFileError(`${file} holds no seeds.`);
   return out;

@@ -14,6 +14,8 @@ CREATE TABLE "attempts" (
 CREATE TABLE "batches" (
 	"id" text PRIMARY KEY NOT NULL,
 	"settings" jsonb NOT NULL,
+	"loaded_at" timestamp with time zone,
+	"seed_count" integer,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

@@ -65,3 +65,21 @@ export async function getSeedStatuses(db: Database, batchId: string, ids: string
     .where(and(eq(seeds.batchId, batchId), inArray(seeds.seedId, ids)));
   return new Map(rows.map((r) => [r.id, r.status]));
 }
+
+/** Marks the batch fully loaded and records its seed count. */
+export async function markLoaded(db: Database, batchId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(seeds).where(eq(seeds.batchId, batchId));
+  const n = row?.n ?? 0;
+  await db.update(batches).set({ loadedAt: new Date(), seedCount: n }).where(eq(batches.id, batchId));
+  return n;
+}
+
+export async function listBatches(db: Database): Promise<(Batch & { done: number; failed: number; running: number })[]> {
+  const rows = await db.select({
+    b: batches,
+    done: sql<number>`count(*) filter (where ${seeds.status} = 'done')::int`,
+    failed: sql<number>`count(*) filter (where ${seeds.status} = 'failed')::int`,
+    running: sql<number>`count(*) filter (where ${seeds.status} = 'running')::int`,
+  }).from(batches).leftJoin(seeds, eq(seeds.batchId, batches.id)).groupBy(batches.id).orderBy(batches.createdAt);
+  return rows.map((r) => ({ ...r.b, done: r.done, failed: r.failed, running: r.running }));
+}

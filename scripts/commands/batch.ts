@@ -1,28 +1,41 @@
 import { Command } from 'commander';
-import { getBatch } from '../../db/queries/batches';
+import cliProgress from 'cli-progress';
+import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/report';
-import type { EnvName } from '../../workflows/shared';
-import { formatSummary, newBatchId, startBatch, uiUrl } from '../batch';
+import { loadConfig } from '../../workers/config';
+import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/signals';
+import { batchWorkflowId, type EnvName } from '../../workflows/shared';
+import { formatSummary, newBatchId, resumeBatch, startBatch, uiUrl } from '../batch';
 import { fail, positiveInt, withClient, withDb } from './common';
+import { reportCommand } from './report';
 
 function startCommand(): Command {
   return new Command('start')
-    .description('load a seed file into Postgres and start one workflow per seed')
+    .description('load a seed file into Postgres (streaming, idempotent) and start the batch workflow')
     .requiredOption('--seeds <file>', 'seed file (JSONL: {"id","snippet"} per line)')
-    .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again resumes it')
+    .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
     .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), 4)
     .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), 8)
     .option('--env <name>', 'environment', 'induction')
-    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string }) => {
+    .option('--window <n>', 'most seeds open at once (default: 2 x (teacher + student concurrency))', positiveInt('--window'))
+    .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
+    .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
+    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; window?: number; paused?: boolean; skipBad?: boolean }) => {
       try {
         await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
           const batchId = o.batch ?? newBatchId();
-          const r = await startBatch(db, client, cfg, { seedsFile: o.seeds, batchId, turns: o.turns, attempts: o.attempts, env: o.env as EnvName });
-          console.log(`batch ${r.batchId}${r.existed ? ' (existing: its recorded settings are used)' : ''}: ${r.totalSeeds} seeds (${r.seedsInserted} new), ${r.workflows} workflows started or running`);
-          console.log(`settings: env ${r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, teacher ${r.settings.teacherModel}, student ${r.settings.studentModel}`);
-          console.log(`watch:  npx cairn batch status --batch ${r.batchId}`);
-          console.log(`UI:     ${uiUrl(cfg, r.batchId)}`);
-          console.log(`export: npx cairn export --batch ${r.batchId} --out out/${r.batchId}.jsonl`);
+          console.log(`batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`);
+          const r = await startBatch(db, client, cfg, {
+            seedsFile: o.seeds, batchId, turns: o.turns, attempts: o.attempts, env: o.env as EnvName,
+            window: o.window, paused: o.paused, skipBad: o.skipBad,
+          });
+          for (const b of r.load.bad) console.log(`skipped ${o.seeds}:${b.line}: ${b.reason}`);
+          console.log(`loaded ${r.load.total} seeds (${r.load.inserted} new, ${r.load.bad.length} bad lines skipped) in ${(r.load.ms / 1000).toFixed(1)} s; batch has ${r.totalSeeds} seeds`);
+          if (r.existed) console.log('this batch existed: its recorded settings are used');
+          console.log(`settings: env ${r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, teacher ${r.settings.teacherModel}, student ${r.settings.studentModel}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
+          console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
+          console.log(`UI:     ${uiUrl(cfg, batchId)}`);
+          console.log(`export: npx cairn export --batch ${batchId} --out out/${batchId}.jsonl`);
         }));
       } catch (err) {
         fail(err);
@@ -35,13 +48,110 @@ function statusCommand(): Command {
     .description("a batch's progress from Postgres: seeds, problems per turn, validity, pass rates, LLM calls")
     .requiredOption('--batch <id>', 'batch id')
     .option('--json', 'print JSON instead of text')
-    .action(async (o: { batch: string; json?: boolean }) => {
+    .option('--watch', 'draw a live progress bar until the batch finishes (Ctrl-C to stop watching)')
+    .action(async (o: { batch: string; json?: boolean; watch?: boolean }) => {
       try {
         await withDb(async ({ cfg, db }) => {
-          if (!(await getBatch(db, o.batch))) throw new Error(`No batch ${o.batch} in Postgres. Start one with \`npx cairn batch start --seeds FILE\`.`);
+          const batch = await getBatch(db, o.batch);
+          if (!batch) throw new Error(`No batch ${o.batch} in Postgres. Start one with \`npx cairn batch start --seeds FILE\`.`);
+          if (o.watch) await watch(async () => seedCounts(db, o.batch));
           const s = await batchSummary(db, o.batch);
-          if (o.json) console.log(JSON.stringify(s, null, 2));
-          else console.log(`${formatSummary(s)}\nUI: ${uiUrl(cfg, o.batch)}`);
+          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings: batch.settings }, null, 2));
+          else console.log(`${formatSummary(s)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`);
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+async function watch(counts: () => Promise<{ pending: number; running: number; done: number; failed: number }>): Promise<void> {
+  const bar = new cliProgress.SingleBar({
+    format: '{bar} {percentage}% | {value}/{total} seeds | {running} running | {failed} failed | {rate} seeds/s | ETA {eta_formatted}',
+    etaBuffer: 50, hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let stop = false;
+  const onInt = () => { stop = true; };
+  process.once('SIGINT', onInt);
+  const t0 = Date.now();
+  let c = await counts();
+  const total = c.pending + c.running + c.done + c.failed;
+  const start = c.done + c.failed;
+  bar.start(total, start, { running: c.running, failed: c.failed, rate: '0.00' });
+  while (!stop && c.done + c.failed < total) {
+    await new Promise((r) => setTimeout(r, 2000));
+    c = await counts();
+    const rate = (c.done + c.failed - start) / ((Date.now() - t0) / 1000);
+    bar.update(c.done + c.failed, { running: c.running, failed: c.failed, rate: rate.toFixed(2) });
+  }
+  bar.stop();
+  process.removeListener('SIGINT', onInt);
+}
+
+function resumeCommand(): Command {
+  return new Command('resume')
+    .description('run exactly the seeds that are not finished (failed, cancelled, terminated, never started), reusing finished turns and cached LLM calls; unpauses a paused batch')
+    .requiredOption('--batch <id>', 'batch id')
+    .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
+    .action(async (o: { batch: string; window?: number }) => {
+      try {
+        await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
+          const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window });
+          console.log(`batch ${o.batch}: ${r.message}; ${r.unfinished} seeds not finished`);
+          console.log(`watch: npx cairn batch status --batch ${o.batch} --watch`);
+        }));
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+function listCommand(): Command {
+  return new Command('list').description('all batches with their seed counts').action(async () => {
+    try {
+      await withDb(async ({ db }) => {
+        const rows = await listBatches(db);
+        if (rows.length === 0) console.log('no batches yet: npx cairn batch start --seeds FILE');
+        for (const b of rows) {
+          const s = b.settings as { env?: string; turns?: number; attempts?: number };
+          console.log(`${b.id.padEnd(28)} ${b.createdAt.toISOString().slice(0, 19)}  ${String(b.seedCount ?? '?').padStart(7)} seeds  done ${b.done}  running ${b.running}  failed ${b.failed}  ${s.env} T=${s.turns} M=${s.attempts}${b.loadedAt ? '' : '  (not fully loaded)'}`);
+        }
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+/** pause | cancel | resize: updates on the running batch workflow. */
+function controlCommand(name: 'pause' | 'cancel' | 'resize', description: string): Command {
+  const cmd = new Command(name).description(description).requiredOption('--batch <id>', 'batch id');
+  if (name === 'resize') cmd.requiredOption('--window <n>', 'new window', positiveInt('--window'));
+  return cmd.action(async (o: { batch: string; window?: number }) => {
+    try {
+      await withClient(loadConfig(), async (client) => {
+        const h = client.workflow.getHandle(batchWorkflowId(o.batch));
+        const desc = await h.describe().catch(() => null);
+        if (!desc || desc.status.name !== 'RUNNING') throw new Error(`batch ${o.batch} has no running batch workflow; \`npx cairn batch resume --batch ${o.batch}\` starts one.`);
+        const p = name === 'pause' ? await h.executeUpdate(pauseUpdate)
+          : name === 'cancel' ? await h.executeUpdate(cancelUpdate)
+            : await h.executeUpdate(resizeUpdate, { args: [o.window as number] });
+        console.log(`batch ${o.batch}: ${name} done; open ${p.open}, window ${p.window}, paused ${p.paused}, cancelled ${p.cancelled}, finished ${p.finished}, failed ${p.failed}`);
+        if (name === 'cancel') console.log(`open seeds are being cancelled; \`npx cairn batch resume --batch ${o.batch}\` runs the unfinished ones later`);
+        if (name === 'pause') console.log(`running seeds finish; no new ones start. \`npx cairn batch resume --batch ${o.batch}\` continues`);
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+function progressCommand(): Command {
+  return new Command('progress').description("the batch workflow's live counters (a Temporal query)").requiredOption('--batch <id>', 'batch id')
+    .action(async (o: { batch: string }) => {
+      try {
+        await withClient(loadConfig(), async (client) => {
+          console.log(JSON.stringify(await client.workflow.getHandle(batchWorkflowId(o.batch)).query(progressQuery), null, 2));
         });
       } catch (err) {
         fail(err);
@@ -50,5 +160,14 @@ function statusCommand(): Command {
 }
 
 export function batchCommand(): Command {
-  return new Command('batch').description('start and watch batches of seeds').addCommand(startCommand()).addCommand(statusCommand());
+  return new Command('batch').description('start, watch, control and report on batches of seeds')
+    .addCommand(startCommand())
+    .addCommand(statusCommand())
+    .addCommand(resumeCommand())
+    .addCommand(listCommand())
+    .addCommand(controlCommand('pause', 'stop starting new seeds (running ones finish)'))
+    .addCommand(controlCommand('resize', 'change how many seeds may be open at once'))
+    .addCommand(controlCommand('cancel', 'cancel the batch: open seeds are cancelled and recorded; resume runs them later'))
+    .addCommand(progressCommand())
+    .addCommand(reportCommand());
 }

@@ -68,7 +68,7 @@ export async function answer(
         const draft = draftProblem(prompt, settings, rng);
         out.push(style(settings, renderTeacher(draft), teacherReasoning(draft)));
       } else {
-        const draft = env === 'fuzzing' ? await draftFuzz(prompt, settings, rng) : draftSingle(env, prompt, settings, rng);
+        const draft = env === 'fuzzing' ? await draftFuzz(prompt, settings, rng) : await draftSingle(env, prompt, settings, rng);
         out.push(style(settings, renderEnvTeacher(draft), envTeacherReasoning(draft)));
       }
     }

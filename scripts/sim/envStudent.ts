@@ -53,8 +53,30 @@ interface Analysis {
   right: string[];
   /** Plausible wrong answers by kind (possibly empty). */
   wrong: Partial<Record<EnvAttemptKind, string[]>>;
+  /** The family's possible slips, and what a reader making one or two of them would answer. */
+  bugs: readonly string[];
+  bySlips: Map<string, string[]>;
   /** What to write when malformed. */
   malformed: string;
+}
+
+/** Slip sets a failing reader may make: each single slip and each pair. */
+function slipSets(bugs: readonly string[]): string[][] {
+  return [...bugs.map((b) => [b]), ...bugs.flatMap((a, i) => bugs.slice(i + 1).map((b) => [a, b]))];
+}
+
+const slipKey = (set: readonly string[]): string => [...set].sort().join('+');
+
+/**
+ * The slips of one failed attempt: at least one, a second more likely on harder problems (as in
+ * induction), so that on a hard problem a misreading rarely lands on the right answer by luck.
+ */
+function chooseSlips(bugs: readonly string[], d: number, rng: Rng): string[] {
+  const order = rng.shuffle(bugs);
+  const out = order.slice(0, 1);
+  const second = order[1];
+  if (second !== undefined && rng.chance(0.25 + 0.6 * d)) out.push(second);
+  return out;
 }
 
 const join = (a: Args): string => a.join(', ');
@@ -77,23 +99,28 @@ async function analyseDeduction(prompt: StudentPrompt): Promise<Analysis> {
   const call = `f(${input})`;
   if (!hint || prompt.input === null) {
     const first = input.split(',')[0]?.trim() || 'None';
-    return { env: 'deduction', d: null, right: [], wrong: { guess: [first, '0', 'None', '[]'] }, malformed: call };
+    return { env: 'deduction', d: null, right: [], wrong: { guess: [first, '0', 'None', '[]'] }, bugs: [], bySlips: new Map(), malformed: call };
   }
   const { family, params } = hint;
   const ref = family.code(params);
+  const bugs = family.bugs(params);
+  const sets = slipSets(bugs);
   const ops: PyOp[] = [
     { op: 'call', code: ref, entry: 'f', args: input },
     ...[0, 1, 2, 3].map((k): PyOp => ({ op: 'call', code: ref, entry: 'f', args: input, perturb: k })),
     { op: 'call', code: ref, entry: 'f', args: input, slip: true },
-    ...family.bugs(params).map((b): PyOp => ({ op: 'call', code: family.code(params, new Set([b])), entry: 'f', args: input })),
+    ...sets.map((set): PyOp => ({ op: 'call', code: family.code(params, new Set(set)), entry: 'f', args: input })),
   ];
   const res = (await pyRun(ops)).map(outOf);
   const ok = (xs: Array<string | null>): string[] => xs.filter((x): x is string => x !== null);
+  const bySlips = new Map(sets.map((set, j) => [slipKey(set), ok([res[6 + j] ?? null])]));
   return {
     env: 'deduction',
     d: family.difficulty(params),
     right: ok([res[0] ?? null]),
-    wrong: { off_by_one: ok(res.slice(1, 5)), type_slip: ok([res[5] ?? null]), mistrace: ok(res.slice(6)) },
+    wrong: { off_by_one: ok(res.slice(1, 5)), type_slip: ok([res[5] ?? null]) },
+    bugs,
+    bySlips,
     malformed: call,
   };
 }
@@ -102,18 +129,24 @@ async function analyseAbduction(prompt: StudentPrompt): Promise<Analysis> {
   const hint = hintFromCode(prompt.code);
   const o = prompt.output ?? 'None';
   const malformed = `list(range(${(o.length % 5) + 2}))`;
-  if (!hint || prompt.output === null) return { env: 'abduction', d: null, right: [], wrong: { guess: [o, '[]', '0', "''"] }, malformed };
+  if (!hint || prompt.output === null) {
+    return { env: 'abduction', d: null, right: [], wrong: { guess: [o, '[]', '0', "''"] }, bugs: [], bySlips: new Map(), malformed };
+  }
   const { family, params } = hint;
   const bugs = family.bugs(params);
-  const { cands, outs, pre } = await candidateOutputs(family, params, bugs.map((b) => family.code(params, new Set([b]))), [{ op: 'canon', literal: o }]);
+  const sets = slipSets(bugs);
+  const { cands, outs, pre } = await candidateOutputs(family, params, sets.map((set) => family.code(params, new Set(set))), [{ op: 'canon', literal: o }]);
   const target = outOf(pre[0]) ?? o;
   const ref = outs[0] ?? [];
-  const misread = bugs.flatMap((_b, j) => cands.filter((_a, i) => outs[j + 1]?.[i] === target && ref[i] !== undefined)).map(join);
+  // A misreading searches for an input that gives o under the function as misread.
+  const bySlips = new Map(sets.map((set, j) => [slipKey(set), cands.filter((_a, i) => outs[j + 1]?.[i] === target).map(join)]));
   return {
     env: 'abduction',
     d: family.difficulty(params),
     right: cands.filter((_a, i) => ref[i] === target).map(join),
-    wrong: { misread, near_miss: cands.filter((_a, i) => ref[i] !== null && ref[i] !== target).map(join), echo: [o] },
+    wrong: { near_miss: cands.filter((_a, i) => ref[i] !== null && ref[i] !== target).map(join), echo: [o] },
+    bugs,
+    bySlips,
     malformed,
   };
 }
@@ -121,7 +154,8 @@ async function analyseAbduction(prompt: StudentPrompt): Promise<Analysis> {
 async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<Analysis> {
   const malformed = `[x for x in range(${rngForGuess.int(3, 9)})]`;
   const hint = hintFromCode(prompt.code);
-  if (!hint || prompt.code === null) return { env: 'fuzzing', d: null, right: [], wrong: { guess: ['[]', '0', "''", ...prompt.passing] }, malformed };
+  const none = { bugs: [], bySlips: new Map<string, string[]>() };
+  if (!hint || prompt.code === null) return { env: 'fuzzing', d: null, right: [], wrong: { guess: ['[]', '0', "''", ...prompt.passing] }, malformed, ...none };
   const { family, params } = hint;
   const fSrc = stripDoc(functionsOf(prompt.code).get('f') ?? '');
   const same = (code: string): boolean => code.split('\n').map((l) => l.trimEnd()).join('\n').trim() === fSrc;
@@ -138,7 +172,7 @@ async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<
   });
   const arity = cands.slice(0, 6).map((a) => (a.length > 1 ? join(a.slice(0, -1)) : join([...a, '0'])));
   if (!flaw) {
-    return { env: 'fuzzing', d: family.difficulty(params), right: [], wrong: { miss: [...cands.map(join), ...prompt.passing], invalid_input: invalid, arity }, malformed };
+    return { env: 'fuzzing', d: family.difficulty(params), right: [], wrong: { miss: [...cands.map(join), ...prompt.passing], invalid_input: invalid, arity }, malformed, ...none };
   }
   const { outs } = await candidateOutputs(family, params, [family.code(params, new Set(flaw))]);
   const ref = outs[0] ?? [];
@@ -150,6 +184,7 @@ async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<
     right: cands.filter((_a, i) => fails[i]).map(join),
     wrong: { miss: [...cands.map(join), ...prompt.passing], invalid_input: invalid, arity },
     malformed,
+    ...none,
   };
 }
 
@@ -178,7 +213,7 @@ function one(a: Analysis, settings: Readonly<SimSettings>, rng: Rng): EnvAttempt
     }
   }
   if (kind === 'malformed') return { kind, answer: rng.chance(0.3) ? null : a.malformed, d: a.d };
-  const pool = a.wrong[kind] ?? [];
+  const pool = (kind === 'mistrace' || kind === 'misread') && a.bugs.length > 0 ? (a.bySlips.get(slipKey(chooseSlips(a.bugs, a.d, rng))) ?? []) : (a.wrong[kind] ?? []);
   if (pool.length > 0) return { kind, answer: rng.pick(pool), d: a.d };
   const fb = a.wrong[FALLBACK[a.env]] ?? [];
   if (fb.length > 0) return { kind: FALLBACK[a.env], answer: rng.pick(fb), d: a.d };

@@ -50,18 +50,36 @@ function faultFor<T extends string>(kinds: readonly T[], prompt: TeacherPrompt, 
   return rng.chance(Math.min(1, rate)) ? rng.pick(kinds) : null;
 }
 
-/** A candidate input: an edge case half the time (they make the more telling problems). */
-function pickInput(cands: Args[], edges: number, rng: Rng): Args {
-  const pool = rng.chance(0.5) && edges > 0 ? cands.slice(0, edges) : cands;
-  return [...rng.pick(pool)];
+/**
+ * The input, chosen to suit the target: how many of the family's slips change its output (a
+ * telling input for deduction: a careless trace shows) and, for abduction, how few candidates
+ * share its output (a telling output to invert). Harder targets get more telling inputs.
+ */
+async function pickInput(env: 'abduction' | 'deduction', family: AnyFamily, params: unknown, cands: Args[], target: number, rng: Rng): Promise<Args> {
+  const bugs = family.bugs(params);
+  const texts = cands.map((a) => a.join(', '));
+  const codes = [family.code(params), ...bugs.map((b) => family.code(params, new Set([b])))];
+  const res = await pyRun(codes.flatMap((code) => texts.map((args): PyOp => ({ op: 'call', code, entry: 'f', args }))));
+  const outs = codes.map((_c, j) => res.slice(j * texts.length, (j + 1) * texts.length).map(outOf));
+  const ref = outs[0] ?? [];
+  const score = texts.map((_t, i) => {
+    const sens = bugs.length === 0 ? 0.5 : bugs.filter((_b, j) => outs[j + 1]?.[i] !== ref[i]).length / bugs.length;
+    if (env === 'deduction') return sens;
+    const same = ref.filter((o) => o === ref[i]).length;
+    return (sens + 1 / same) / 2;
+  });
+  const order = texts
+    .map((_t, i) => ({ i, cost: ref[i] === null ? Infinity : Math.abs((score[i] ?? 0) - target) + 0.15 * rng.next() }))
+    .sort((a, b) => a.cost - b.cost);
+  return [...(cands[order[0]?.i ?? 0] ?? ['None'])];
 }
 
 /** Abduction and deduction: `f` with its hint as docstring, and one input. */
-export function draftSingle(env: 'abduction' | 'deduction', prompt: TeacherPrompt, settings: Readonly<SimSettings>, rng: Rng): EnvDraft {
+export async function draftSingle(env: 'abduction' | 'deduction', prompt: TeacherPrompt, settings: Readonly<SimSettings>, rng: Rng): Promise<EnvDraft> {
   const t = target(prompt, settings, rng);
   const params = paramsForDifficulty(t.family, t.target, rng, t.prevParams);
-  const { args: cands, edges } = candidateArgs(t.family, params);
-  const input = pickInput(cands, edges, rng);
+  const { args: cands } = candidateArgs(t.family, params);
+  const input = await pickInput(env, t.family, params, cands, t.target, rng);
   let code = withDoc(t.family.code(params), t.family.message(params));
   let inputs = [input];
   const fault = faultFor(SINGLE_FAULTS, prompt, settings, rng);

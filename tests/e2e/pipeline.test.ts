@@ -14,7 +14,9 @@ import { writeSeedFile } from '../../scripts/seeds';
 import { listSeedIds, seedCounts } from '../../db/queries/batches';
 import { loadConfig } from '../../workers/config';
 import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/worker';
-import { seedWorkflowId } from '../../workflows/shared';
+import { batchWorkflowId, seedWorkflowId } from '../../workflows/shared';
+import type { batchWorkflow } from '../../workflows/batch';
+import type { seedWorkflow } from '../../workflows/seed';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { startTestEnv, workflowBundle } from '../helpers/temporal';
 
@@ -62,8 +64,10 @@ test('3 seeds x 2 turns: problems executed, attempts graded, dataset exported, n
   const o = { seedsFile: file, batchId: 'e2e', turns: 2, attempts: 4, env: 'induction' as const };
   const r = await startBatch(tdb.db, env.client, cfg, o);
   expect(r.totalSeeds).toBe(3);
+  const batchResult = await env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('e2e')).result();
+  expect(batchResult).toEqual({ started: 3, finished: 3, failed: 0, cancelled: false });
   for (const id of await listSeedIds(tdb.db, 'e2e')) {
-    const res = await env.client.workflow.getHandle(seedWorkflowId('e2e', id)).result();
+    const res = await env.client.workflow.getHandle<typeof seedWorkflow>(seedWorkflowId('e2e', id)).result();
     expect(res.turns).toHaveLength(2);
   }
   expect(await seedCounts(tdb.db, 'e2e')).toEqual({ pending: 0, running: 0, done: 3, failed: 0 });
@@ -79,7 +83,8 @@ test('3 seeds x 2 turns: problems executed, attempts graded, dataset exported, n
 
   // Starting the same batch again starts nothing twice and pays for nothing.
   const again = await startBatch(tdb.db, env.client, cfg, o);
-  expect(again.seedsInserted).toBe(0);
+  expect(again.load.inserted).toBe(0);
+  expect(await env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('e2e')).result()).toMatchObject({ started: 0 });
   expect(await count('select count(*) n from llm_calls')).toBe(calls);
   expect(await count(`select count(*) n from problems`)).toBe(6);
 

@@ -6,7 +6,7 @@
  * form (not the sandbox itself: the simulator's own code is trusted and this keeps the suite fast).
  */
 import { environment } from '../../activities/environments';
-import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/types';
+import type { PreviousProblem } from '../../activities/environments/types';
 import { ENV_OFFSET, hintFromCode } from '../../scripts/sim/envs';
 import { envAttempts } from '../../scripts/sim/envStudent';
 import { draftFuzz, draftSingle, FUZZ_FAULTS, renderEnvTeacher, SINGLE_FAULTS, type EnvDraft } from '../../scripts/sim/envTeacher';
@@ -15,48 +15,11 @@ import { Rng, sigmoid } from '../../scripts/sim/rng';
 import { parseSimSettings } from '../../scripts/sim/settings';
 import { instructionMove } from '../../scripts/sim/teacher';
 import { instructionText } from '../../activities/environments/summary';
-import { mean, runPython, startSim, type Harness } from './helpers';
+import { mean, rewards, type SimGameEnv, startSim, validate, validateAll, type Harness, type Validated } from './helpers';
 
-type Env = 'abduction' | 'deduction' | 'fuzzing';
-const ENVS: Env[] = ['abduction', 'deduction', 'fuzzing'];
+const ENVS: SimGameEnv[] = ['abduction', 'deduction', 'fuzzing'];
+type Env = SimGameEnv;
 const SEEDS = ['def a(xs):\n    return [x for x in xs if x > 0]\n', 'def b(s):\n    return s[::-1].upper()\n', 'def c(d):\n    return sorted(d.items())\n'];
-
-type Validated = { ok: true; problem: ExecutedProblem } | { ok: false; reason: string };
-
-/** Cairn's validation in the harness: runs, determinism over two processes, then checkOutputs. */
-async function validateAll(env: Env, ps: ProblemText[]): Promise<Validated[]> {
-  const e = environment(env);
-  const jobs = ps.map((p) => {
-    const v = e.validation(p);
-    return { code: v.code, entry: v.entry, inputs: v.inputs, canon: true, timeout: 0.3 };
-  });
-  const [a, b] = await Promise.all([runPython(jobs), runPython(jobs)]);
-  return ps.map((p, i): Validated => {
-    const ra = a[i];
-    if (ra?.status !== 'ok') return { ok: false, reason: `status ${ra?.status}` };
-    const bad = ra.outcomes.find((o) => !o.ok);
-    if (bad) return { ok: false, reason: bad.error ?? 'error' };
-    if (JSON.stringify(ra.outcomes) !== JSON.stringify(b[i]?.outcomes)) return { ok: false, reason: 'not deterministic' };
-    const problem = { ...p, outputs: ra.outcomes.map((o) => o.out as string) };
-    const reason = e.checkOutputs(problem);
-    return reason ? { ok: false, reason } : { ok: true, problem };
-  });
-}
-
-async function validate(env: Env, p: ProblemText): Promise<Validated> {
-  return (await validateAll(env, [p]))[0] as Validated;
-}
-
-/** Rewards of parsed answers (null = did not parse) through Cairn's grade jobs. */
-async function rewards(env: Env, problem: ExecutedProblem, answers: Array<string | null>): Promise<number[]> {
-  const e = environment(env);
-  const jobs = answers.map((a) => {
-    const j = a === null ? null : e.gradeJob(problem, a);
-    return j ? { code: j.code, entry: j.entry, inputs: j.inputs, expected: j.expected, canon: true, timeout: 0.3 } : { code: 'x = 1', inputs: [], expected: [] };
-  });
-  const res = await runPython(jobs);
-  return answers.map((a, i) => (a !== null && res[i]?.pass === true ? 1 : 0));
-}
 
 let h: Harness;
 beforeAll(async () => {
@@ -125,14 +88,14 @@ function drafts(env: Env, count: number, settings = parseSimSettings({ malformed
   const e = environment(env);
   return Promise.all(Array.from({ length: count }, (_x, i) => {
     const prompt = parseTeacherPrompt(e.teacherMessages(`seed number ${i}`, 'initial', null)[1]?.content ?? '');
-    return env === 'fuzzing' ? draftFuzz(prompt, settings, Rng.from('d', env, i)) : Promise.resolve(draftSingle(env, prompt, settings, Rng.from('d', env, i)));
+    return env === 'fuzzing' ? draftFuzz(prompt, settings, Rng.from('d', env, i)) : draftSingle(env, prompt, settings, Rng.from('d', env, i));
   }));
 }
 
 describe.each(ENVS)('%s: teacher faults', (env) => {
   test('every fault kind is caught by Cairn\'s parser or validation', async () => {
     const kinds: readonly string[] = env === 'fuzzing' ? FUZZ_FAULTS : SINGLE_FAULTS;
-    const all = await drafts(env, 40, parseSimSettings({ malformedRate: 1 }));
+    const all = await drafts(env, env === 'fuzzing' ? 20 : 40, parseSimSettings({ malformedRate: 1 }));
     const byKind = new Map<string, EnvDraft>();
     for (const d of all) if (d.fault && !byKind.has(d.fault)) byKind.set(d.fault, d);
     expect([...byKind.keys()].sort()).toEqual([...kinds].sort());

@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { createSimServer, type SimOptions, type SimServer } from '../../scripts/sim';
+import { environment } from '../../activities/environments';
+import type { ExecutedProblem, ProblemText } from '../../activities/environments/types';
 import { fencedBlocks } from '../../scripts/sim/prompt';
 
 export const PYTHON = '/usr/bin/python3';
@@ -134,3 +136,48 @@ export function studentCode(content: string): string {
 }
 
 export const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** The environments where the student sees the code. */
+export type SimGameEnv = 'abduction' | 'deduction' | 'fuzzing';
+
+export type Validated = { ok: true; problem: ExecutedProblem } | { ok: false; reason: string };
+
+/** Cairn's validation in the harness: runs, determinism over two processes, then checkOutputs. */
+export async function validateAll(env: SimGameEnv, ps: ProblemText[]): Promise<Validated[]> {
+  const e = environment(env);
+  const jobs = ps.map((p) => {
+    const v = e.validation(p);
+    return { code: v.code, entry: v.entry, inputs: v.inputs, canon: true, timeout: 0.3 };
+  });
+  const [a, b] = await Promise.all([runPython(jobs), runPython(jobs)]);
+  return ps.map((p, i): Validated => {
+    const ra = a[i];
+    if (ra?.status !== 'ok') return { ok: false, reason: `status ${ra?.status}` };
+    const bad = ra.outcomes.find((o) => !o.ok);
+    if (bad) return { ok: false, reason: bad.error ?? 'error' };
+    if (JSON.stringify(ra.outcomes) !== JSON.stringify(b[i]?.outcomes)) return { ok: false, reason: 'not deterministic' };
+    const problem = { ...p, outputs: ra.outcomes.map((o) => o.out as string) };
+    const reason = e.checkOutputs(problem);
+    return reason ? { ok: false, reason } : { ok: true, problem };
+  });
+}
+
+export async function validate(env: SimGameEnv, p: ProblemText): Promise<Validated> {
+  return (await validateAll(env, [p]))[0] as Validated;
+}
+
+/** Rewards of parsed answers (null = did not parse) through Cairn's grade jobs, many problems in one run. */
+export async function rewardsAll(env: SimGameEnv, items: Array<{ problem: ExecutedProblem; answers: Array<string | null> }>): Promise<number[][]> {
+  const e = environment(env);
+  const jobs = items.flatMap(({ problem, answers }) => answers.map((a) => {
+    const j = a === null ? null : e.gradeJob(problem, a);
+    return j ? { code: j.code, entry: j.entry, inputs: j.inputs, expected: j.expected, canon: true, timeout: 0.3 } : { code: 'x = 1', inputs: [], expected: [] };
+  }));
+  const res = await runPython(jobs);
+  let k = 0;
+  return items.map(({ answers }) => answers.map((a) => (a !== null && res[k++]?.pass === true ? 1 : 0)));
+}
+
+export async function rewards(env: SimGameEnv, problem: ExecutedProblem, answers: Array<string | null>): Promise<number[]> {
+  return (await rewardsAll(env, [{ problem, answers }]))[0] as number[];
+}

@@ -1,0 +1,49 @@
+/** Streaming seed loading into the real Postgres: idempotent, all-or-nothing on bad input. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { getBatch, seedCounts, upsertBatch } from '../../db/queries/batches';
+import { loadSeeds, validateSeedFile } from '../../scripts/load';
+import { createTestDb, type TestDb } from '../helpers/db';
+
+let tdb: TestDb;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-load-'));
+beforeAll(async () => { tdb = await createTestDb('load'); });
+afterAll(async () => { await tdb?.drop(); fs.rmSync(tmp, { recursive: true, force: true }); });
+
+function seedFile(name: string, n: number, bad: Record<number, string> = {}): string {
+  const lines = Array.from({ length: n }, (_, i) => bad[i + 1] ?? JSON.stringify({ id: `s${i}`, snippet: `def f${i}(x):\n    return x + ${i}` }));
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, lines.join('\n') + '\n');
+  return p;
+}
+
+test('loads in chunks, and a second load inserts nothing', async () => {
+  await upsertBatch(tdb.db, 'L1', {});
+  const f = seedFile('ok.jsonl', 2503);
+  const seen: number[] = [];
+  const a = await loadSeeds(tdb.db, 'L1', f, { skipBad: false, chunk: 1000, onProgress: (n) => seen.push(n) });
+  expect(a).toMatchObject({ total: 2503, inserted: 2503, bad: [] });
+  expect(seen).toEqual([1000, 2000, 2503]);
+  const b = await loadSeeds(tdb.db, 'L1', f, { skipBad: false, chunk: 1000 });
+  expect(b).toMatchObject({ total: 2503, inserted: 0 });
+  expect((await seedCounts(tdb.db, 'L1')).pending).toBe(2503);
+});
+
+test('a bad line stops the load before anything is written, naming file and line', async () => {
+  await upsertBatch(tdb.db, 'L2', {});
+  const f = seedFile('bad.jsonl', 3000, { 2999: '{"id": "x", "snippet": ', 10: '{"id":"s3","snippet":"dup"}' });
+  await expect(loadSeeds(tdb.db, 'L2', f, { skipBad: false })).rejects.toThrow(/bad\.jsonl:10: id "s3" appears twice/);
+  expect((await seedCounts(tdb.db, 'L2')).pending).toBe(0);
+  expect(await getBatch(tdb.db, 'L2')).toMatchObject({ loadedAt: null });
+});
+
+test('--skip-bad skips and reports every bad line', async () => {
+  await upsertBatch(tdb.db, 'L3', {});
+  const f = seedFile('skip.jsonl', 50, { 7: 'not json', 20: '{"id":"a b","snippet":"x"}', 30: '[1]' });
+  const r = await loadSeeds(tdb.db, 'L3', f, { skipBad: true });
+  expect(r.bad.map((b) => b.line)).toEqual([7, 20, 30]);
+  expect(r.bad[0]?.reason).toMatch(/skip\.jsonl:7: not valid JSON/);
+  expect(r.inserted).toBe(47);
+  await expect(validateSeedFile(path.join(tmp, 'missing.jsonl'), false)).rejects.toThrow(/does not exist.*cairn seeds cut/);
+});

@@ -1,0 +1,124 @@
+/**
+ * Emergence in abduction, deduction and fuzzing: Cairn's prompts, parsers, progression rule and
+ * grade jobs around the simulator over HTTP (grade jobs run in the test harness with the sandbox's
+ * canonical form). The simulator sees pass rates only through the prompt, so the pass rate moving
+ * the way the instruction asks must emerge from the teacher reading its previous problem.
+ */
+import { environment } from '../../activities/environments';
+import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/types';
+import { nextInstruction } from '../../workflows/progression';
+import type { Instruction } from '../../workflows/shared';
+import { mean, rewardsAll, startSim, validateAll, type Harness, type SimGameEnv, type Validated } from './helpers';
+
+const SEEDS = Array.from({ length: 20 }, (_x, i) => `def helper_${i}(items):\n    out = []\n    for x in items:\n        out.append(x * ${i + 2})\n    return out\n`);
+const TURNS = 3;
+const M = 32;
+
+interface Turn {
+  parsed: ProblemText | null;
+  problem: ExecutedProblem | null;
+  invalidReason: string | null;
+  p: number | null;
+}
+
+interface Ask {
+  seed: string;
+  instr: Instruction;
+  prev: PreviousProblem | null;
+}
+
+function previous(t: Turn): PreviousProblem {
+  const passed = t.p === null ? null : Math.round(t.p * M);
+  return {
+    code: t.parsed?.code ?? null, inputs: t.parsed?.inputs ?? [], outputs: t.problem?.outputs ?? null, message: null,
+    passRate: t.p, attempts: t.p === null ? null : M, passed, invalidReason: t.invalidReason, examples: [],
+  };
+}
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startSim({ seed: Number(process.env.SIM_EMERGENCE_SEED ?? 11) });
+});
+afterAll(async () => {
+  await h.sim.close();
+});
+
+/** Teacher -> Cairn's parser and validation -> M student attempts -> Cairn's grade jobs, for every ask. */
+async function runTurn(env: SimGameEnv, asks: Ask[]): Promise<Turn[]> {
+  const e = environment(env);
+  const texts = await Promise.all(asks.map(async (a) => {
+    const res = await h.client.chat.completions.create({ model: 'sim-teacher', messages: e.teacherMessages(a.seed, a.instr, a.prev) });
+    return res.choices[0]?.message.content ?? '';
+  }));
+  const parsed = texts.map((t) => e.parseTeacher(t));
+  const ok = parsed.flatMap((p, i) => (p.ok ? [{ i, p: p.value }] : []));
+  const checked = await validateAll(env, ok.map((x) => x.p));
+  const valid = ok.flatMap((x, j) => {
+    const v = checked[j] as Validated;
+    return v.ok ? [{ i: x.i, problem: v.problem }] : [];
+  });
+  const answers = await Promise.all(valid.map(async ({ problem }) => {
+    const res = await h.client.chat.completions.create({ model: 'sim-student', n: M, messages: e.studentMessages(problem, { visiblePairs: 3 }) });
+    return res.choices.map((c) => {
+      const r = e.parseStudent(c.message.content ?? '');
+      return r.ok ? r.value : null;
+    });
+  }));
+  const rs = await rewardsAll(env, valid.map((v, j) => ({ problem: v.problem, answers: answers[j] ?? [] })));
+  return parsed.map((p, i): Turn => {
+    const vi = valid.findIndex((v) => v.i === i);
+    if (!p.ok) return { parsed: null, problem: null, invalidReason: p.reason, p: null };
+    if (vi < 0) {
+      const v = checked[ok.findIndex((x) => x.i === i)] as Validated;
+      return { parsed: p.value, problem: null, invalidReason: v.ok ? 'invalid' : v.reason, p: null };
+    }
+    return { parsed: p.value, problem: valid[vi]?.problem ?? null, invalidReason: null, p: mean(rs[vi] ?? []) };
+  });
+}
+
+const usable = (p: number): boolean => p > 0.01 && p < 0.97;
+const share = (ts: Turn[], keep: (p: number) => boolean): number => mean(ts.filter((t) => t.p !== null).map((t) => (keep(t.p as number) ? 1 : 0)));
+
+describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
+  test('the multi-turn loop runs, and asked harder p falls while asked easier p rises', async () => {
+    const history: Turn[][] = SEEDS.map(() => []);
+    for (let t = 0; t < TURNS; t++) {
+      const asks = SEEDS.map((seed, s): Ask => {
+        const last = history[s]?.[t - 1];
+        const instr = nextInstruction(last ? (last.p === null ? { valid: false } : { valid: true, passRate: last.p }) : undefined);
+        return { seed, instr, prev: last ? previous(last) : null };
+      });
+      (await runTurn(env, asks)).forEach((x, s) => history[s]?.push(x));
+    }
+    // Controlled: the same problems asked harder (when easy) or easier (when hard).
+    const all = history.flatMap((ts, s) => ts.map((t) => ({ seed: SEEDS[s] as string, t })));
+    const highs = all.filter((a) => a.t.p !== null && a.t.p >= 0.8);
+    const lows = all.filter((a) => a.t.p !== null && a.t.p <= 0.2);
+    const [harder, easier] = await Promise.all([
+      runTurn(env, highs.map((a) => ({ seed: a.seed, instr: 'harder', prev: previous(a.t) }))),
+      runTurn(env, lows.map((a) => ({ seed: a.seed, instr: 'easier', prev: previous(a.t) }))),
+    ]);
+    const delta = (before: typeof highs, after: Turn[]): number[] => after.flatMap((t, i) => (t.p === null ? [] : [t.p - (before[i]?.t.p as number)]));
+    const dHarder = delta(highs, harder);
+    const dEasier = delta(lows, easier);
+    const first = history.map((ts) => ts[0] as Turn);
+    const later = history.flatMap((ts) => ts.slice(1));
+    const summary = {
+      env,
+      invalidRate: mean(history.flat().map((t) => (t.p === null ? 1 : 0))),
+      meanP: { turn1: mean(first.flatMap((t) => (t.p === null ? [] : [t.p]))), later: mean(later.flatMap((t) => (t.p === null ? [] : [t.p]))) },
+      usable: { turn1: share(first, usable), later: share(later, usable) },
+      harder: { n: dHarder.length, meanDelta: mean(dHarder) },
+      easier: { n: dEasier.length, meanDelta: mean(dEasier) },
+    };
+    console.log('env emergence', JSON.stringify(summary));
+    if (process.env.SIM_TRACE) {
+      console.log(history.map((ts) => ts.map((x) => (x.p === null ? `inv(${x.invalidReason?.slice(0, 40)})` : x.p.toFixed(2))).join(' -> ')).join('\n'));
+    }
+    expect(summary.invalidRate).toBeLessThan(0.3);
+    expect(dHarder.length).toBeGreaterThanOrEqual(5);
+    expect(dEasier.length).toBeGreaterThanOrEqual(4);
+    expect(mean(dHarder)).toBeLessThan(-0.05);
+    expect(mean(dEasier)).toBeGreaterThan(0.05);
+  });
+});
