@@ -54,21 +54,29 @@ async function insertChunk(db: Database, batchId: string, chunk: SeedRecord[]): 
 }
 
 /** Pass 2 (after validateSeedFile): streams the file into Postgres in chunks. */
+/** A chunk is flushed at this many rows or this many bytes of snippet text, whichever comes first. */
+export const CHUNK_ROWS = 2000;
+export const CHUNK_BYTES = 8 << 20;
+
 export async function loadSeeds(db: Database, batchId: string, file: string, o: { skipBad: boolean; chunk?: number; onProgress?: (n: number) => void }): Promise<LoadResult> {
   const t0 = Date.now();
   const { bad } = await validateSeedFile(file, o.skipBad);
   const badLines = new Set(bad.map((b) => b.line));
-  const size = o.chunk ?? 2000;
+  const size = o.chunk ?? CHUNK_ROWS;
   let chunk: SeedRecord[] = [];
+  let bytes = 0;
   let total = 0;
   let inserted = 0;
   for await (const { n, text } of lines(file)) {
     if (badLines.has(n)) continue;
-    chunk.push(parseSeedLine(text, n, `${file}:${n}`));
-    if (chunk.length >= size) {
+    const seed = parseSeedLine(text, n, `${file}:${n}`);
+    chunk.push(seed);
+    bytes += seed.snippet.length;
+    if (chunk.length >= size || bytes >= CHUNK_BYTES) {
       inserted += await insertChunk(db, batchId, chunk);
       total += chunk.length;
       chunk = [];
+      bytes = 0;
       o.onProgress?.(total);
     }
   }

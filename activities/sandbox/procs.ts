@@ -82,9 +82,9 @@ export function tasksOfUid(uid: number): number {
 }
 
 /**
- * RLIMIT_NPROC for user-mode sandboxes: the user's own tasks (recounted at most every `ttlMs`)
- * plus `perSandbox` for each slot. Too low and bwrap cannot even fork its pid 1; the backstop
- * for a fork bomb is then the pid namespace teardown at the time limit.
+ * Host-level RLIMIT_NPROC for user-mode sandboxes: the user's own tasks (recounted at most every
+ * `ttlMs`) plus `extra`. Too low and bwrap cannot even fork its pid 1. Each sandbox is capped
+ * much lower by the driver (counted per user namespace), so this is only the uid-wide backstop.
  */
 export class UserNproc {
   private value = 0;

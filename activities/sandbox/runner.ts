@@ -68,10 +68,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
 
   let lease: UidLease & { warning?: string };
   if (privilege === 'root') lease = claimUids(opts.uidBase, slots);
-  else {
-    lease = { uids: Array.from({ length: slots }, () => myUid), release: () => undefined };
-    if (opts.uidBase !== undefined) warn(`uidBase ${opts.uidBase} ignored: in user mode every sandbox runs as uid ${myUid}`);
-  }
+  else lease = { uids: Array.from({ length: slots }, () => myUid), release: () => undefined };
   if (lease.warning) warn(lease.warning);
   // User mode: RLIMIT_NPROC counts the user's own tasks too, so it is raised by their number.
   // The driver then caps each sandbox at RLIMITS.nproc (counted per user namespace).
@@ -86,9 +83,11 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
     try {
       p = await probeWith(layout);
     } catch (err) {
-      // A delegated subtree that does not contain Cairn's own cgroup cannot be joined unprivileged.
-      if (!(err instanceof CgroupJoinError) || privilege === 'root') throw err;
-      warn(`${err.message}${noCgroups}`);
+      // User mode: a delegated subtree that does not contain Cairn's own cgroup cannot be joined
+      // unprivileged (CgroupJoinError), nor can one whose files are not ours: fall back, logged.
+      // A failure without cgroups, or in root mode, is a refusal.
+      if (privilege === 'root' || layout.mode === 'none') throw err;
+      warn(`cgroups under ${opts.cgroupParent ?? '?'} unusable (${err instanceof CgroupJoinError ? err.message : (err as Error).message})${noCgroups}`);
       layout = { mode: 'none' };
       grader.layout = layout;
       p = await probeWith(layout);
@@ -96,7 +95,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
     log(
       privilege === 'root'
         ? `sandbox: root mode: each slot drops to its own uid (${lease.uids.join(', ')}) with setpriv before bwrap; cgroups ${layout.mode}`
-        : `sandbox: user mode (uid ${myUid}): bwrap in an unprivileged user namespace as the invoking user, no per-slot uids; cgroups ${layout.mode}`,
+        : `sandbox: user mode (uid ${myUid}): bwrap in an unprivileged user namespace as the invoking user, no per-slot uids` +
+            `${opts.uidBase !== undefined ? ` (uidBase ${opts.uidBase} unused)` : ''}; cgroups ${layout.mode}`,
     );
     grader.info = {
       privilege,

@@ -59,7 +59,7 @@ export interface SandboxOptions {
   /** Max concurrent sandboxes (default 2); further runs wait in a queue. */
   slots?: number;
   /**
-   * Root mode only (ignored, with a warning, in user mode).
+   * Root mode only (unused in user mode, where every sandbox runs as the invoking user).
    * Slot uid = uidBase + slot (default 60000); must be > 0. Uids are leased host-wide because
    * RLIMIT_NPROC counts per uid: if another live grader holds them, the next free block is used
    * instead, with a warning (info.slotUids has the uids in use).

@@ -7,47 +7,30 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
-import { createSimServer } from '../../scripts/sim';
 import { startBatch } from '../../scripts/batch';
 import { exportBatch, type ExportRecord } from '../../scripts/export';
 import { writeSeedFile } from '../../scripts/seeds';
 import { listSeedIds, seedCounts } from '../../db/queries/batches';
 import { loadConfig } from '../../workers/config';
-import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/worker';
 import { batchWorkflowId, seedWorkflowId } from '../../workflows/shared';
 import type { batchWorkflow } from '../../workflows/batch';
 import type { seedWorkflow } from '../../workflows/seed';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { startTestEnv, workflowBundle } from '../helpers/temporal';
+import type { TestDb } from '../helpers/db';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
+const SECRET = 'sk-e2e-secret-do-not-leak';
+let stack: TestStack;
 let env: TestWorkflowEnvironment;
 let tdb: TestDb;
-let sim: Awaited<ReturnType<typeof createSimServer>>;
-let workers: WorkerSet;
-let running: Promise<void>;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-'));
-const SECRET = 'sk-e2e-secret-do-not-leak';
 
 beforeAll(async () => {
-  [env, tdb, sim] = await Promise.all([startTestEnv(), createTestDb('e2e'), createSimServer({ port: 0, seed: 3, apiKey: SECRET })]);
-  const cfg = loadConfig({
-    ...process.env, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url,
-    CAIRN_TEACHER_API_KEY: SECRET, CAIRN_STUDENT_API_KEY: SECRET, DATABASE_URL: tdb.url,
-  });
-  workers = await startWorkers({
-    cfg, databaseUrl: tdb.url, queues: ALL_QUEUES, connection: env.nativeConnection, namespace: env.namespace,
-    workflowBundle: await workflowBundle(),
-  });
-  running = workers.run();
+  stack = await startTestStack('e2e', { apiKey: SECRET });
+  ({ env, tdb } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  workers?.shutdown();
-  await running;
-  await workers?.close();
-  await sim?.close();
-  await tdb?.drop();
-  await env?.teardown();
+  await stack?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
