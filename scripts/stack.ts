@@ -13,6 +13,7 @@ import { connectClient } from '../workers/temporal';
 import { ALL_QUEUES } from '../workers/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/shared';
 import { createSimServer } from './sim';
+import { simSettingsFrom } from './commands/sim';
 import { requireTemporalCli } from './setup';
 
 export const EMBEDDED_PG_PORT = 5488;
@@ -112,7 +113,7 @@ export async function startStack(cfg: Readonly<Config>, opts: { say: Say; worker
     let simUrl: string | null = null;
     const simWanted = opts.sim ?? (cfg.teacher.baseURL.includes(`:${cfg.simPort}/`) || cfg.student.baseURL.includes(`:${cfg.simPort}/`));
     if (simWanted) {
-      const sim = await createSimServer({ port: cfg.simPort });
+      const sim = await createSimServer({ ...simSettingsFrom(process.env, []), port: cfg.simPort });
       simUrl = sim.url;
       stops.push(() => sim.close());
       say(`LLM simulator on ${sim.url}`);

@@ -100,6 +100,11 @@ describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
       const ep = easier?.[i]?.p;
       return hp === null || ep === null || hp === undefined || ep === undefined ? [] : [{ p: a.t.p as number, harder: hp, easier: ep }];
     });
+    // At p = 1 (or 0) there is no telling how deep into saturation a problem is, so one step may
+    // not show: those are left out of the direction they cannot move in.
+    const harderD = pairs.filter((x) => x.p < 1).map((x) => x.harder - x.p);
+    const easierD = pairs.filter((x) => x.p > 0).map((x) => x.easier - x.p);
+    const spread = pairs.filter((x) => x.p > 0 && x.p < 1).map((x) => x.easier - x.harder);
     const first = history.map((ts) => ts[0] as Turn);
     const second = history.map((ts) => ts[1] as Turn);
     const summary = {
@@ -107,11 +112,7 @@ describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
       invalidRate: mean(history.flat().map((t) => (t.p === null ? 1 : 0))),
       meanP: { turn1: mean(first.flatMap((t) => (t.p === null ? [] : [t.p]))), turn2: mean(second.flatMap((t) => (t.p === null ? [] : [t.p]))) },
       usable: { turn1: share(first, usable), turn2: share(second, usable) },
-      controlled: {
-        n: pairs.length,
-        harderDelta: mean(pairs.map((x) => x.harder - x.p)),
-        easierDelta: mean(pairs.map((x) => x.easier - x.p)),
-      },
+      controlled: { n: pairs.length, harderDelta: mean(harderD), easierDelta: mean(easierD), spread: mean(spread) },
     };
     console.log('env emergence', JSON.stringify(summary));
     if (process.env.SIM_TRACE) {
@@ -120,9 +121,9 @@ describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
     expect(summary.invalidRate).toBeLessThan(0.3);
     expect(pairs.length).toBeGreaterThanOrEqual(12);
     // Directional on purpose: near p = 0 or 1 one step of d barely moves p, and some wrong answers
-    // are right by luck (across simulator seeds the spread below has stayed in 0.12-0.35).
+    // are right by luck.
     expect(summary.controlled.harderDelta).toBeLessThan(-0.02);
     expect(summary.controlled.easierDelta).toBeGreaterThan(0.02);
-    expect(summary.controlled.easierDelta - summary.controlled.harderDelta).toBeGreaterThan(0.08);
+    expect(summary.controlled.spread).toBeGreaterThan(0.1);
   });
 });

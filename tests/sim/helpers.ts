@@ -175,7 +175,10 @@ export async function rewardsAll(env: SimGameEnv, items: Array<{ problem: Execut
   }));
   const res = await runPython(jobs);
   let k = 0;
-  return items.map(({ answers }) => answers.map((a) => (a !== null && res[k++]?.pass === true ? 1 : 0)));
+  return items.map(({ answers }) => answers.map((a) => {
+    const r = res[k++];
+    return a !== null && r?.pass === true ? 1 : 0;
+  }));
 }
 
 export async function rewards(env: SimGameEnv, problem: ExecutedProblem, answers: Array<string | null>): Promise<number[]> {
