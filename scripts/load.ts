@@ -22,24 +22,59 @@ async function* lines(file: string): AsyncGenerator<{ n: number; text: string }>
   }
 }
 
-/** Pass 1: every line valid, ids unique. Returns the bad lines (throws on the first unless skipBad). */
+/** 64-bit FNV-1a of a string, as a bigint: ids are checked for uniqueness by hash, in 8 bytes each. */
+export function hash64(s: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) {
+    h ^= BigInt(s.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h;
+}
+
+/**
+ * Pass 1: every line valid, ids unique. Memory stays flat for millions of seeds: ids are kept as
+ * 64-bit hashes in one typed array, sorted once; only hashes seen twice get a second, exact look.
+ */
 export async function validateSeedFile(file: string, skipBad: boolean): Promise<{ count: number; bad: BadLine[] }> {
-  const seen = new Set<string>();
   const bad: BadLine[] = [];
+  let hashes = new BigUint64Array(1 << 16);
   let count = 0;
   for await (const { n, text } of lines(file)) {
     try {
       const s = parseSeedLine(text, n, `${file}:${n}`);
-      if (seen.has(s.id)) throw new SeedFileError(`${file}:${n}: id ${JSON.stringify(s.id)} appears twice; seed ids must be unique.`);
-      seen.add(s.id);
-      count++;
+      if (count === hashes.length) {
+        const bigger = new BigUint64Array(hashes.length * 2);
+        bigger.set(hashes);
+        hashes = bigger;
+      }
+      hashes[count++] = hash64(s.id);
     } catch (err) {
       if (!(err instanceof SeedFileError) || !skipBad) throw err;
       bad.push({ line: n, reason: err.message });
     }
   }
   if (count === 0) throw new SeedFileError(`${file} holds no ${bad.length ? 'valid ' : ''}seeds.`);
-  return { count, bad };
+  const sorted = hashes.subarray(0, count).sort();
+  const twice = new Set<bigint>();
+  for (let i = 1; i < count; i++) if (sorted[i] === sorted[i - 1]) twice.add(sorted[i] as bigint);
+  if (twice.size > 0) {
+    // Exact check of the few candidates (a real duplicate, or a hash collision).
+    const firstSeen = new Map<string, number>();
+    const badLines = new Set(bad.map((b) => b.line));
+    for await (const { n, text } of lines(file)) {
+      if (badLines.has(n)) continue;
+      const s = parseSeedLine(text, n, `${file}:${n}`);
+      if (!twice.has(hash64(s.id))) continue;
+      if (firstSeen.has(s.id)) {
+        const e = new SeedFileError(`${file}:${n}: id ${JSON.stringify(s.id)} appears twice (first on line ${firstSeen.get(s.id)}); seed ids must be unique.`);
+        if (!skipBad) throw e;
+        bad.push({ line: n, reason: e.message });
+        count--;
+      } else firstSeen.set(s.id, n);
+    }
+  }
+  return { count, bad: bad.sort((a, b) => a.line - b.line) };
 }
 
 async function insertChunk(db: Database, batchId: string, chunk: SeedRecord[]): Promise<number> {
@@ -53,7 +88,6 @@ async function insertChunk(db: Database, batchId: string, chunk: SeedRecord[]): 
   return res.rowCount ?? 0;
 }
 
-/** Pass 2 (after validateSeedFile): streams the file into Postgres in chunks. */
 /** A chunk is flushed at this many rows or this many bytes of snippet text, whichever comes first. */
 export const CHUNK_ROWS = 2000;
 export const CHUNK_BYTES = 8 << 20;

@@ -161,8 +161,7 @@ async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<
   const same = (code: string): boolean => code.split('\n').map((l) => l.trimEnd()).join('\n').trim() === fSrc;
   // Reading the code: which of the family's slips does this f have?
   const bugs = family.bugs(params);
-  const sets: string[][] = [[], ...bugs.map((b) => [b]), ...bugs.flatMap((a, i) => bugs.slice(i + 1).map((b) => [a, b]))];
-  const flaw = sets.find((s) => same(family.code(params, new Set(s))));
+  const flaw = [[], ...slipSets(bugs)].find((s) => same(family.code(params, new Set(s))));
   const cands = candidateArgs(family, params).args;
   const invalid = cands.slice(0, 6).map((a) => {
     const bad = [...a];

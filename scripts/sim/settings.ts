@@ -20,6 +20,12 @@
  * | maxConcurrent           | 0       | more requests in flight than this get 429 (0 = unlimited) |
  * | reasoningStyle          | none    | 'none', 'think_tags' (`<think>...</think>` before the answer) or 'reasoning_content' (a separate field) |
  * | apiKey                  | (none)  | when set, requests need `Authorization: Bearer <apiKey>` (else 401) |
+ *
+ * Environments: the prompt's `# Environment:` line picks induction (teacher.ts, student.ts) or
+ * abduction, deduction, fuzzing (envTeacher.ts, envStudent.ts; python3 is needed to work out
+ * values). malformedRate applies to every environment with its own fault kinds, and the student's
+ * difficulty is offset per environment (envs.ts ENV_OFFSET: deduction -0.15, abduction +0.05,
+ * fuzzing +0.1): P(correct) = sigmoid(sharpness * (skill - d - offset)).
  */
 
 export type ReasoningStyle = 'none' | 'think_tags' | 'reasoning_content';

@@ -33,7 +33,9 @@ test('loads in chunks, and a second load inserts nothing', async () => {
 test('a bad line stops the load before anything is written, naming file and line', async () => {
   await upsertBatch(tdb.db, 'L2', {});
   const f = seedFile('bad.jsonl', 3000, { 2999: '{"id": "x", "snippet": ', 10: '{"id":"s3","snippet":"dup"}' });
-  await expect(loadSeeds(tdb.db, 'L2', f, { skipBad: false })).rejects.toThrow(/bad\.jsonl:10: id "s3" appears twice/);
+  await expect(loadSeeds(tdb.db, 'L2', f, { skipBad: false })).rejects.toThrow(/bad\.jsonl:2999: not valid JSON/);
+  const dup = seedFile('dup.jsonl', 3000, { 10: '{"id":"s3","snippet":"dup"}' });
+  await expect(loadSeeds(tdb.db, 'L2', dup, { skipBad: false })).rejects.toThrow(/dup\.jsonl:10: id "s3" appears twice \(first on line 4\)/);
   expect((await seedCounts(tdb.db, 'L2')).pending).toBe(0);
   expect(await getBatch(tdb.db, 'L2')).toMatchObject({ loadedAt: null });
 });
