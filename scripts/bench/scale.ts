@@ -13,14 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { upsertBatch } from '../../db/queries/batches';
 import { loadConfig } from '../../workers/config';
 import { ALL_QUEUES } from '../../workers/worker';
 import type { batchWorkflow } from '../../workflows/batch';
 import { batchWorkflowId, seedWorkflowId } from '../../workflows/shared';
 import { startBatch } from '../batch';
-import { loadSeeds } from '../load';
-import { cutSeeds, stdlibDir, writeSeedFile } from '../seeds';
+import { cutSeeds, stdlibDir } from '../seeds';
 import { createSimServer } from '../sim';
 import { arg, devServer, freshDb } from './common';
 
