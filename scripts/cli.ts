@@ -5,6 +5,7 @@ import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { exportCommand } from './commands/export';
 import { gradeCommand } from './commands/grade';
+import { limitsCommand } from './commands/limits';
 import { seedsCommand } from './commands/seeds';
 import { setupCommand } from './commands/setup';
 import { simCommand } from './commands/sim';
@@ -22,7 +23,8 @@ export function buildProgram(): Command {
     .addCommand(seedsCommand())
     .addCommand(batchCommand())
     .addCommand(exportCommand())
-    .addCommand(gradeCommand());
+    .addCommand(gradeCommand())
+    .addCommand(limitsCommand());
 }
 
 export function main(argv: string[]): void {
