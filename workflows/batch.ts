@@ -33,19 +33,27 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   let paused = input.paused ?? false;
   let cancelled = false;
   let exhausted = false;
+  let stopReason: string | null = null;
   let cursor = input.cursor ?? '';
   let startedThisRun = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
 
-  const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted });
+  const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted, stopReason });
   const finish = (d: SeedDone) => {
+    if (d.rejected && !stopReason) {
+      // A wrong key or model name fails every seed the same way: stop starting seeds and say why.
+      paused = true;
+      stopReason = `paused: an LLM endpoint rejected a request (${d.rejected}). Fix the setting, restart the workers, then \`cairn batch resume\`.`;
+      setCurrentDetails(stopReason);
+      log.warn('batch paused', { batchId: input.batchId, reason: d.rejected });
+    }
     if (!open.delete(d.seedId)) return;
     if (d.ok) counts.finished++; else counts.failed++;
   };
   setHandler(progressQuery, progress);
   setHandler(seedDoneSignal, finish);
   setHandler(pauseUpdate, () => { paused = true; return progress(); });
-  setHandler(resumeUpdate, () => { paused = false; return progress(); });
+  setHandler(resumeUpdate, () => { paused = false; stopReason = null; return progress(); });
   setHandler(resizeUpdate, (n) => { window = n; return progress(); }, {
     validator: (n) => { if (!Number.isInteger(n) || n < 1) throw new Error(`window must be a whole number >= 1 (got ${n})`); },
   });

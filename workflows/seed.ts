@@ -1,5 +1,5 @@
 import {
-  ActivityCancellationType, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType, ActivityFailure, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './progression';
@@ -34,22 +34,30 @@ const books = proxyActivities<ReturnType<typeof createBookkeepingActivities>>({ 
  */
 export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
   let ok = false;
+  let rejected: string | undefined;
   try {
     const result = await runTurns(input);
     ok = true;
     return result;
   } catch (err) {
     // Record why in Postgres (the record of what is done), even when cancelled, then fail as before.
-    const outcome = isCancellation(err) ? 'cancelled' : `error: ${(err as Error).message}`.slice(0, 300);
+    rejected = rejectionOf(err);
+    const outcome = isCancellation(err) ? 'cancelled' : `error: ${rejected ?? (err as Error).message}`.slice(0, 500);
     await CancellationScope.nonCancellable(() => books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'failed', outcome }));
     throw err;
   } finally {
     if (input.notifyBatch) {
       await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(batchWorkflowId(input.batchId))
-        .signal(seedDoneSignal, { seedId: input.seedId, ok })
+        .signal(seedDoneSignal, { seedId: input.seedId, ok, ...(rejected ? { rejected } : {}) })
         .catch(() => undefined)); // no batch running (a direct start): nothing to tell
     }
   }
+}
+
+/** The endpoint's message when an LLM request was rejected (non-retryable 4xx), else undefined. */
+function rejectionOf(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ERR.llmRejected) return err.cause.message;
+  return undefined;
 }
 
 async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {

@@ -102,6 +102,13 @@ export interface BatchProgress extends BatchCounts {
   cancelled: boolean;
   /** True once every seed has been paged from Postgres. */
   exhausted: boolean;
+  /** Why the batch paused itself (an endpoint rejected a request: fix the setting, then resume). */
+  stopReason: string | null;
 }
 
-export interface SeedDone { seedId: string; ok: boolean }
+export interface SeedDone {
+  seedId: string;
+  ok: boolean;
+  /** Set when the seed failed because an LLM endpoint rejected the request (bad key, unknown model). */
+  rejected?: string;
+}

@@ -2,7 +2,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { batchWorkflow } from '../../workflows/batch';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } from '../../workflows/signals';
-import { TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/shared';
+import { ApplicationFailure } from '@temporalio/common';
+import { ERR, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/shared';
 import { mockWorld, withWorkers } from '../helpers/mock-world';
 import { startTestEnv } from '../helpers/temporal';
 
@@ -78,4 +79,28 @@ test('pause, resume, resize and cancel from outside', async () => {
   const st = [...w.status.values()];
   expect(st.filter((s) => s === 'cancelled')).toHaveLength(4);
   expect(st.filter((s) => s === 'pending')).toHaveLength(6);
+});
+
+test('a rejected LLM request (bad key) pauses the batch with the reason instead of failing every seed', async () => {
+  const w = mockWorld(ids(20));
+  const acts = {
+    ...w.acts,
+    async proposeProblem(): Promise<never> {
+      throw ApplicationFailure.create({ type: ERR.llmRejected, nonRetryable: true, message: 'teacher endpoint rejected the request with 401: check the API key' });
+    },
+  };
+  await withWorkers(env, acts, async () => {
+    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-401'), args: [input('b-401', { window: 3 })],
+    });
+    await until('paused with a reason', async () => (await h.query(progressQuery)).stopReason !== null);
+    await until('open seeds settled', async () => (await h.query(progressQuery)).open === 0);
+    const p = await h.query(progressQuery);
+    expect(p.paused).toBe(true);
+    expect(p.stopReason).toMatch(/401: check the API key/);
+    expect(p.started).toBeLessThanOrEqual(5); // it stopped starting seeds, it did not burn through all 20
+    await h.executeUpdate(cancelUpdate);
+    await h.result();
+  });
+  expect([...w.status.values()].filter((s) => s.startsWith('failed')).length).toBeGreaterThan(0);
 });
