@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
-import { getProblem, listAttempts, listGradedAttempts, updateProblem, upsertGrade } from '../db/queries/problems';
+import { getBatch } from '../db/queries/batches';
+import { getProblem, listAttempts, listGradedAttempts, settleValidProblem, updateProblem, upsertGrade } from '../db/queries/problems';
+import { dedupKeys } from './dedup';
 import { ERR } from '../workflows/shared';
 import { environment } from './environments';
 import type { ExecutedProblem } from './environments/types';
@@ -43,11 +45,23 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: Grad
     }
   }
 
+  const scopes = new Map<string, 'batch' | 'global' | 'off'>();
+  async function dedupScope(batchId: string): Promise<'batch' | 'global' | 'off'> {
+    let s = scopes.get(batchId);
+    if (!s) {
+      const d = (await getBatch(db, batchId))?.settings?.dedup;
+      s = d === 'batch' || d === 'off' ? d : 'global';
+      scopes.set(batchId, s);
+    }
+    return s;
+  }
+
   return {
     /** Executes the teacher's code twice on its inputs: records outputs, or why the problem is invalid. */
     async validateProblem(inp: { problemId: number }): Promise<ValidateResult> {
       const p = await getProblem(db, inp.problemId);
       if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
+      // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
       const env = environment(p.env);
       const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs };
@@ -61,10 +75,12 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: Grad
         await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
         return { valid: false, reason };
       }
-      await updateProblem(db, p.id, {
-        status: 'valid', outputs: a.outcomes.map((o) => o.out ?? ''),
+      const dup = await settleValidProblem(db, p, await dedupKeys(p.code), {
+        outputs: a.outcomes.map((o) => o.out ?? ''),
         refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
-      });
+      }, await dedupScope(p.batchId));
+      // A duplicate is recorded, not graded: no student compute is spent on it.
+      if (dup) return { valid: false, reason: `duplicate of problem ${dup.duplicateOf}` };
       return { valid: true, reason: null };
     },
 

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client';
 import { getBatch, getSeed } from '../db/queries/batches';
 import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '../db/queries/problems';
-import type { EnvName, Instruction } from '../workflows/shared';
+import type { EnvName, Instruction, Level } from '../workflows/shared';
 import { problemKey } from '../workflows/shared';
 import { truncate } from './environments/blocks';
 import { environment } from './environments';
@@ -19,6 +19,10 @@ export interface ProposeInput {
   instruction: Instruction;
   /** The problem this turn refines (null on turn 1). */
   prevProblemId: number | null;
+  /** Chain mode: the level this problem is meant to be. */
+  level?: Level | null;
+  /** Sample index for independent calls with the same prompt (single-turn mode). */
+  sample?: number;
 }
 
 export interface ProposeResult { problemId: number; parsed: boolean }
@@ -32,7 +36,7 @@ export async function loadPrevious(db: Database, id: number): Promise<PreviousPr
   return {
     code: p.code, inputs: p.inputs ?? [], outputs: p.outputs, message: p.message,
     passRate: p.passRate, attempts: p.attempts, passed: p.passed,
-    invalidReason: p.status === 'invalid' ? (p.invalidReason ?? 'invalid') : null,
+    invalidReason: p.status === 'invalid' || p.status === 'duplicate' ? (p.invalidReason ?? 'invalid') : null,
     examples: [...solved, ...failed].map((g) => ({
       answer: truncate(g.attempt.answer ?? g.attempt.completion, 1500), failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
     })),
@@ -51,11 +55,11 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       const prev = inp.prevProblemId === null ? null : await loadPrevious(db, inp.prevProblemId);
       const env = environment(inp.env);
       const messages = env.teacherMessages(seed.snippet, inp.instruction, prev);
-      const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal }));
+      const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample }));
       const parsed = env.parseTeacher(res.choices[0] ?? '');
       const row = await insertProblem(db, {
         key, batchId: inp.batchId, seedId: inp.seedId, env: inp.env, turn: inp.turn,
-        parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction,
+        parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction, level: inp.level ?? null,
         teacherCallId: res.callId,
         ...(parsed.ok
           ? { status: 'proposed' as const, code: parsed.value.code, inputs: parsed.value.inputs, message: parsed.value.message }

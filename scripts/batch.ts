@@ -8,11 +8,18 @@ import { resizeUpdate, resumeUpdate } from '../workflows/signals';
 import type { BatchSummary } from '../db/queries/report';
 import type { Config } from '../workers/config';
 import type { batchWorkflow } from '../workflows/batch';
-import { ENVS, SA, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput, type EnvName } from '../workflows/shared';
+import {
+  ENVS, MODES, PAPER_CHAIN_BINS, SA, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput, type ChainBins, type EnvName, type Mode,
+} from '../workflows/shared';
 import { loadSeeds, validateSeedFile } from './load';
 
 export interface BatchSettings {
   env: EnvName;
+  /** Environment weights when the batch mixes environments. */
+  envWeights?: Partial<Record<EnvName, number>>;
+  mode: Mode;
+  chainBins?: ChainBins;
+  dedup?: 'global' | 'batch' | 'off';
   turns: number;
   attempts: number;
   teacherModel: string;
@@ -29,10 +36,27 @@ export function newBatchId(now = new Date()): string {
   return `b${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
 }
 
-export function validateBatchOptions(o: { turns: number; attempts: number; env: string; batchId?: string; window?: number }): void {
+/** `induction`, or a weighted mix `induction=2,abduction,deduction=0.5` (weight 1 when omitted). */
+export function parseEnvSpec(spec: string): { env: EnvName; weights?: Partial<Record<EnvName, number>> } {
+  const weights: Partial<Record<EnvName, number>> = {};
+  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [name, w] = part.split('=');
+    if (!ENVS.includes(name as EnvName)) throw new BatchInputError(`--env ${spec}: unknown environment "${name}"; choose from ${ENVS.join(', ')} (weights as name=2).`);
+    const weight = w === undefined ? 1 : Number(w);
+    if (!(weight > 0)) throw new BatchInputError(`--env ${spec}: the weight of ${name} must be a number > 0.`);
+    weights[name as EnvName] = weight;
+  }
+  const names = Object.keys(weights) as EnvName[];
+  if (names.length === 0) throw new BatchInputError(`--env: name at least one environment (${ENVS.join(', ')}).`);
+  return names.length === 1 ? { env: names[0] as EnvName } : { env: names[0] as EnvName, weights };
+}
+
+export function validateBatchOptions(o: { turns: number; attempts: number; env: string; batchId?: string; window?: number; mode?: string; dedup?: string }): void {
   if (!Number.isInteger(o.turns) || o.turns < 1) throw new BatchInputError(`--turns ${o.turns}: must be a whole number >= 1.`);
   if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new BatchInputError(`--attempts ${o.attempts}: must be a whole number >= 1 (the paper uses 32).`);
-  if (!ENVS.includes(o.env as EnvName)) throw new BatchInputError(`--env ${o.env}: unknown environment; choose one of ${ENVS.join(', ')}.`);
+  parseEnvSpec(o.env);
+  if (o.dedup !== undefined && !['global', 'batch', 'off'].includes(o.dedup)) throw new BatchInputError(`--dedup ${o.dedup}: choose global, batch or off.`);
+  if (o.mode !== undefined && !MODES.includes(o.mode as Mode)) throw new BatchInputError(`--mode ${o.mode}: choose one of ${MODES.join(', ')}.`);
   if (o.batchId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(o.batchId)) throw new BatchInputError(`--batch ${o.batchId}: use letters, digits and _.- only (at most 100).`);
   if (o.window !== undefined && (!Number.isInteger(o.window) || o.window < 1)) throw new BatchInputError(`--window ${o.window}: must be a whole number >= 1.`);
 }
@@ -42,7 +66,12 @@ export interface StartBatchOptions {
   batchId: string;
   turns: number;
   attempts: number;
-  env: EnvName;
+  /** An environment name or a weighted mix (see parseEnvSpec). */
+  env: string;
+  mode?: Mode;
+  chainBins?: ChainBins;
+  /** Dedup scope: global (default: within and across batches), batch, or off. */
+  dedup?: 'global' | 'batch' | 'off';
   /** Most seeds open at once (default: sized to the LLM concurrency). */
   window?: number;
   paused?: boolean;
@@ -64,8 +93,10 @@ export function defaultWindow(cfg: Readonly<Config>): number {
 export async function startBatch(db: Database, client: Client, cfg: Readonly<Config>, o: StartBatchOptions) {
   validateBatchOptions(o);
   await validateSeedFile(o.seedsFile, o.skipBad ?? false); // before the batch row exists: nothing half-written
+  const envs = parseEnvSpec(o.env);
   const settings: BatchSettings = {
-    env: o.env, turns: o.turns, attempts: o.attempts, teacherModel: cfg.teacher.model, studentModel: cfg.student.model,
+    env: envs.env, ...(envs.weights ? { envWeights: envs.weights } : {}), mode: o.mode ?? 'multi',
+    ...(o.mode === 'chain' ? { chainBins: o.chainBins ?? PAPER_CHAIN_BINS } : {}), dedup: o.dedup ?? 'global', turns: o.turns, attempts: o.attempts, teacherModel: cfg.teacher.model, studentModel: cfg.student.model,
     seedFile: path.resolve(o.seedsFile), visiblePairs: 3, timeLimitMs: cfg.sandbox.timeLimitMs,
   };
   const existing = await getBatch(db, o.batchId);
@@ -74,8 +105,13 @@ export async function startBatch(db: Database, client: Client, cfg: Readonly<Con
   const load = await loadSeeds(db, o.batchId, o.seedsFile, { skipBad: o.skipBad ?? false, onProgress: o.onProgress });
   const totalSeeds = await markLoaded(db, o.batchId);
   const window = o.window ?? defaultWindow(cfg);
-  await startBatchWorkflow(client, { batchId: o.batchId, env: s.env, turns: s.turns, attempts: s.attempts, window, paused: o.paused });
+  await startBatchWorkflow(client, { ...workflowSettings(s), batchId: o.batchId, window, paused: o.paused });
   return { batchId: o.batchId, existed: !!existing, settings: s, load, totalSeeds, window };
+}
+
+/** The recorded batch settings the workflow needs (recorded once, so a resume runs the same way). */
+function workflowSettings(s: BatchSettings) {
+  return { env: s.env, envWeights: s.envWeights, turns: s.turns, attempts: s.attempts, mode: s.mode ?? 'multi', chainBins: s.chainBins };
 }
 
 /** Starts (or finds running) `batch/<id>`; a finished batch gets a new run, which pages the unfinished seeds. */
@@ -142,6 +178,6 @@ export async function resumeBatch(db: Database, client: Client, cfg: Readonly<Co
     return { message: 'batch workflow is running; unpaused', unfinished };
   }
   const window = o.window ?? defaultWindow(cfg);
-  await startBatchWorkflow(client, { batchId, env: s.env, turns: s.turns, attempts: s.attempts, window });
+  await startBatchWorkflow(client, { ...workflowSettings(s), batchId, window });
   return { message: `started a new batch workflow run (window ${window})`, unfinished };
 }

@@ -4,6 +4,7 @@ import {
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities } from '../activities';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate, seedDoneSignal } from './signals';
+import { pickWeighted } from './chain';
 import { windowCapacity } from './window';
 import {
   SA, TASK_QUEUES, seedWorkflowId, type BatchCounts, type BatchProgress, type BatchWorkflowInput, type SeedDone,
@@ -101,14 +102,18 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
 }
 
 async function startSeed(input: BatchWorkflowInput, seedId: string) {
+  const env = input.envWeights ? pickWeighted(seedId, input.envWeights) : input.env;
   const child = await startChild<typeof seedWorkflow>('seedWorkflow', {
     workflowId: seedWorkflowId(input.batchId, seedId),
     taskQueue: TASK_QUEUES.orchestration,
-    args: [{ batchId: input.batchId, seedId, env: input.env, turns: input.turns, attempts: input.attempts, notifyBatch: true }],
+    args: [{
+      batchId: input.batchId, seedId, env, turns: input.turns, attempts: input.attempts, notifyBatch: true,
+      mode: input.mode, chainBins: input.chainBins,
+    }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     typedSearchAttributes: [
-      { key: SA.batchId, value: input.batchId }, { key: SA.seedId, value: seedId }, { key: SA.env, value: input.env },
+      { key: SA.batchId, value: input.batchId }, { key: SA.seedId, value: seedId }, { key: SA.env, value: env },
       { key: SA.phase, value: 'queued' },
     ],
   });

@@ -2,9 +2,10 @@ import {
   ActivityCancellationType, ActivityFailure, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
+import { CHAIN_START, chainNext, type ChainResult } from './chain';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './progression';
 import { seedDoneSignal } from './signals';
-import { ERR, SA, TASK_QUEUES, batchWorkflowId, type SeedWorkflowInput, type SeedWorkflowResult, type TurnSummary } from './shared';
+import { ERR, PAPER_CHAIN_BINS, SA, TASK_QUEUES, batchWorkflowId, type Instruction, type Level, type SeedWorkflowInput, type SeedWorkflowResult, type TurnSummary } from './shared';
 
 // Retry profiles sit next to the proxies. LLM calls: long start-to-close (a big model can take
 // minutes), heartbeats to notice a dead worker, unlimited attempts (429 storms cost time, not data),
@@ -65,38 +66,59 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
     throw ApplicationFailure.create({ type: ERR.badBatch, nonRetryable: true, message: `turns (${input.turns}) and attempts (${input.attempts}) must be >= 1` });
   }
   await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'running' });
+  const mode = input.mode ?? 'multi';
   const turns: TurnSummary[] = [];
-  let prev: (PreviousTurn & { problemId: number }) | undefined;
-  for (let turn = 1; turn <= input.turns; turn++) {
-    const instruction = nextInstruction(prev);
-    phase(turn, 'teacher', `turn ${turn}/${input.turns}: teacher writes a problem (${instruction})`);
-    const proposed = await teacher.proposeProblem({
-      batchId: input.batchId, seedId: input.seedId, env: input.env, turn, instruction, prevProblemId: prev?.problemId ?? null,
-    });
-    let valid = false;
-    if (proposed.parsed) {
-      phase(turn, 'validate', `turn ${turn}/${input.turns}: executing problem ${proposed.problemId}`);
-      valid = (await grader.validateProblem({ problemId: proposed.problemId })).valid;
+  if (mode === 'chain') {
+    let chain = CHAIN_START;
+    let last: ChainResult | undefined;
+    for (let turn = 1; turn <= input.turns && !chain.done; turn++) {
+      const next = chainNext(chain, last, input.chainBins ?? PAPER_CHAIN_BINS);
+      chain = next.state;
+      if (chain.done) break;
+      const t = await oneTurn(input, turn, next.instruction, next.prevProblemId, next.level);
+      turns.push(t);
+      last = t.valid ? { problemId: t.problemId, valid: true, passRate: t.passRate as number } : { problemId: t.problemId, valid: false };
     }
-    if (!valid) {
-      turns.push({ turn, problemId: proposed.problemId, valid: false, passRate: null });
-      prev = { valid: false, problemId: proposed.problemId };
-      continue;
+  } else {
+    let prev: (PreviousTurn & { problemId: number }) | undefined;
+    for (let turn = 1; turn <= input.turns; turn++) {
+      // single: every call independent (no summary), the paper's baseline with the same teacher budget.
+      const t = mode === 'single'
+        ? await oneTurn(input, turn, 'initial', null, null)
+        : await oneTurn(input, turn, nextInstruction(prev), prev?.problemId ?? null, null);
+      turns.push(t);
+      prev = t.valid ? { valid: true, passRate: t.passRate as number, problemId: t.problemId } : { valid: false, problemId: t.problemId };
     }
-    phase(turn, 'student', `turn ${turn}/${input.turns}: student makes ${input.attempts} attempts`);
-    await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
-    phase(turn, 'grade', `turn ${turn}/${input.turns}: grading ${input.attempts} attempts`);
-    const g = await grader.gradeAttempts({ problemId: proposed.problemId });
-    turns.push({ turn, problemId: proposed.problemId, valid: true, passRate: g.passRate });
-    upsertSearchAttributes([{ key: SA.passRate, value: g.passRate }]);
-    prev = { valid: true, passRate: g.passRate, problemId: proposed.problemId };
   }
   const outcome = seedOutcome(turns);
   upsertSearchAttributes([{ key: SA.phase, value: 'done' }, { key: SA.outcome, value: outcome }]);
-  setCurrentDetails(`done: ${outcome}; pass rates ${turns.map((t) => (t.passRate === null ? 'invalid' : t.passRate.toFixed(2))).join(', ')}`);
+  setCurrentDetails(`done (${mode}): ${outcome}; pass rates ${turns.map((t) => (t.passRate === null ? 'invalid' : t.passRate.toFixed(2))).join(', ')}`);
   await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'done', outcome });
   log.info('seed done', { seedId: input.seedId, outcome, workflowId: workflowInfo().workflowId });
   return { outcome, turns };
+}
+
+/** One problem: teacher -> validate (sandbox) -> student x M -> grade (sandbox). Invalid ones skip the student. */
+async function oneTurn(input: SeedWorkflowInput, turn: number, instruction: Instruction, prevProblemId: number | null, level: Level | null): Promise<TurnSummary> {
+  const of = `turn ${turn}/${input.turns}`;
+  phase(turn, 'teacher', `${of}: teacher writes a problem (${instruction})`);
+  const proposed = await teacher.proposeProblem({
+    batchId: input.batchId, seedId: input.seedId, env: input.env, turn, instruction, prevProblemId, level,
+    // Independent calls with the same prompt must still be distinct samples.
+    sample: input.mode === 'single' ? turn : undefined,
+  });
+  let valid = false;
+  if (proposed.parsed) {
+    phase(turn, 'validate', `${of}: executing problem ${proposed.problemId}`);
+    valid = (await grader.validateProblem({ problemId: proposed.problemId })).valid;
+  }
+  if (!valid) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
+  phase(turn, 'student', `${of}: student makes ${input.attempts} attempts`);
+  await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
+  phase(turn, 'grade', `${of}: grading ${input.attempts} attempts`);
+  const g = await grader.gradeAttempts({ problemId: proposed.problemId });
+  upsertSearchAttributes([{ key: SA.passRate, value: g.passRate }]);
+  return { turn, problemId: proposed.problemId, valid: true, passRate: g.passRate };
 }
 
 function phase(turn: number, name: string, details: string): void {

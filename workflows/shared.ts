@@ -36,7 +36,17 @@ export type EnvName = 'induction' | 'abduction' | 'deduction' | 'fuzzing';
 export const ENVS: readonly EnvName[] = ['induction', 'abduction', 'deduction', 'fuzzing'];
 
 /** What the teacher is asked to do next (the text is rendered by the environment). */
-export type Instruction = 'initial' | 'harder' | 'harder_weak_tests' | 'easier' | 'keep' | 'fix';
+export type Instruction = 'initial' | 'harder' | 'harder_weak_tests' | 'easier' | 'keep' | 'fix'
+  | 'chain_hard' | 'chain_harder' | 'chain_easier' | 'chain_medium' | 'chain_easy';
+
+/** multi: the paper's multi-turn loop; single: T independent teacher calls (the baseline); chain: hard, then medium and easy variants. */
+export type Mode = 'multi' | 'single' | 'chain';
+export const MODES: readonly Mode[] = ['multi', 'single', 'chain'];
+
+export type Level = 'hard' | 'medium' | 'easy';
+/** Pass-rate bins of the explicit stepping-stone chains (method.md, M = 32). */
+export type ChainBins = Record<Level, [number, number]>;
+export const PAPER_CHAIN_BINS: ChainBins = { hard: [0.05, 0.16], medium: [0.41, 0.59], easy: [0.81, 0.91] };
 
 export interface SeedWorkflowInput {
   batchId: string;
@@ -46,6 +56,10 @@ export interface SeedWorkflowInput {
   attempts: number;
   /** Started by a BatchWorkflow: signal it when this seed ends. */
   notifyBatch?: boolean;
+  /** Default multi. */
+  mode?: Mode;
+  /** Chain mode's bins (default the paper's). */
+  chainBins?: ChainBins;
 }
 
 export interface TurnSummary {
@@ -77,7 +91,11 @@ export function batchWorkflowId(batchId: string): string {
 
 export interface BatchWorkflowInput {
   batchId: string;
+  /** One environment, or several with weights (each seed gets one, by a hash of its id). */
   env: EnvName;
+  envWeights?: Partial<Record<EnvName, number>>;
+  mode?: Mode;
+  chainBins?: ChainBins;
   turns: number;
   attempts: number;
   /** Most seeds open at once. */

@@ -61,6 +61,16 @@ export function instructionText(instr: Instruction, passRate: number | null, env
       return `The difficulty is about right${p}. ${KEEP[env]}`;
     case 'fix':
       return 'Your previous problem could not be used (see the feedback). Write a valid problem in the exact output format.';
+    case 'chain_hard':
+      return 'Write a hard problem based on the seed: one that a strong student solves only 5-16% of the time.';
+    case 'chain_harder':
+      return `The student solved it too often${p} for a hard problem. Make it harder: aim for a pass rate of 5-16%.`;
+    case 'chain_easier':
+      return `The student almost never solved it${p}. Make it easier, but still hard: aim for a pass rate of 5-16%.`;
+    case 'chain_medium':
+      return `Write an easier variant of this problem, keeping its core task: a medium problem that the student solves 41-59% of the time. It must stand alone.`;
+    case 'chain_easy':
+      return `Write an easier variant of this problem, keeping its core task: an easy problem that the student solves 81-91% of the time. It must stand alone.`;
   }
 }
 

@@ -16,8 +16,8 @@ export interface LlmResult { callId: number; choices: string[]; cached: boolean 
 export interface LlmClient {
   readonly role: string;
   readonly model: string;
-  /** `n` samples of the same request; `sampleSalt` separates otherwise identical requests. */
-  complete(messages: ChatMessage[], opts: { n: number; signal?: AbortSignal }): Promise<LlmResult>;
+  /** `n` samples of the same request; `sample` separates otherwise identical requests (sent as `seed`). */
+  complete(messages: ChatMessage[], opts: { n: number; signal?: AbortSignal; sample?: number }): Promise<LlmResult>;
 }
 
 export function requestHash(model: string, messages: ChatMessage[], params: Record<string, unknown>): string {
@@ -43,18 +43,20 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
   return {
     role,
     model: ep.model,
-    async complete(messages, { n, signal }) {
-      const params = { n, useN: ep.useN, ...ep.extraBody };
+    async complete(messages, { n, signal, sample }) {
+      const params = { n, useN: ep.useN, ...(sample === undefined ? {} : { sample }), ...ep.extraBody };
       const hash = requestHash(ep.model, messages, params);
       const hit = await findLlmCall(db, hash);
       if (hit) return { callId: hit.id, choices: hit.choices, cached: true };
       const started = Date.now();
       let out: { choices: string[]; promptTokens: number; completionTokens: number };
+      // `seed` tells otherwise identical requests apart (a server with a fixed seed would repeat itself).
+      const base = sample === undefined ? 0 : sample * 1000;
       if (ep.useN || n === 1) {
-        out = await one(messages, n, undefined, signal);
+        out = await one(messages, n, sample === undefined ? undefined : base, signal);
       } else {
         // Server without `n`: n parallel requests, told apart by `seed` so they are real samples.
-        const parts = await Promise.all(Array.from({ length: n }, (_, i) => one(messages, 1, i, signal)));
+        const parts = await Promise.all(Array.from({ length: n }, (_, i) => one(messages, 1, base + i, signal)));
         out = {
           choices: parts.flatMap((p) => p.choices),
           promptTokens: parts.reduce((s, p) => s + p.promptTokens, 0),

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { attempts, grades, problems, type Attempt, type Grade, type Problem } from '../schema';
 
@@ -42,4 +42,44 @@ export async function listGradedAttempts(db: Database, problemId: number): Promi
   return db.select({ attempt: attempts, grade: grades }).from(attempts)
     .innerJoin(grades, eq(grades.attemptId, attempts.id))
     .where(and(eq(attempts.problemId, problemId))).orderBy(asc(attempts.idx));
+}
+
+/** Another valid problem with the same code or AST key (in the batch, or anywhere), if any. */
+export async function findDuplicate(
+  db: Database, p: { id: number; batchId: string; codeHash: string; astHash: string }, scope: 'batch' | 'global',
+): Promise<{ id: number; same: 'code' | 'ast' } | null> {
+  const rows = await db.select({ id: problems.id, codeHash: problems.codeHash }).from(problems).where(and(
+    or(eq(problems.codeHash, p.codeHash), eq(problems.astHash, p.astHash)),
+    inArray(problems.status, ['valid', 'graded']),
+    ne(problems.id, p.id),
+    ...(scope === 'batch' ? [eq(problems.batchId, p.batchId)] : []),
+  )).orderBy(asc(problems.id)).limit(1);
+  const r = rows[0];
+  return r ? { id: r.id, same: r.codeHash === p.codeHash ? 'code' : 'ast' } : null;
+}
+
+/**
+ * Marks a validated problem valid, or duplicate of an existing valid one, atomically: advisory
+ * locks on both keys make two identical problems validated at once end as one valid, one duplicate.
+ */
+export async function settleValidProblem(
+  db: Database, p: { id: number; batchId: string }, keys: { codeHash: string; astHash: string } | null,
+  set: Partial<typeof problems.$inferInsert>, scope: 'batch' | 'global' | 'off',
+): Promise<{ duplicateOf: number; same: 'code' | 'ast' } | null> {
+  if (!keys || scope === 'off') {
+    await updateProblem(db, p.id, { ...set, status: 'valid', ...(keys ?? {}) });
+    return null;
+  }
+  return db.transaction(async (tx) => {
+    for (const k of [keys.astHash, keys.codeHash].sort()) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 0))`);
+    const dup = await findDuplicate(tx as unknown as Database, { id: p.id, batchId: p.batchId, ...keys }, scope);
+    if (dup) {
+      await tx.update(problems).set({ ...set, ...keys, status: 'duplicate', duplicateOf: dup.id,
+        invalidReason: `This problem duplicates an earlier one (same ${dup.same === 'code' ? 'code' : 'code up to names and layout'}). Write a different problem.` })
+        .where(eq(problems.id, p.id));
+      return { duplicateOf: dup.id, same: dup.same };
+    }
+    await tx.update(problems).set({ ...set, ...keys, status: 'valid' }).where(eq(problems.id, p.id));
+    return null;
+  });
 }

@@ -4,7 +4,7 @@ import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/report';
 import { loadConfig } from '../../workers/config';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/signals';
-import { batchWorkflowId, type EnvName } from '../../workflows/shared';
+import { batchWorkflowId, type Mode } from '../../workflows/shared';
 import { formatSummary, newBatchId, resumeBatch, startBatch, uiUrl } from '../batch';
 import { fail, positiveInt, withClient, withDb } from './common';
 import { reportCommand } from './report';
@@ -16,23 +16,25 @@ function startCommand(): Command {
     .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
     .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), 4)
     .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), 8)
-    .option('--env <name>', 'environment', 'induction')
+    .option('--env <spec>', 'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing', 'induction')
+    .option('--mode <mode>', 'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)', 'multi')
+    .option('--dedup <scope>', 'drop duplicate problems before the student sees them: global (within and across batches) | batch | off', 'global')
     .option('--window <n>', 'most seeds open at once (default: 2 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
-    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; window?: number; paused?: boolean; skipBad?: boolean }) => {
+    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; window?: number; paused?: boolean; skipBad?: boolean }) => {
       try {
         await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
           const batchId = o.batch ?? newBatchId();
           console.log(`batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`);
           const r = await startBatch(db, client, cfg, {
-            seedsFile: o.seeds, batchId, turns: o.turns, attempts: o.attempts, env: o.env as EnvName,
+            seedsFile: o.seeds, batchId, turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode as Mode, dedup: o.dedup as 'global' | 'batch' | 'off',
             window: o.window, paused: o.paused, skipBad: o.skipBad,
           });
           for (const b of r.load.bad) console.log(`skipped ${o.seeds}:${b.line}: ${b.reason}`);
           console.log(`loaded ${r.load.total} seeds (${r.load.inserted} new, ${r.load.bad.length} bad lines skipped) in ${(r.load.ms / 1000).toFixed(1)} s; batch has ${r.totalSeeds} seeds`);
           if (r.existed) console.log('this batch existed: its recorded settings are used');
-          console.log(`settings: env ${r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, teacher ${r.settings.teacherModel}, student ${r.settings.studentModel}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
+          console.log(`settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, teacher ${r.settings.teacherModel}, student ${r.settings.studentModel}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
           console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
           console.log(`UI:     ${uiUrl(cfg, batchId)}`);
           console.log(`export: npx cairn export --batch ${batchId} --out out/${batchId}.jsonl`);
