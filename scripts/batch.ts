@@ -1,5 +1,6 @@
 /** `cairn batch start` and `cairn batch status`: the testable functions behind the commands. */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import path from 'node:path';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Database } from '../db/client';
@@ -173,11 +174,30 @@ export async function resumeBatch(db: Database, client: Client, cfg: Readonly<Co
   const h = client.workflow.getHandle(batchWorkflowId(batchId));
   const desc = await h.describe().catch(() => null);
   if (desc?.status.name === 'RUNNING') {
-    await h.executeUpdate(resumeUpdate);
-    if (o.window) await h.executeUpdate(resizeUpdate, { args: [o.window] });
+    await batchUpdate(h, resumeUpdate);
+    if (o.window) await batchUpdate(h, resizeUpdate, o.window);
     return { message: 'batch workflow is running; unpaused', unfinished };
   }
   const window = o.window ?? defaultWindow(cfg);
   await startBatchWorkflow(client, { ...workflowSettings(s), batchId, window });
   return { message: `started a new batch workflow run (window ${window})`, unfinished };
+}
+
+/**
+ * Sends an update to the batch workflow, retrying the server's transient refusal ("unexpected
+ * workflow task failure", e.g. when a seed's signal lands in the same workflow task) a few times.
+ */
+export async function batchUpdate<Ret, Args extends unknown[]>(
+  h: WorkflowHandle, def: UpdateDefinition<Ret, Args>, ...args: Args
+): Promise<Ret> {
+  for (let i = 0; ; i++) {
+    try {
+      // The SDK's overloads split on arity; the definition carries the real argument types.
+      return await (h.executeUpdate as (d: unknown, o: { args: unknown[] }) => Promise<Ret>)(def, { args });
+    } catch (err) {
+      const transient = /unexpected workflow task failure/i.test(String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message));
+      if (!transient || i >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+    }
+  }
 }

@@ -2,7 +2,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
 try {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger(process.env.CAIRN_TEST_LOG === '1' ? 'WARN' : 'ERROR') });
 } catch {
   // Already installed in this process by an earlier test file.
 }

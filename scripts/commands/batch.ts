@@ -5,7 +5,7 @@ import { batchSummary } from '../../db/queries/report';
 import { loadConfig } from '../../workers/config';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/signals';
 import { batchWorkflowId, type Mode } from '../../workflows/shared';
-import { formatSummary, newBatchId, resumeBatch, startBatch, uiUrl } from '../batch';
+import { batchUpdate, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl } from '../batch';
 import { fail, positiveInt, withClient, withDb } from './common';
 import { reportCommand } from './report';
 
@@ -135,9 +135,9 @@ function controlCommand(name: 'pause' | 'cancel' | 'resize', description: string
         const h = client.workflow.getHandle(batchWorkflowId(o.batch));
         const desc = await h.describe().catch(() => null);
         if (!desc || desc.status.name !== 'RUNNING') throw new Error(`batch ${o.batch} has no running batch workflow; \`npx cairn batch resume --batch ${o.batch}\` starts one.`);
-        const p = name === 'pause' ? await h.executeUpdate(pauseUpdate)
-          : name === 'cancel' ? await h.executeUpdate(cancelUpdate)
-            : await h.executeUpdate(resizeUpdate, { args: [o.window as number] });
+        const p = name === 'pause' ? await batchUpdate(h, pauseUpdate)
+          : name === 'cancel' ? await batchUpdate(h, cancelUpdate)
+            : await batchUpdate(h, resizeUpdate, o.window as number);
         console.log(`batch ${o.batch}: ${name} done; open ${p.open}, window ${p.window}, paused ${p.paused}, cancelled ${p.cancelled}, finished ${p.finished}, failed ${p.failed}`);
         if (name === 'cancel') console.log(`open seeds are being cancelled; \`npx cairn batch resume --batch ${o.batch}\` runs the unfinished ones later`);
         if (name === 'pause') console.log(`running seeds finish; no new ones start. \`npx cairn batch resume --batch ${o.batch}\` continues`);

@@ -5,6 +5,7 @@ import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } 
 import { ApplicationFailure } from '@temporalio/common';
 import { ERR, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/shared';
 import { mockWorld, withWorkers } from '../helpers/mock-world';
+import { batchUpdate } from '../../scripts/batch';
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -54,17 +55,17 @@ test('pause, resume, resize and cancel from outside', async () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((await h.query(progressQuery)).started).toBe(0); // paused: nothing starts
 
-    await h.executeUpdate(resumeUpdate);
+    await batchUpdate(h, resumeUpdate);
     await until('2 open', async () => (await h.query(progressQuery)).open === 2);
-    const grown = await h.executeUpdate(resizeUpdate, { args: [4] });
+    const grown = await batchUpdate(h, resizeUpdate, 4);
     expect(grown.window).toBe(4);
     await until('4 open', async () => (await h.query(progressQuery)).open === 4);
     const bad = await h.executeUpdate(resizeUpdate, { args: [0] }).catch((e: Error & { cause?: Error }) => e);
     expect(String((bad as Error & { cause?: Error }).cause?.message)).toMatch(/window must be a whole number >= 1/);
 
-    const paused = await h.executeUpdate(pauseUpdate);
+    const paused = await batchUpdate(h, pauseUpdate);
     expect(paused.paused).toBe(true);
-    const cancelled = await h.executeUpdate(cancelUpdate);
+    const cancelled = await batchUpdate(h, cancelUpdate);
     expect(cancelled.cancelled).toBe(true);
     w.open();
     const r = await h.result();
@@ -99,7 +100,7 @@ test('a rejected LLM request (bad key) pauses the batch with the reason instead 
     expect(p.paused).toBe(true);
     expect(p.stopReason).toMatch(/401: check the API key/);
     expect(p.started).toBeLessThanOrEqual(5); // it stopped starting seeds, it did not burn through all 20
-    await h.executeUpdate(cancelUpdate);
+    await batchUpdate(h, cancelUpdate);
     await h.result();
   });
   expect([...w.status.values()].filter((s) => s.startsWith('failed')).length).toBeGreaterThan(0);
