@@ -143,7 +143,7 @@ export function formatSummary(s: BatchSummary): string {
   lines.push(`batch ${s.batchId}: ${s.seeds.total} seeds (done ${s.seeds.done}, running ${s.seeds.running}, pending ${s.seeds.pending}, failed ${s.seeds.failed})`);
   lines.push(`problems per turn:`);
   for (const t of s.turns) {
-    lines.push(`  turn ${t.turn}: ${t.problems} problems, ${t.valid} valid, ${t.invalid} invalid, ${t.inBand} with 0<p<1, mean p ${t.meanPassRate === null ? '-' : t.meanPassRate.toFixed(2)}`);
+    lines.push(`  turn ${t.turn}: ${t.problems} problems, ${t.valid} valid, ${t.invalid} invalid, ${t.duplicate} duplicate, ${t.inBand} with 0<p<1, mean p ${t.meanPassRate === null ? '-' : t.meanPassRate.toFixed(2)}`);
   }
   if (s.invalidReasons.length) {
     lines.push('invalid problems, by reason:');

@@ -6,7 +6,7 @@ import { seedCounts } from './batches';
 export interface BatchSummary {
   batchId: string;
   seeds: { total: number; pending: number; running: number; done: number; failed: number };
-  turns: { turn: number; problems: number; valid: number; invalid: number; inBand: number; meanPassRate: number | null }[];
+  turns: { turn: number; problems: number; valid: number; invalid: number; duplicate: number; inBand: number; meanPassRate: number | null }[];
   invalidReasons: { reason: string; n: number }[];
   histogram: { label: string; n: number }[];
   llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number };
@@ -36,14 +36,15 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
   const hist = histogramLabels().map((label) => ({ label, n: 0 }));
   let exportable = 0;
   for (const r of rows) {
-    const t = byTurn.get(r.turn) ?? { turn: r.turn, problems: 0, valid: 0, invalid: 0, inBand: 0, meanPassRate: null, sum: 0, graded: 0 };
+    const t = byTurn.get(r.turn) ?? { turn: r.turn, problems: 0, valid: 0, invalid: 0, duplicate: 0, inBand: 0, meanPassRate: null, sum: 0, graded: 0 };
     byTurn.set(r.turn, t);
     t.problems++;
     if (r.status === 'invalid') {
       t.invalid++;
       const reason = (r.reason ?? 'unknown').replace(/input \d+/g, 'input N').slice(0, 120);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-    } else if (r.status === 'valid' || r.status === 'graded') t.valid++;
+    } else if (r.status === 'duplicate') t.duplicate++;
+    else if (r.status === 'valid' || r.status === 'graded') t.valid++;
     if (r.status === 'graded' && r.passRate !== null) {
       t.graded++;
       t.sum += r.passRate;

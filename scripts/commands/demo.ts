@@ -4,10 +4,12 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { listSeedIds } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/report';
 import { loadConfig } from '../../workers/config';
-import { seedWorkflowId } from '../../workflows/shared';
+import type { batchWorkflow } from '../../workflows/batch';
+import { progressQuery } from '../../workflows/signals';
+import { batchWorkflowId, type Mode } from '../../workflows/shared';
+import { writeReport } from '../report/model';
 import { formatSummary, newBatchId, startBatch, uiUrl } from '../batch';
 import { exportBatch } from '../export';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../seeds';
@@ -16,7 +18,7 @@ import { startStack } from '../stack';
 import { fail, positiveInt, withClient, withDb } from './common';
 import { readStackFile } from '../../workers/postgres';
 
-interface DemoOptions { seeds: number; turns: number; attempts: number; batch?: string }
+interface DemoOptions { seeds: number; turns: number; attempts: number; batch?: string; env: string; mode: Mode; compareSingle?: boolean }
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
@@ -35,6 +37,9 @@ export function demoCommand(): Command {
     .option('--turns <n>', 'turns per seed', positiveInt('--turns'), 3)
     .option('--attempts <m>', 'student attempts per problem', positiveInt('--attempts'), 8)
     .option('--batch <id>', 'batch id (default: a new one each run)')
+    .option('--env <spec>', 'environment or weighted mix (see batch start)', 'induction')
+    .option('--mode <mode>', 'multi | single | chain (chain also writes a curriculum plan)', 'multi')
+    .option('--compare-single', 'also run the single-turn baseline on the same seeds and compare yields in the report')
     .action(async (o: DemoOptions) => {
       const t0 = Date.now();
       const say = (m: string) => console.log(`[demo] ${m}`);
@@ -49,30 +54,40 @@ export function demoCommand(): Command {
         writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: 7 }));
         const out = path.join(cfg.root, 'out', `${batchId}.jsonl`);
         await withDb(({ db }) => withClient(cfg, async (client) => {
-          const r = await startBatch(db, client, cfg, { seedsFile, batchId, turns: o.turns, attempts: o.attempts, env: 'induction' });
-          say(`batch ${batchId}: ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, seeds cut from ${stdlibDir()}`);
-          let finished = 0;
-          let failed = 0;
-          const ticker = setInterval(() => say(`${finished + failed}/${r.totalSeeds} seeds finished ...`), 5000);
-          try {
-            await Promise.all((await listSeedIds(db, batchId)).map(async (seedId) => {
-              try {
-                await client.workflow.getHandle(seedWorkflowId(batchId, seedId)).result();
-                finished++;
-              } catch {
-                failed++;
-              }
-            }));
-          } finally {
-            clearInterval(ticker);
-          }
+          const run = async (id: string, mode: Mode) => {
+            const r = await startBatch(db, client, cfg, { seedsFile, batchId: id, turns: o.turns, attempts: o.attempts, env: o.env, mode });
+            say(`batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()}`);
+            const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(id));
+            const ticker = setInterval(() => {
+              h.query(progressQuery).then((p) => say(`${id}: ${p.finished + p.failed}/${r.totalSeeds} seeds finished, ${p.open} open`), () => undefined);
+            }, 5000);
+            try {
+              return await h.result();
+            } finally {
+              clearInterval(ticker);
+            }
+          };
+          const results = [await run(batchId, o.mode)];
+          const single = o.compareSingle ? `${batchId}-single` : null;
+          if (single) results.push(await run(single, 'single'));
           const summary = await batchSummary(db, batchId);
-          const ex = await exportBatch(db, { batchId, out, min: 0.01, max: 0.97 });
+          const ex = await exportBatch(db, {
+            batchId, out, min: 0.01, max: 0.97,
+            ...(o.mode === 'chain' ? { curriculum: { name: 'soft' as const, steps: 40_000, batchSize: 64 } } : {}),
+          });
+          const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single ?? undefined });
           console.log('');
           console.log(formatSummary(summary));
-          console.log(`dataset: ${ex.written} records in ${ex.file}`);
+          console.log(`dataset: ${ex.written} records in ${ex.file}${o.mode === 'chain' ? ` (+ curriculum plan ${ex.file}.curriculum.json)` : ''}`);
+          const c = report.model.comparison;
+          if (c) {
+            console.log(`multi vs single-turn on the same ${c.sharedSeeds} seeds: usable problems ${c.self.yield.usable} (${c.self.mode}) vs ${c.other.yield.usable} (${c.other.mode})` +
+              (c.multiOverSingle === null ? '' : `: ${c.multiOverSingle.toFixed(2)}x`));
+          }
+          console.log(`report: ${report.file}`);
           console.log(`Temporal UI (filtered to the batch): ${uiUrl(cfg, batchId)}`);
           if (stop) console.log('  (the UI needs the stack: run `npx cairn dev`; the batch stays in .data/)');
+          const failed = results.reduce((n, r) => n + r.failed, 0);
           console.log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s; ${failed} seed workflows failed`);
           if (failed > 0) process.exitCode = 1;
         }));
