@@ -5,7 +5,8 @@ import { batchSummary } from '../../db/queries/report';
 import { loadConfig } from '../../workers/config';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/signals';
 import { batchWorkflowId, type Mode } from '../../workflows/shared';
-import { batchUpdate, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl } from '../batch';
+import { batchUpdate, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl, validateBatchOptions } from '../batch';
+import { preflight } from '../preflight';
 import { fail, positiveInt, withClient, withDb } from './common';
 import { reportCommand } from './report';
 
@@ -22,8 +23,11 @@ function startCommand(): Command {
     .option('--window <n>', 'most seeds open at once (default: 2 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
-    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; window?: number; paused?: boolean; skipBad?: boolean }) => {
+    .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
+    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; window?: number; paused?: boolean; skipBad?: boolean; preflight: boolean }) => {
       try {
+        validateBatchOptions({ ...o, batchId: o.batch });
+        if (o.preflight) await preflight(loadConfig());
         await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
           const batchId = o.batch ?? newBatchId();
           console.log(`batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`);
