@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client';
-import { attempts, llmCalls, problems } from '../schema';
+import { attempts, llmCalls, problems, seeds } from '../schema';
 import { seedCounts } from './batches';
 
 export interface BatchSummary {
@@ -11,6 +11,8 @@ export interface BatchSummary {
   histogram: { label: string; n: number }[];
   llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number };
   exportable: number;
+  /** Why seeds failed (their recorded outcome), most common first. */
+  failures: { reason: string; n: number }[];
 }
 
 export const DEFAULT_BAND = { min: 0.01, max: 0.97 };
@@ -70,8 +72,11 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
     llm.promptTokens += r.pt;
     llm.completionTokens += r.ct;
   }
+  const failRows = await db.select({ reason: seeds.outcome, n: sql<number>`count(*)::int` }).from(seeds)
+    .where(sql`${seeds.batchId} = ${batchId} and ${seeds.status} = 'failed'`).groupBy(seeds.outcome).orderBy(sql`2 desc`).limit(10);
   return {
     batchId,
+    failures: failRows.map((r) => ({ reason: r.reason ?? 'unknown', n: r.n })),
     seeds: { total: counts.pending + counts.running + counts.done + counts.failed, ...counts },
     turns,
     invalidReasons: [...reasons.entries()].map(([reason, n]) => ({ reason, n })).sort((a, b) => b.n - a.n),

@@ -4,7 +4,7 @@ import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/report';
 import { loadConfig } from '../../workers/config';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/signals';
-import { batchWorkflowId, type Mode } from '../../workflows/shared';
+import { batchWorkflowId, type BatchProgress, type Mode } from '../../workflows/shared';
 import { batchUpdate, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl, validateBatchOptions } from '../batch';
 import { preflight } from '../preflight';
 import { fail, positiveInt, withClient, withDb } from './common';
@@ -62,7 +62,9 @@ function statusCommand(): Command {
           if (!batch) throw new Error(`No batch ${o.batch} in Postgres. Start one with \`npx cairn batch start --seeds FILE\`.`);
           if (o.watch) await watch(async () => seedCounts(db, o.batch));
           const s = await batchSummary(db, o.batch);
-          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings: batch.settings }, null, 2));
+          const live = await batchProgress(cfg, o.batch);
+          if (live?.stopReason && !o.json) console.log(`BATCH PAUSED ITSELF: ${live.stopReason}`);
+          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings: batch.settings, workflow: live }, null, 2));
           else console.log(`${formatSummary(s)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`);
         });
       } catch (err) {
@@ -92,6 +94,18 @@ async function watch(counts: () => Promise<{ pending: number; running: number; d
   }
   bar.stop();
   process.removeListener('SIGINT', onInt);
+}
+
+/** The batch workflow's live counters, or null when it is not reachable (best effort, 3 s). */
+async function batchProgress(cfg: ReturnType<typeof loadConfig>, batchId: string): Promise<BatchProgress | null> {
+  try {
+    return await withClient(cfg, (client) => Promise.race([
+      client.workflow.getHandle(batchWorkflowId(batchId)).query(progressQuery),
+      new Promise<null>((r) => setTimeout(() => r(null), 3000)),
+    ]));
+  } catch {
+    return null;
+  }
 }
 
 function resumeCommand(): Command {
