@@ -17,6 +17,8 @@ export interface GraderDeps {
   timeLimitMs: number;
   /** Attempt limit = max(timeLimitMs, slack x the reference's CPU time on that input). */
   slack: number;
+  /** Wall-clock backstop as a multiple of the CPU limit (limits are CPU time, so load does not decide verdicts). */
+  wallFactor?: number;
 }
 
 export interface ValidateResult { valid: boolean; reason: string | null }
@@ -32,7 +34,7 @@ function describe(o: InputOutcome, i: number): string {
   }
 }
 
-export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: GraderDeps) {
+export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFactor = 3 }: GraderDeps) {
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
   async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
     try {
@@ -64,7 +66,7 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: Grad
       // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
       const env = environment(p.env);
-      const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs };
+      const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor };
       const [a, b] = await withHeartbeat(async (signal) => [await run(req, signal), await run(req, signal)]);
       let reason: string | null = null;
       const bad = a.outcomes.findIndex((o) => o.status !== 'ok');
@@ -101,7 +103,7 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack }: Grad
           return;
         }
         const job = env.gradeJob(problem, a.answer);
-        const res = await run({ code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit }, signal);
+        const res = await run({ code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor }, signal);
         const cmp = compareOutcomes(res.outcomes, job.expected);
         const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
         const failure = firstBad < 0 ? null : cmp.verdicts[firstBad] === 'wrong'

@@ -28,7 +28,7 @@ export interface Config {
   temporal: { address: string; namespace: string; apiKey?: string; tls: boolean; uiUrl: string };
   teacher: LlmEndpoint;
   student: LlmEndpoint;
-  sandbox: { slots: number; uidBase: number; memoryMb: number; timeLimitMs: number };
+  sandbox: { slots: number; uidBase: number; memoryMb: number; timeLimitMs: number; wallFactor: number };
   simPort: number;
 }
 
@@ -94,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       uidBase: int(env, 'CAIRN_SANDBOX_UID_BASE', 60000, 1000),
       memoryMb: int(env, 'CAIRN_SANDBOX_MEMORY_MB', 256, 64),
       timeLimitMs: int(env, 'CAIRN_SANDBOX_TIME_LIMIT_MS', 2000, 100),
+      wallFactor: int(env, 'CAIRN_SANDBOX_WALL_FACTOR', 3, 1),
     },
     simPort,
   };

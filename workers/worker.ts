@@ -73,7 +73,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       });
       sandbox = sb;
       workers.push(await Worker.create({
-        ...base, activities: createGraderActivities({ db, sandbox: sb, timeLimitMs: cfg.sandbox.timeLimitMs, slack: 10 }),
+        ...base, activities: createGraderActivities({ db, sandbox: sb, timeLimitMs: cfg.sandbox.timeLimitMs, slack: 10, wallFactor: cfg.sandbox.wallFactor }),
         // Each activity runs several sandboxes through the sandbox's own slot queue.
         maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
       }));

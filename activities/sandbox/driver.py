@@ -246,7 +246,7 @@ def main(argv):
     # scheduler ticks while RLIMIT_CPU is armed, so tiny inputs would all read 0. "tot" (for the
     # host's estimate when an input kills the sandbox) stays process-wide.
     perf, cpu, tot = time.perf_counter, time.thread_time, time.process_time
-    setitimer, ITIMER_REAL = _signal.setitimer, _signal.ITIMER_REAL
+    setitimer, ITIMER_REAL, ITIMER_PROF = _signal.setitimer, _signal.ITIMER_REAL, _signal.ITIMER_PROF
     jstr, _exit, getpid, write = _jstr, os._exit, os.getpid, os.write
     mypid = getpid()
     sweep, threads_alive = make_hygiene(str(mypid))
@@ -264,6 +264,7 @@ def main(argv):
     with open(os.path.join(job_dir, "solution.py"), "rb") as fh:
         source = fh.read()
     inputs, limits, entry = job["inputs"], job["limits"], job["entry"]
+    walls = job.get("walls") or limits
     nproc = job.get("nproc")
     if nproc:
         # Per-sandbox process cap: since Linux 5.14 RLIMIT_NPROC is counted per user namespace,
@@ -272,6 +273,9 @@ def main(argv):
         import resource
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _signal.signal(_signal.SIGALRM, _on_alarm)
+    # CPU time (user + system, all threads) is the limit; the wall timer only catches code that
+    # sleeps or blocks, so a loaded machine does not decide verdicts.
+    _signal.signal(_signal.SIGPROF, _on_alarm)
 
     # Load the module once. Its __name__ is not "__main__", so the demo blocks LLM code often
     # ends with (guarded by a __main__ check, and usually reading stdin) do not run.
@@ -316,7 +320,8 @@ def main(argv):
         t0, c0 = perf(), cpu()
         if status == "ok":
             try:
-                setitimer(ITIMER_REAL, limits[i] / 1000.0)
+                setitimer(ITIMER_PROF, limits[i] / 1000.0)
+                setitimer(ITIMER_REAL, walls[i] / 1000.0)
                 try:
                     f = getattr(make(), entry) if make is not None else fn
                     out = canon(f(*args))
@@ -332,6 +337,7 @@ def main(argv):
                     status, err = "error", describe(e)
                 finally:
                     setitimer(ITIMER_REAL, 0)
+                    setitimer(ITIMER_PROF, 0)
             except Alarm:
                 status, err, out = "timeout", "time limit exceeded", ""
             except MemoryError:

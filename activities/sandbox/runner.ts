@@ -210,7 +210,9 @@ class Grader implements Sandbox {
     const loadMs = Math.max(1000, ...limits);
     // JSON of strings and finite numbers is also a Python literal: the driver reads it with
     // ast.literal_eval and so never needs the (slow to import) json module.
-    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, loadMs, nproc: RLIMITS.nproc });
+    const factor = req.wallFactor ?? 1;
+    const walls = limits.map((l) => Math.round(l * factor));
+    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, walls, loadMs, nproc: RLIMITS.nproc });
     const jobDir = await this.makeJobDir({ code: req.code, json });
     const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
     let sandboxes = 0;
@@ -223,7 +225,8 @@ class Grader implements Sandbox {
         const seg = await runSegment({
           launch: { ...this.launch, jobDir, ...this.launchIds(slot) },
           layout: this.layout, memBytes: this.memBytes(req.memoryMb), pidsMax: this.pidsMax,
-          start: next, limits, loadMs, graceMs: GRACE_MS, startupMs: STARTUP_MS, signal, log: this.log,
+          // The host watchdog backs up the wall limit; the driver enforces CPU and wall limits itself.
+          start: next, limits: walls, loadMs, graceMs: GRACE_MS, startupMs: STARTUP_MS, signal, log: this.log,
         });
         if (seg.killedBy === 'abort' || signal.aborted) throw signal.reason;
         limitsHit.oomKills += seg.stats?.oomKills ?? 0;
@@ -272,6 +275,7 @@ function checkRequest(req: RunRequest): number[] {
     throw new TypeError('RunRequest.timeLimitMs must be a positive number or one per input');
   }
   if (req.memoryMb !== undefined && !(Number.isFinite(req.memoryMb) && req.memoryMb >= 16)) throw new TypeError('RunRequest.memoryMb must be >= 16');
+  if (req.wallFactor !== undefined && !(Number.isFinite(req.wallFactor) && req.wallFactor >= 1 && req.wallFactor <= 20)) throw new TypeError('RunRequest.wallFactor must be in [1, 20]');
   return limits;
 }
 

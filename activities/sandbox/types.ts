@@ -17,8 +17,14 @@ export interface RunRequest {
   entry: string;
   /** Python-literal argument lists, e.g. `'John', {'age': 20}` (called as entry(*args)). */
   inputs: string[];
-  /** Per-input time limit in ms (one number for all, or one per input). */
+  /** Per-input time limit in ms of CPU time (one number for all, or one per input). */
   timeLimitMs: number | number[];
+  /**
+   * Wall-clock backstop as a multiple of the CPU limit (default 1). Above 1, a busy machine does
+   * not turn a CPU-bound input into a timeout, while sleeping or blocked code still times out at
+   * wallFactor x limit.
+   */
+  wallFactor?: number;
   /** Memory limit for the whole sandbox, MiB. */
   memoryMb?: number;
 }

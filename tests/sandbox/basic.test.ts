@@ -203,3 +203,22 @@ test('zero inputs need no sandbox; a bad request is a TypeError, never a verdict
   await expect(sb.run({ code: '', entry: 'f(', inputs: ['1'], timeLimitMs: 1000 })).rejects.toThrow(TypeError);
   expect(new SandboxInfraError('x').name).toBe('SandboxInfraError');
 });
+
+describe('CPU-time limits with a wall backstop', () => {
+  test('a CPU-bound input times out on CPU; sleeping code times out on the wall backstop', async () => {
+    const { createSandbox } = await import('../../activities/sandbox');
+    const sb = await createSandbox({ stateDir: '/work/main/.tools', slots: 1 });
+    try {
+      const code = 'import time\ndef f(k):\n    if k == 0:\n        while True: pass\n    if k == 1:\n        time.sleep(30)\n    return k';
+      const t0 = Date.now();
+      const r = await sb.run({ code, entry: 'f', inputs: ['0', '1', '2'], timeLimitMs: 300, wallFactor: 3 });
+      expect(r.outcomes.map((o) => o.status)).toEqual(['timeout', 'timeout', 'ok']);
+      // The loop burns its 300 ms of CPU (well before 900 ms of wall on an idle core); the sleep uses no CPU and hits 900 ms of wall.
+      expect(r.outcomes[0]?.cpuMs ?? 0).toBeGreaterThanOrEqual(250);
+      expect(r.outcomes[1]?.wallMs ?? 0).toBeGreaterThanOrEqual(850);
+      expect(Date.now() - t0).toBeLessThan(4000);
+    } finally {
+      await sb.close();
+    }
+  });
+});
