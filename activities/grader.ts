@@ -66,7 +66,7 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFa
       // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
       const env = environment(p.env);
-      const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor };
+      const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor, failFast: true };
       const [a, b] = await withHeartbeat(async (signal) => [await run(req, signal), await run(req, signal)]);
       let reason: string | null = null;
       const bad = a.outcomes.findIndex((o) => o.status !== 'ok');
@@ -103,7 +103,8 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFa
           return;
         }
         const job = env.gradeJob(problem, a.answer);
-        const res = await run({ code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor }, signal);
+        // failFast: the reward is all-or-nothing, so a looping attempt costs one limit, not five.
+        const res = await run({ code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor, failFast: true }, signal);
         const cmp = compareOutcomes(res.outcomes, job.expected);
         const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
         const failure = firstBad < 0 ? null : cmp.verdicts[firstBad] === 'wrong'

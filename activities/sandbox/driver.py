@@ -265,6 +265,7 @@ def main(argv):
         source = fh.read()
     inputs, limits, entry = job["inputs"], job["limits"], job["entry"]
     walls = job.get("walls") or limits
+    fail_fast = job.get("failFast") == 1
     nproc = job.get("nproc")
     if nproc:
         # Per-sandbox process cap: since Linux 5.14 RLIMIT_NPROC is counted per user namespace,
@@ -350,6 +351,11 @@ def main(argv):
         sweep()
         emit('{"t":"res","i":%d,"status":"%s","out":%s,"error":%s,"ms":%.3f,"cpu":%.3f,"tot":%.3f}\n'
              % (i, status, jstr(out), jstr(err), ms, cms, tot() * 1000.0))
+        if fail_fast and status != "ok":
+            for j in range(i + 1, len(inputs)):
+                emit('{"t":"res","i":%d,"status":"skipped","out":"","error":"not run: an earlier input failed","ms":0,"cpu":0,"tot":%.3f}\n'
+                     % (j, tot() * 1000.0))
+            break
         if threads_alive():
             _exit(EXIT_CONTAMINATED)
     # Skip interpreter teardown (and any atexit hooks the solution registered).

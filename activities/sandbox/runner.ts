@@ -212,7 +212,7 @@ class Grader implements Sandbox {
     // ast.literal_eval and so never needs the (slow to import) json module.
     const factor = req.wallFactor ?? 1;
     const walls = limits.map((l) => Math.round(l * factor));
-    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, walls, loadMs, nproc: RLIMITS.nproc });
+    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, walls, loadMs, nproc: RLIMITS.nproc, failFast: req.failFast ? 1 : 0 }); // numbers, not JSON booleans: the driver reads a Python literal
     const jobDir = await this.makeJobDir({ code: req.code, json });
     const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
     let sandboxes = 0;
@@ -257,6 +257,10 @@ class Grader implements Sandbox {
         const cpu = seg.stats?.cpuMs;
         outcomes[next] = { ...blame, wallMs: seg.sinceLastLineMs, cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs) };
         next++;
+        if (req.failFast) {
+          fill(outcomes, next, { status: 'skipped', error: 'not run: an earlier input failed' });
+          break;
+        }
       }
     } finally {
       await fsp.rm(jobDir, { recursive: true, force: true });

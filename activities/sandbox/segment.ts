@@ -15,7 +15,7 @@ import type { InputOutcome, RunStatus } from './types';
 /** Longest legal protocol line: 64 KiB canonical output, at most doubled by JSON escaping, plus error text. */
 const LINE_CAP = 160 * 1024;
 const STDERR_CAP = 64 * 1024;
-const STATUSES = new Set<RunStatus>(['ok', 'error', 'timeout', 'memory_limit', 'output_limit']);
+const STATUSES = new Set<RunStatus>(['ok', 'error', 'timeout', 'memory_limit', 'output_limit', 'skipped']);
 
 export interface SegmentJob {
   launch: Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds'>;

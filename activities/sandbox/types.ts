@@ -5,7 +5,7 @@
  */
 
 /** What happened when one input was run (decided in or around the sandbox). */
-export type RunStatus = 'ok' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'crash';
+export type RunStatus = 'ok' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'crash' | 'skipped';
 
 /** Per-input verdict after host-side comparison with the expected value. */
 export type InputVerdict = RunStatus | 'wrong';
@@ -25,6 +25,11 @@ export interface RunRequest {
    * wallFactor x limit.
    */
   wallFactor?: number;
+  /**
+   * Stop at the first input that does not run cleanly; the rest are 'skipped'. For binary rewards
+   * (every input must pass) this makes a looping attempt cost one time limit, not one per input.
+   */
+  failFast?: boolean;
   /** Memory limit for the whole sandbox, MiB. */
   memoryMb?: number;
 }

@@ -222,3 +222,24 @@ describe('CPU-time limits with a wall backstop', () => {
     }
   });
 });
+
+describe('failFast', () => {
+  test('stops at the first input that does not run cleanly, in the driver and after a sandbox death', async () => {
+    const { createSandbox } = await import('../../activities/sandbox');
+    const sb = await createSandbox({ stateDir: '/work/main/.tools', slots: 1 });
+    try {
+      const loop = 'def f(k):\n    if k == 1:\n        while True: pass\n    return k';
+      const t0 = Date.now();
+      const a = await sb.run({ code: loop, entry: 'f', inputs: ['0', '1', '1', '1', '1'], timeLimitMs: 300, failFast: true });
+      expect(a.outcomes.map((o) => o.status)).toEqual(['ok', 'timeout', 'skipped', 'skipped', 'skipped']);
+      expect(Date.now() - t0).toBeLessThan(2500); // one time limit, not four
+      const bomb = 'def f(k):\n    if k == 1:\n        x = []\n        while True: x.append(bytearray(10**7))\n    return k';
+      const b = await sb.run({ code: bomb, entry: 'f', inputs: ['0', '1', '0'], timeLimitMs: 2000, failFast: true });
+      expect(b.outcomes.map((o) => o.status)).toEqual(['ok', 'memory_limit', 'skipped']);
+      const c = await sb.run({ code: loop, entry: 'f', inputs: ['0', '2'], timeLimitMs: 300, failFast: true });
+      expect(c.outcomes.map((o) => o.status)).toEqual(['ok', 'ok']);
+    } finally {
+      await sb.close();
+    }
+  });
+});

@@ -65,8 +65,13 @@ export function cgroupsOf(pid = process.pid): string[] {
   return out;
 }
 
-/** After every case: no process of the slot uids, no cgroup of ours, no job dir left. */
-export function expectClean(sb: TestSandbox, stateDir: string): void {
+/**
+ * After every case: no process of the slot uids, no cgroup of ours, no job dir left. A SIGKILLed
+ * process can take a moment to finish exiting on a loaded machine: it gets up to 1 s (the bound the
+ * grader issue sets for a killed worker's sandboxes).
+ */
+export async function expectClean(sb: TestSandbox, stateDir: string): Promise<void> {
+  for (let i = 0; i < 20 && liveProcsOf(sb.info.slotUids).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   expect(liveProcsOf(sb.info.slotUids)).toEqual([]);
   expect(cgroupsOf()).toEqual([]);
   expect(fs.readdirSync(path.join(stateDir, 'jobs'))).toEqual([]);
