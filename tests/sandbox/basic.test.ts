@@ -1,3 +1,4 @@
+import { createSandbox } from '../../activities/sandbox';
 /** Real sandbox: probe, canonical outputs, load failures, per-input errors, resume, reward hacking. */
 import fs from 'fs';
 import { compareOutcomes, SandboxInfraError } from '../../activities/sandbox';
@@ -206,13 +207,12 @@ test('zero inputs need no sandbox; a bad request is a TypeError, never a verdict
 
 describe('CPU-time limits with a wall backstop', () => {
   test('a CPU-bound input times out on CPU; sleeping code times out on the wall backstop', async () => {
-    const { createSandbox } = await import('../../activities/sandbox');
     const sb = await createSandbox({ stateDir: '/work/main/.tools', slots: 1 });
     try {
       const code = 'import time\ndef f(k):\n    if k == 0:\n        while True: pass\n    if k == 1:\n        time.sleep(30)\n    return k';
       const t0 = Date.now();
       const r = await sb.run({ code, entry: 'f', inputs: ['0', '1', '2'], timeLimitMs: 300, wallFactor: 3 });
-      expect(r.outcomes.map((o) => o.status)).toEqual(['timeout', 'timeout', 'ok']);
+      expect(r.outcomes.map((o: { status: string }) => o.status)).toEqual(['timeout', 'timeout', 'ok']);
       // The loop burns its 300 ms of CPU (well before 900 ms of wall on an idle core); the sleep uses no CPU and hits 900 ms of wall.
       expect(r.outcomes[0]?.cpuMs ?? 0).toBeGreaterThanOrEqual(250);
       expect(r.outcomes[1]?.wallMs ?? 0).toBeGreaterThanOrEqual(850);
@@ -225,7 +225,6 @@ describe('CPU-time limits with a wall backstop', () => {
 
 describe('failFast', () => {
   test('stops at the first input that does not run cleanly, in the driver and after a sandbox death', async () => {
-    const { createSandbox } = await import('../../activities/sandbox');
     const sb = await createSandbox({ stateDir: '/work/main/.tools', slots: 1 });
     try {
       const loop = 'def f(k):\n    if k == 1:\n        while True: pass\n    return k';
