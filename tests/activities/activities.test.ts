@@ -1,0 +1,100 @@
+/**
+ * Activities with fake dependencies (an LLM client and a sandbox typed from the real interfaces)
+ * on a real Postgres, run inside MockActivityEnvironment: idempotency, classification, limits.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createGraderActivities, createStudentActivities, createTeacherActivities } from '../../activities';
+import type { LlmClient } from '../../activities/llm/client';
+import { SandboxInfraError } from '../../activities/sandbox';
+import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox/types';
+import { insertSeeds, upsertBatch } from '../../db/queries/batches';
+import { getProblem, listAttempts } from '../../db/queries/problems';
+import { createTestDb, type TestDb } from '../helpers/db';
+
+let tdb: TestDb;
+beforeAll(async () => {
+  tdb = await createTestDb('acts');
+  await upsertBatch(tdb.db, 'A', { dedup: 'off' });
+  await insertSeeds(tdb.db, [{ batchId: 'A', seedId: 's1', snippet: 'def g(x):\n    return x * 2' }]);
+});
+afterAll(async () => { await tdb?.drop(); });
+
+const GOOD = ['```python\ndef f(x):\n    return x * 3\n```', ...['1', '2', '3', '4', '5'].map((i) => '```input\n' + i + '\n```'), '```message\nTriple it.\n```'].join('\n');
+
+function fakeLlm(answers: string[]): LlmClient & { calls: number } {
+  const c = {
+    role: 'fake', model: 'fake', calls: 0,
+    async complete(_m: unknown, o: { n: number }) {
+      c.calls++;
+      return { callId: 0, choices: Array.from({ length: o.n }, (_, i) => answers[i % answers.length] ?? ''), cached: false };
+    },
+  };
+  return c;
+}
+
+/** Runs each input through a tiny evaluator instead of Python: f(x) = the number in `return x * N`. */
+function fakeSandbox(opts: { infra?: boolean } = {}): Sandbox & { runs: RunRequest[] } {
+  const runs: RunRequest[] = [];
+  return {
+    runs,
+    async run(req: RunRequest): Promise<RunResult> {
+      runs.push(req);
+      if (opts.infra) throw new SandboxInfraError('could not start bwrap: Resource temporarily unavailable');
+      const k = Number(/return x \* (\d+)/.exec(req.code)?.[1] ?? NaN);
+      return { sandboxes: 1, outcomes: req.inputs.map((i) => (Number.isNaN(k) ? { status: 'error', error: 'NameError', wallMs: 1 } : { status: 'ok', out: String(Number(i) * k), cpuMs: 5, wallMs: 1 })) };
+    },
+    async close() { /* nothing */ },
+  };
+}
+
+const mock = new MockActivityEnvironment();
+/** MockActivityEnvironment.run, keeping the activity's own types. */
+const env = { run: <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => mock.run(fn, ...args) as Promise<R> };
+const propose = { batchId: 'A', seedId: 's1', env: 'induction' as const, instruction: 'initial' as const, prevProblemId: null };
+
+test('teacher: one LLM call per turn even when the activity is retried; parse errors are recorded with the reason', async () => {
+  const llm = fakeLlm([GOOD]);
+  const t = createTeacherActivities({ db: tdb.db, teacher: llm });
+  const a = await env.run(t.proposeProblem, { ...propose, turn: 1 });
+  const b = await env.run(t.proposeProblem, { ...propose, turn: 1 });
+  expect(b).toEqual(a);
+  expect(a.parsed).toBe(true);
+  expect(llm.calls).toBe(1);
+  const bad = await env.run(createTeacherActivities({ db: tdb.db, teacher: fakeLlm(['no blocks']) }).proposeProblem, { ...propose, turn: 2 });
+  expect(bad.parsed).toBe(false);
+  expect((await getProblem(tdb.db, bad.problemId)).invalidReason).toMatch(/No ```python block/);
+});
+
+test('grader + student: outputs come from execution; limits from the reference CPU; retries do not re-grade', async () => {
+  const t = createTeacherActivities({ db: tdb.db, teacher: fakeLlm([GOOD]) });
+  const { problemId } = await env.run(t.proposeProblem, { ...propose, turn: 3 });
+  const sandbox = fakeSandbox();
+  const g = createGraderActivities({ db: tdb.db, sandbox, timeLimitMs: 1000, slack: 300, wallFactor: 3 });
+  expect(await env.run(g.validateProblem, { problemId })).toEqual({ valid: true, reason: null });
+  expect((await getProblem(tdb.db, problemId)).outputs).toEqual(['3', '6', '9', '12', '15']);
+
+  const answers = ['```python\ndef f(x):\n    return x * 3\n```', '```python\ndef f(x):\n    return x * 2\n```', 'no code'];
+  const s = createStudentActivities({ db: tdb.db, student: fakeLlm(answers), visiblePairs: 3 });
+  expect(await env.run(s.attemptProblem, { problemId, attempts: 6 })).toBe(6);
+  expect(await listAttempts(tdb.db, problemId)).toHaveLength(6);
+
+  const r = await env.run(g.gradeAttempts, { problemId });
+  expect(r).toEqual({ passed: 2, total: 6, passRate: 2 / 6 });
+  const gradeRuns = sandbox.runs.slice(2); // after the two validation runs
+  expect(gradeRuns).toHaveLength(4); // the two unparseable answers never reach the sandbox
+  expect(gradeRuns.every((x) => x.timeLimitMs === 1500 && x.wallFactor === 3 && x.failFast === true)).toBe(true); // max(1000, 300 x 5 ms)
+  expect(await env.run(g.gradeAttempts, { problemId })).toEqual(r);
+  expect(sandbox.runs).toHaveLength(6); // a retried grade runs nothing again
+});
+
+test('a sandbox that cannot start is a retryable infra failure, never a grade of 0', async () => {
+  const t = createTeacherActivities({ db: tdb.db, teacher: fakeLlm([GOOD]) });
+  const { problemId } = await env.run(t.proposeProblem, { ...propose, turn: 4 });
+  const g = createGraderActivities({ db: tdb.db, sandbox: fakeSandbox({ infra: true }), timeLimitMs: 1000, slack: 10 });
+  const err = await env.run(g.validateProblem, { problemId }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  expect((err as ApplicationFailure).type).toBe('SandboxInfraError');
+  expect((err as ApplicationFailure).nonRetryable).toBe(false);
+  expect((await getProblem(tdb.db, problemId)).status).toBe('proposed');
+});
