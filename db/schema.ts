@@ -45,6 +45,8 @@ export const llmCalls = pgTable('llm_calls', {
   promptTokens: integer('prompt_tokens').notNull().default(0),
   completionTokens: integer('completion_tokens').notNull().default(0),
   latencyMs: integer('latency_ms').notNull().default(0),
+  /** Times this answer was served from the cache instead of paying for the call again. */
+  cacheHits: integer('cache_hits').notNull().default(0),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('llm_calls_request_hash_uq').on(t.requestHash)]);
 

@@ -152,7 +152,7 @@ export function formatSummary(s: BatchSummary): string {
   lines.push('pass-rate histogram (graded problems):');
   const max = Math.max(1, ...s.histogram.map((h) => h.n));
   for (const h of s.histogram) lines.push(`  ${h.label.padEnd(11)} ${String(h.n).padStart(4)} ${'#'.repeat(Math.round((h.n / max) * 40))}`);
-  lines.push(`LLM calls: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`);
+  lines.push(`LLM calls paid: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), served from the cache: ${s.llm.cacheHits}; tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`);
   lines.push(`dataset-ready problems (valid, 0.01 <= p <= 0.97): ${s.exportable}`);
   if (s.failures.length) {
     lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');

@@ -164,6 +164,7 @@ async function main(): Promise<void> {
       turnsPerSeed: await q(`select count(*) n from (select seed_id from problems group by seed_id having count(*) > ${o.turns}) x`),
     };
     const unique = await q('select count(*) n from llm_calls');
+    const hits = await q('select coalesce(sum(cache_hits), 0) n from llm_calls');
     const st = sim.stats();
     const paid = (st.byRole.teacher['200'] ?? 0) + (st.byRole.student['200'] ?? 0);
     const lost = o.seeds - counts.done;
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
     console.log(`faults injected: ${faults.join('; ') || 'none'}`);
     console.log(`seeds: ${counts.done} finished, ${counts.failed} failed, ${lost} lost (of ${o.seeds}); batch workflow: ${result ? JSON.stringify(result) : 'did not finish before --timeout-s'}`);
     console.log(`duplicate rows: ${JSON.stringify(dup)}`);
-    console.log(`LLM calls: ${paid} paid (answered 200), ${unique} unique requests cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice)`);
+    console.log(`LLM calls: ${paid} paid (answered 200), ${unique} unique requests cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice); ${hits} answers served from the cache`);
     for (const role of ['teacher', 'student'] as const) console.log(`  ${role} answers by status: ${JSON.stringify(st.byRole[role])}`);
     console.log(`wall time: ${wallS.toFixed(0)} s`);
     const ok = lost === 0 && duplicated === 0 && paid - unique <= inFlightAtKills.reduce((a, b) => a + b, 0);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import type { Database } from '../../db/client';
-import { findLlmCall, insertLlmCall } from '../../db/queries/llm';
+import { countCacheHit, findLlmCall, insertLlmCall } from '../../db/queries/llm';
 import type { LlmEndpoint } from '../../workers/config';
 import type { ChatMessage } from '../environments/induction';
 import { classifyLlmError } from './errors';
@@ -47,7 +47,10 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       const params = { n, useN: ep.useN, ...(sample === undefined ? {} : { sample }), ...ep.extraBody };
       const hash = requestHash(ep.model, messages, params);
       const hit = await findLlmCall(db, hash);
-      if (hit) return { callId: hit.id, choices: hit.choices, cached: true };
+      if (hit) {
+        await countCacheHit(db, hit.id);
+        return { callId: hit.id, choices: hit.choices, cached: true };
+      }
       const started = Date.now();
       let out: { choices: string[]; promptTokens: number; completionTokens: number };
       // `seed` tells otherwise identical requests apart (a server with a fixed seed would repeat itself).

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { llmCalls, type LlmCall } from '../schema';
 
@@ -14,4 +14,9 @@ export async function insertLlmCall(db: Database, call: typeof llmCalls.$inferIn
   const existing = await findLlmCall(db, call.requestHash);
   if (!existing) throw new Error(`llm_calls row ${call.requestHash} vanished after a conflict`);
   return existing;
+}
+
+/** Counts a cache hit (an activity retried after a crash, a resumed batch, an identical request). */
+export async function countCacheHit(db: Database, id: number): Promise<void> {
+  await db.update(llmCalls).set({ cacheHits: sql`${llmCalls.cacheHits} + 1` }).where(eq(llmCalls.id, id));
 }

@@ -9,7 +9,7 @@ export interface BatchSummary {
   turns: { turn: number; problems: number; valid: number; invalid: number; duplicate: number; inBand: number; meanPassRate: number | null }[];
   invalidReasons: { reason: string; n: number }[];
   histogram: { label: string; n: number }[];
-  llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number };
+  llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number; cacheHits: number };
   exportable: number;
   /** Why seeds failed (their recorded outcome), most common first. */
   failures: { reason: string; n: number }[];
@@ -64,13 +64,15 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
   const llmRows = await db.select({
     role: llmCalls.role, n: sql<number>`count(*)::int`,
     pt: sql<number>`coalesce(sum(${llmCalls.promptTokens}),0)::int`, ct: sql<number>`coalesce(sum(${llmCalls.completionTokens}),0)::int`,
+    hits: sql<number>`coalesce(sum(${llmCalls.cacheHits}),0)::int`,
   }).from(llmCalls).where(sql`${llmCalls.id} in (${teacherIds}) or ${llmCalls.id} in (${studentIds})`).groupBy(llmCalls.role);
-  const llm = { calls: 0, teacherCalls: 0, studentCalls: 0, promptTokens: 0, completionTokens: 0 };
+  const llm = { calls: 0, teacherCalls: 0, studentCalls: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0 };
   for (const r of llmRows) {
     llm.calls += r.n;
     if (r.role === 'teacher') llm.teacherCalls += r.n; else llm.studentCalls += r.n;
     llm.promptTokens += r.pt;
     llm.completionTokens += r.ct;
+    llm.cacheHits += r.hits;
   }
   const failRows = await db.select({ reason: seeds.outcome, n: sql<number>`count(*)::int` }).from(seeds)
     .where(sql`${seeds.batchId} = ${batchId} and ${seeds.status} = 'failed'`).groupBy(seeds.outcome).orderBy(sql`2 desc`).limit(10);

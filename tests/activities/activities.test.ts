@@ -5,7 +5,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGraderActivities, createStudentActivities, createTeacherActivities } from '../../activities';
-import type { LlmClient } from '../../activities/llm/client';
+import { createLlmClient, requestHash, type LlmClient } from '../../activities/llm/client';
+import { findLlmCall } from '../../db/queries/llm';
+import { createSimServer } from '../../scripts/sim';
 import { SandboxInfraError } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox/types';
 import { insertSeeds, upsertBatch } from '../../db/queries/batches';
@@ -97,4 +99,23 @@ test('a sandbox that cannot start is a retryable infra failure, never a grade of
   expect((err as ApplicationFailure).type).toBe('SandboxInfraError');
   expect((err as ApplicationFailure).nonRetryable).toBe(false);
   expect((await getProblem(tdb.db, problemId)).status).toBe('proposed');
+});
+
+test('the LLM client pays once per distinct request: a repeat is served from Postgres and counted', async () => {
+  const sim = await createSimServer({ port: 0, seed: 4 });
+  try {
+    const ep = { baseURL: sim.url, model: 'sim-teacher', apiKey: 'k', concurrency: 1, extraBody: {}, useN: true, timeoutMs: 10_000 };
+    const llm = createLlmClient(tdb.db, 'teacher', ep);
+    const msgs = [{ role: 'user' as const, content: '# Environment: induction\n\n## Seed\n\n```seed\nx = 1\n```' }];
+    const a = await llm.complete(msgs, { n: 1 });
+    const b = await llm.complete(msgs, { n: 1 });
+    const c = await llm.complete(msgs, { n: 1, sample: 2 }); // a distinct sample is a distinct request
+    expect(a.cached).toBe(false);
+    expect(b).toEqual({ ...a, cached: true });
+    expect(c.cached).toBe(false);
+    expect(sim.stats().byRole.teacher['200']).toBe(2);
+    expect((await findLlmCall(tdb.db, requestHash('sim-teacher', msgs, { n: 1, useN: true })))?.cacheHits).toBe(1);
+  } finally {
+    await sim.close();
+  }
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "llm_calls" ADD COLUMN "cache_hits" integer DEFAULT 0 NOT NULL;
