@@ -82,7 +82,7 @@ export interface StartBatchOptions {
 
 /** Open seeds that keep the LLM slots busy: each open seed has at most one LLM call in flight. */
 export function defaultWindow(cfg: Readonly<Config>): number {
-  return 2 * (cfg.teacher.concurrency + cfg.student.concurrency);
+  return 4 * (cfg.teacher.concurrency + cfg.student.concurrency);
 }
 
 /**

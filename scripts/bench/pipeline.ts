@@ -5,7 +5,7 @@
  * in one run. Then, with simulated LLM latency, how busy the LLM slots were through Temporal.
  *
  * Flags: --seeds N (24) --turns T (2) --attempts M (4) --window W (16) --teacher-ms (2000)
- *        --student-ms (500) --concurrency C (4, per role) --latency-seeds N (64)
+ *        --student-ms (500) --concurrency C (4, per role) --latency-seeds N (64) --latency-window W (32)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     for (const l of legs) console.log(line(l));
     console.log(`ratio a/b (seeds/s): ${((a.seeds / a.ms) / (b.seeds / b.ms)).toFixed(2)}  (target >= 0.7)`);
 
-    const lat: Opts = { ...o, teacherMs: arg('teacher-ms', 2000), studentMs: arg('student-ms', 500) };
+    const lat: Opts = { ...o, teacherMs: arg('teacher-ms', 2000), studentMs: arg('student-ms', 500), window: arg('latency-window', 32) };
     writeSeedFile(lat.seedsFile, cutSeeds({ from: stdlibDir(), count: arg('latency-seeds', 64), minLines: 25, maxLines: 50, ext: '.py', seed: 12 }));
     console.log(`\nwith LLM latency: teacher ${lat.teacherMs} ms, student ${lat.studentMs} ms, ${lat.concurrency} slots per role, window ${lat.window}`);
     const l = await viaTemporal(env, bundle, lat, '(a) Temporal + latency');

@@ -20,7 +20,7 @@ function startCommand(): Command {
     .option('--env <spec>', 'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing', 'induction')
     .option('--mode <mode>', 'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)', 'multi')
     .option('--dedup <scope>', 'drop duplicate problems before the student sees them: global (within and across batches) | batch | off', 'global')
-    .option('--window <n>', 'most seeds open at once (default: 2 x (teacher + student concurrency))', positiveInt('--window'))
+    .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
     .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
