@@ -7,4 +7,5 @@ module.exports = {
   testTimeout: 60000,
   globalSetup: '<rootDir>/tests/global-setup.ts',
   setupFiles: ['<rootDir>/tests/setup-runtime.ts'],
+  reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
 };
