@@ -10,7 +10,8 @@ import type { Instruction } from '../../workflows/shared';
 import { parseBlocks, stripReasoning, fence } from './blocks';
 import { BANNED_MODULES, bannedImport } from './induction';
 import {
-  answerFailure, argumentList, checkInputs, MAX_OUTPUT_CHARS, parseLiteralAnswer, studentRequest, teacherRequest,
+  parseInputAnswer,
+  answerFailure, checkInputs, MAX_OUTPUT_CHARS, studentRequest, teacherRequest,
   type TeacherRequest,
 } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './types';
@@ -104,12 +105,7 @@ export function studentMessages(code: string, output: string): ChatMessage[] {
 }
 
 /** The student's input: the last ```input block (reasoning removed), as an argument list. */
-export function parseStudent(text: string): ParseResult<string> {
-  const r = parseLiteralAnswer(text, 'input');
-  if (!r.ok) return r;
-  const args = argumentList(r.value);
-  return args === '' ? { ok: false, reason: 'the answer has no arguments' } : { ok: true, value: args };
-}
+export const parseStudent = parseInputAnswer;
 
 export const abduction: Environment = {
   name: 'abduction',

@@ -20,7 +20,7 @@ import type { Instruction } from '../../workflows/shared';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
 import { BANNED_MODULES } from './induction';
-import { answerFailure, argumentList, parseLiteralAnswer, studentRequest, teacherRequest, type TeacherRequest } from './summary';
+import { answerFailure, parseInputAnswer, studentRequest, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ParseResult, PreviousProblem, ProblemText } from './types';
 
 export const MAX_EXAMPLE_INPUTS = 5;
@@ -139,12 +139,7 @@ export function studentMessages(code: string, inputs: string[], outputs: string[
   );
 }
 
-export function parseStudent(text: string): ParseResult<string> {
-  const r = parseLiteralAnswer(text, 'input');
-  if (!r.ok) return r;
-  const args = argumentList(r.value);
-  return args === '' ? { ok: false, reason: 'the answer has no arguments' } : { ok: true, value: args };
-}
+export const parseStudent = parseInputAnswer;
 
 export const fuzzing: Environment = {
   name: 'fuzzing',

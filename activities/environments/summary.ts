@@ -184,3 +184,11 @@ export function checkInputs(inputs: string[]): string | null {
   if (long >= 0) return `Input ${long + 1} is ${inputs[long]?.length} characters long; keep each input under ${MAX_INPUT_CHARS} characters.`;
   return null;
 }
+
+/** A student answer that is an input: the last ```input block (reasoning removed), as an argument list. */
+export function parseInputAnswer(text: string): ParseResult<string> {
+  const r = parseLiteralAnswer(text, 'input');
+  if (!r.ok) return r;
+  const args = argumentList(r.value);
+  return args === '' ? { ok: false, reason: 'the answer has no arguments' } : { ok: true, value: args };
+}
