@@ -1,0 +1,40 @@
+/**
+ * Records the workflow histories that the replay test checks every change against. Run it when a
+ * workflow changes on purpose (behind `patched()` for running workflows), then commit the files:
+ *   npx tsx tests/workflows/make-histories.ts
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput, type SeedWorkflowInput } from '../../workflows/shared';
+import { mockWorld, withWorkers } from '../helpers/mock-world';
+import { startTestEnv, temporalCliPath } from '../helpers/temporal';
+
+async function main(): Promise<void> {
+  const env = await startTestEnv();
+  const out = path.join(__dirname, 'histories');
+  try {
+    const w = mockWorld(['s000', 's001', 's002', 's003'], { passRate: 0.5 });
+    await withWorkers(env, w.acts, async () => {
+      const runs: [string, string, unknown][] = [
+        ['seed-multi', 'seedWorkflow', { batchId: 'r', seedId: 'm', env: 'induction', turns: 3, attempts: 4 } satisfies SeedWorkflowInput],
+        ['seed-single', 'seedWorkflow', { batchId: 'r', seedId: 's', env: 'induction', turns: 2, attempts: 4, mode: 'single' } satisfies SeedWorkflowInput],
+        ['seed-chain', 'seedWorkflow', { batchId: 'r', seedId: 'c', env: 'induction', turns: 3, attempts: 4, mode: 'chain' } satisfies SeedWorkflowInput],
+        ['batch', 'batchWorkflow', { batchId: 'rb', env: 'induction', turns: 1, attempts: 2, window: 2 } satisfies BatchWorkflowInput],
+      ];
+      for (const [name, type, input] of runs) {
+        const id = type === 'batchWorkflow' ? batchWorkflowId('rb') : `replay-${name}`;
+        const h = await env.client.workflow.start(type, { taskQueue: TASK_QUEUES.orchestration, workflowId: id, args: [input] });
+        await h.result();
+        // The CLI's JSON is the canonical proto JSON that historyFromJSON reads back.
+        const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.address, '--workflow-id', id, '--output', 'json'], { maxBuffer: 1 << 26 });
+        fs.writeFileSync(path.join(out, `${name}.json`), json);
+        console.log(`wrote histories/${name}.json`);
+      }
+    });
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });
