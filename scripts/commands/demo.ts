@@ -18,7 +18,7 @@ import { startStack } from '../stack';
 import { fail, positiveInt, withClient, withDb } from './common';
 import { readStackFile } from '../../workers/postgres';
 
-interface DemoOptions { seeds: number; turns: number; attempts: number; batch?: string; env: string; mode: Mode; compareSingle?: boolean }
+interface DemoOptions { seeds: number; turns: number; attempts: number; batch?: string; env: string; mode: Mode; compareSingle?: boolean; cutSeed?: number }
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
@@ -39,6 +39,7 @@ export function demoCommand(): Command {
     .option('--batch <id>', 'batch id (default: a new one each run)')
     .option('--env <spec>', 'environment or weighted mix (see batch start)', 'induction')
     .option('--mode <mode>', 'multi | single | chain (chain also writes a curriculum plan)', 'multi')
+    .option('--cut-seed <n>', 'which spans to cut from the standard library (default: a new cut each run)', positiveInt('--cut-seed'))
     .option('--compare-single', 'also run the single-turn baseline on the same seeds and compare yields in the report')
     .action(async (o: DemoOptions) => {
       const t0 = Date.now();
@@ -51,12 +52,15 @@ export function demoCommand(): Command {
         else stop = (await startStack(cfg, { say })).stop;
         const batchId = o.batch ?? `demo-${newBatchId().slice(1)}`;
         const seedsFile = path.join(cfg.dataDir, 'demo-seeds.jsonl');
-        writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: 7 }));
+        // A fresh cut each run (or --cut-seed S to repeat one): the same seeds would give the same
+        // problems again, which dedup (rightly) rejects, and cached LLM answers.
+        const cutSeed = o.cutSeed ?? Date.now() % 1_000_000;
+        writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: cutSeed }));
         const out = path.join(cfg.root, 'out', `${batchId}.jsonl`);
         await withDb(({ db }) => withClient(cfg, async (client) => {
           const run = async (id: string, mode: Mode) => {
-            const r = await startBatch(db, client, cfg, { seedsFile, batchId: id, turns: o.turns, attempts: o.attempts, env: o.env, mode });
-            say(`batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()}`);
+            const r = await startBatch(db, client, cfg, { seedsFile, batchId: id, turns: o.turns, attempts: o.attempts, env: o.env, mode, dedup: 'batch' });
+            say(`batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()} (--cut-seed ${cutSeed})`);
             const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(id));
             const ticker = setInterval(() => {
               h.query(progressQuery).then((p) => say(`${id}: ${p.finished + p.failed}/${r.totalSeeds} seeds finished, ${p.open} open`), () => undefined);
@@ -75,7 +79,7 @@ export function demoCommand(): Command {
             batchId, out, min: 0.01, max: 0.97,
             ...(o.mode === 'chain' ? { curriculum: { name: 'soft' as const, steps: 40_000, batchSize: 64 } } : {}),
           });
-          const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single ?? undefined });
+          const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single });
           console.log('');
           console.log(formatSummary(summary));
           console.log(`dataset: ${ex.written} records in ${ex.file}${o.mode === 'chain' ? ` (+ curriculum plan ${ex.file}.curriculum.json)` : ''}`);
