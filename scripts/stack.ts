@@ -66,7 +66,7 @@ async function startTemporal(cfg: Readonly<Config>, say: Say): Promise<ChildProc
   const out = logFile(cfg, 'temporal');
   const child = spawn(requireTemporalCli(cfg), args, { stdio: ['ignore', out, out] });
   await waitFor('the Temporal dev server', () => temporalAnswers(cfg), 60_000, child);
-  say(`Temporal dev server on ${cfg.temporal.address}, UI ${cfg.temporal.uiUrl} (log .data/logs/temporal.log)`);
+  say(`Temporal dev server on ${cfg.temporal.address}, UI ${cfg.temporal.uiUrl} (log ${path.join(path.relative(process.cwd(), cfg.dataDir) || '.', 'logs', 'temporal.log')})`);
   return child;
 }
 
@@ -127,7 +127,7 @@ export async function startStack(cfg: Readonly<Config>, opts: { say: Say; worker
         });
         children.push(child);
       }
-      say(`workers: ${ALL_QUEUES.join(', ')} (logs .data/logs/worker-*.log)`);
+      say(`workers: ${ALL_QUEUES.join(', ')} (logs ${path.join(path.relative(process.cwd(), cfg.dataDir) || '.', 'logs')}/worker-*.log)`);
     }
     const file: StackFile = { databaseUrl: pg.url, simUrl: simUrl ?? undefined, pid: process.pid };
     fs.writeFileSync(stackFilePath(cfg), JSON.stringify(file, null, 2));
