@@ -26,10 +26,9 @@ import { ALL_QUEUES } from '../workers/worker';
 import type { batchWorkflow } from '../workflows/batch';
 import { SEARCH_ATTRIBUTES, batchWorkflowId } from '../workflows/shared';
 import { startBatch } from './batch';
-import { cutSeeds, stdlibDir, writeSeedFile } from './seeds';
+import { cutSeeds, rng, stdlibDir, writeSeedFile } from './seeds';
 import { requireTemporalCli } from './setup';
 import { createSimServer } from './sim';
-import { rng } from './seeds';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

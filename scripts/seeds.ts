@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 
 export interface SeedRecord { id: string; snippet: string; kind: string; source: string | null }
 
@@ -29,25 +28,6 @@ export function parseSeedLine(line: string, n: number, where: string): SeedRecor
   const id = o.id === undefined ? `line${n}` : String(o.id);
   if (!ID_RE.test(id)) throw new SeedFileError(`${where}: id ${JSON.stringify(id)} may use only letters, digits and _.:- (at most 200).`);
   return { id, snippet, kind: typeof o.kind === 'string' ? o.kind : 'snippet', source: typeof o.source === 'string' ? o.source : null };
-}
-
-/** Reads and validates a whole (small) seed file; the first bad line stops it with file, line and reason. */
-export async function readSeedFile(file: string): Promise<SeedRecord[]> {
-  if (!fs.existsSync(file)) throw new SeedFileError(`Seed file ${file} does not exist. Make one with \`npx cairn seeds cut --from DIR --out ${file}\`.`);
-  const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  const out: SeedRecord[] = [];
-  const seen = new Set<string>();
-  let n = 0;
-  for await (const line of rl) {
-    n++;
-    if (line.trim() === '') continue;
-    const s = parseSeedLine(line, n, `${file}:${n}`);
-    if (seen.has(s.id)) throw new SeedFileError(`${file}:${n}: id ${JSON.stringify(s.id)} appears twice; seed ids must be unique.`);
-    seen.add(s.id);
-    out.push(s);
-  }
-  if (out.length === 0) throw new SeedFileError(`${file} holds no seeds.`);
-  return out;
 }
 
 /** Small deterministic PRNG (mulberry32) so `--seed` reproduces a cut. */

@@ -35,10 +35,15 @@ function nsOf(pid: number): string | undefined {
  * SIGKILLs every process left in pid namespace `ns` and waits until none is alive. Killing the
  * namespace's pid 1 makes the kernel kill the rest, so this normally returns on the first look.
  */
-export async function waitNsGone(ns: string, timeoutMs = 3000): Promise<boolean> {
+export function waitNsGone(ns: string, timeoutMs = 3000): Promise<boolean> {
+  return killUntilGone(() => pidsInNs(ns), timeoutMs);
+}
+
+/** SIGKILLs what `list` returns until it returns nothing (true) or the time is up (false). */
+export async function killUntilGone(list: () => number[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pids = pidsInNs(ns);
+    const pids = list();
     if (pids.length === 0) return true;
     if (Date.now() > deadline) return false;
     for (const pid of pids) {

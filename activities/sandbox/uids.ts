@@ -9,6 +9,7 @@ import os from 'os';
 import path from 'path';
 import { pidAlive } from './cgroups';
 import { SandboxSetupError } from './errors';
+import { killUntilGone } from './procs';
 
 export const DEFAULT_UID_BASE = 60000;
 const held = new Set<number>();
@@ -121,21 +122,8 @@ function* liveProcesses(): Generator<[number, number]> {
  * the slot uid is left instead (bwrap's pid 1 may still be exiting when Node sees the close),
  * SIGKILLing stragglers. Safe only because the uid is leased to this slot alone.
  */
-export async function waitUidGone(uid: number, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pids = [...livePids(uid)];
-    if (pids.length === 0) return true;
-    if (Date.now() > deadline) return false;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
+export function waitUidGone(uid: number, timeoutMs = 3000): Promise<boolean> {
+  return killUntilGone(() => [...livePids(uid)], timeoutMs);
 }
 
 function* livePids(uid: number): Generator<number> {

@@ -82,3 +82,14 @@ export function nonDeterministic(code: string): string {
 export function bannedImport(code: string): string {
   return 'import os\n\n\n' + code;
 }
+
+/** The faults that only rewrite the code, shared by every environment's teacher; other kinds leave it. */
+export function codeFault(kind: string | null, code: string): string {
+  switch (kind) {
+    case 'syntax': return dropDefColon(code);
+    case 'nondeterministic': return nonDeterministic(code);
+    case 'too_slow': return tooSlow(code);
+    case 'banned_import': return bannedImport(code);
+    default: return code;
+  }
+}

@@ -80,27 +80,15 @@ export async function draftSingle(env: 'abduction' | 'deduction', prompt: Teache
   const params = paramsForDifficulty(t.family, t.target, rng, t.prevParams);
   const { args: cands } = candidateArgs(t.family, params);
   const input = await pickInput(env, t.family, params, cands, t.target, rng);
-  let code = withDoc(t.family.code(params), t.family.message(params));
   let inputs = [input];
   const fault = faultFor(SINGLE_FAULTS, prompt, settings, rng);
+  const code = faults.codeFault(fault, withDoc(t.family.code(params), t.family.message(params)));
   switch (fault) {
     case 'input_count':
       inputs = rng.chance(0.5) ? [] : [input, [...rng.pick(cands)]];
       break;
-    case 'syntax':
-      code = faults.dropDefColon(code);
-      break;
     case 'raises':
       input[0] = 'None';
-      break;
-    case 'nondeterministic':
-      code = faults.nonDeterministic(code);
-      break;
-    case 'too_slow':
-      code = faults.tooSlow(code);
-      break;
-    case 'banned_import':
-      code = faults.bannedImport(code);
       break;
     default:
       break;
@@ -183,6 +171,7 @@ export async function draftFuzz(prompt: TeacherPrompt, settings: Readonly<SimSet
   const failing = cands.filter((_c, i) => fails[i]);
   let inputs: Args[] = rng.sample(passing.length > 0 ? passing : cands, 2).map((a) => [...a]);
   const fault = faultFor(FUZZ_FAULTS, prompt, settings, rng);
+  code = faults.codeFault(fault, code);
   switch (fault) {
     case 'missing_pre_test':
       code = code.replace(/^def pre_test_f\([\s\S]*?(?=^def test_f)/m, '');
@@ -198,15 +187,6 @@ export async function draftFuzz(prompt: TeacherPrompt, settings: Readonly<SimSet
       break;
     case 'input_count':
       inputs = [];
-      break;
-    case 'syntax':
-      code = faults.dropDefColon(code);
-      break;
-    case 'too_slow':
-      code = faults.tooSlow(code);
-      break;
-    case 'banned_import':
-      code = faults.bannedImport(code);
       break;
     default:
       break;

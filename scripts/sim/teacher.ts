@@ -93,7 +93,7 @@ export function draftProblem(prompt: TeacherPrompt, settings: Readonly<SimSettin
   const rate = settings.malformedRate * (prompt.feedback !== null ? settings.feedbackMalformedFactor : 1);
   const fault = rng.chance(Math.min(1, rate)) ? pickFault(rng) : null;
 
-  let code = family.code(params);
+  const code = faults.codeFault(fault, family.code(params));
   let message: string | null = family.message(params);
   switch (fault) {
     case 'missing_message':
@@ -103,24 +103,12 @@ export function draftProblem(prompt: TeacherPrompt, settings: Readonly<SimSettin
       if (rng.chance(0.5)) args.pop();
       else args.push(family.randomInput(params, rng));
       break;
-    case 'syntax':
-      code = faults.dropDefColon(code);
-      break;
     case 'raises': {
       // An input the function cannot take: None where its first argument should be.
       const victim = args[rng.int(0, args.length - 1)];
       if (victim) victim[0] = 'None';
       break;
     }
-    case 'nondeterministic':
-      code = faults.nonDeterministic(code);
-      break;
-    case 'too_slow':
-      code = faults.tooSlow(code);
-      break;
-    case 'banned_import':
-      code = faults.bannedImport(code);
-      break;
     case null:
       break;
   }

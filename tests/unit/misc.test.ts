@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseRetryAfter } from '../../activities/llm/errors';
 import { difficultyBin } from '../../scripts/export';
-import { cutSeeds, readSeedFile, SeedFileError } from '../../scripts/seeds';
+import { validateSeedFile } from '../../scripts/load';
+import { cutSeeds, parseSeedLine, SeedFileError } from '../../scripts/seeds';
 import { ConfigError, loadConfig } from '../../workers/config';
 import { validateBatchOptions } from '../../scripts/batch';
 import { histogramIndex, histogramLabels } from '../../db/queries/report';
@@ -20,10 +21,9 @@ function file(name: string, text: string): string {
 describe('seed files', () => {
   it('reads JSONL seeds, defaulting ids and kind', async () => {
     const f = file('ok.jsonl', '{"id":"a","snippet":"x = 1"}\n\n{"code":"y = 2","kind":"solution"}\n');
-    expect(await readSeedFile(f)).toEqual([
-      { id: 'a', snippet: 'x = 1', kind: 'snippet', source: null },
-      { id: 'line3', snippet: 'y = 2', kind: 'solution', source: null },
-    ]);
+    expect(await validateSeedFile(f, false)).toEqual({ count: 2, bad: [] });
+    expect(parseSeedLine('{"id":"a","snippet":"x = 1"}', 1, 'f:1')).toEqual({ id: 'a', snippet: 'x = 1', kind: 'snippet', source: null });
+    expect(parseSeedLine('{"code":"y = 2","kind":"solution"}', 3, 'f:3')).toEqual({ id: 'line3', snippet: 'y = 2', kind: 'solution', source: null });
   });
 
   it.each([
@@ -33,11 +33,11 @@ describe('seed files', () => {
     ['{"id":"a","snippet":"x"}\n{"id":"a","snippet":"y"}', /bad\.jsonl:2: id "a" appears twice/],
     ['', /holds no seeds/],
   ])('names the file, line and reason of a bad seed file (%#)', async (text, re) => {
-    await expect(readSeedFile(file('bad.jsonl', text))).rejects.toThrow(re);
+    await expect(validateSeedFile(file('bad.jsonl', text), false)).rejects.toThrow(re);
   });
 
   it('says how to make a seed file when it is missing', async () => {
-    await expect(readSeedFile(path.join(tmp, 'nope.jsonl'))).rejects.toThrow(/cairn seeds cut/);
+    await expect(validateSeedFile(path.join(tmp, 'nope.jsonl'), false)).rejects.toThrow(/cairn seeds cut/);
   });
 
   it('cuts reproducible spans of the asked length', () => {
