@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { getSeedStatuses, pageUnfinishedSeeds, setSeedStatus } from '../db/queries/batches';
 import type { Seed } from '../db/schema';
-import { seedWorkflowId, type SeedDone } from '../workflows/shared';
+import { seedWorkflowId, type SeedDone } from '../workflows/contracts';
 
 export interface BookkeepingDeps {
   db: Database;

@@ -3,11 +3,11 @@ import type { Database } from '../db/client';
 import { getBatch } from '../db/queries/batches';
 import { getProblem, listAttempts, listGradedAttempts, settleValidProblem, updateProblem, upsertGrade } from '../db/queries/problems';
 import { dedupKeys } from './dedup';
-import { ERR } from '../workflows/shared';
+import { ERR } from '../workflows/contracts';
 import { environment } from './environments';
-import type { ExecutedProblem } from './environments/types';
+import type { ExecutedProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
-import type { InputOutcome, Sandbox } from './sandbox/types';
+import type { InputOutcome, Sandbox } from './sandbox/contract';
 import { compareOutcomes } from './sandbox';
 
 export interface GraderDeps {

@@ -2,7 +2,7 @@ import type { Database } from '../db/client';
 import { getProblem, insertAttempts, listAttempts } from '../db/queries/problems';
 import { environment } from './environments';
 import { withHeartbeat } from './heartbeat';
-import type { LlmClient } from './llm/client';
+import type { LlmClient } from './llm/llm-client';
 
 export interface StudentDeps { db: Database; student: LlmClient; visiblePairs: number }
 

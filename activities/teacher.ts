@@ -1,13 +1,13 @@
 import type { Database } from '../db/client';
 import { getBatch, getSeed } from '../db/queries/batches';
 import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '../db/queries/problems';
-import type { EnvName, Instruction, Level } from '../workflows/shared';
-import { problemKey } from '../workflows/shared';
+import type { EnvName, Instruction, Level } from '../workflows/contracts';
+import { problemKey } from '../workflows/contracts';
 import { truncate } from './environments/blocks';
 import { environment } from './environments';
-import type { PreviousProblem } from './environments/types';
+import type { PreviousProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
-import type { LlmClient } from './llm/client';
+import type { LlmClient } from './llm/llm-client';
 
 export interface TeacherDeps { db: Database; teacher: LlmClient }
 

@@ -1,3 +1,3 @@
 /** Workflow bundle entry: every workflow type the orchestration worker runs. */
-export { seedWorkflow } from './seed';
-export { batchWorkflow } from './batch';
+export { seedWorkflow } from './seed-workflow';
+export { batchWorkflow } from './batch-workflow';

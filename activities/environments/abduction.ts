@@ -6,7 +6,7 @@
  * One input per problem, by choice: the method's table says "one input", and a problem is one
  * question to the student. More (or fewer) input blocks are refused with a reason.
  */
-import type { Instruction } from '../../workflows/shared';
+import type { Instruction } from '../../workflows/contracts';
 import { parseBlocks, stripReasoning, fence } from './blocks';
 import { BANNED_MODULES, bannedImport } from './induction';
 import {
@@ -14,7 +14,7 @@ import {
   answerFailure, checkInputs, MAX_OUTPUT_CHARS, studentRequest, teacherRequest,
   type TeacherRequest,
 } from './summary';
-import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './types';
+import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 const RULES = [
   'Write a deterministic Python function `f` that incorporates the core logic of the seed snippet below,',

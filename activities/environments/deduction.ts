@@ -9,14 +9,14 @@
  * count: 1, 1.0 and True are three different answers (the canonical form keeps exact types).
  * Outputs no literal can express (nan, inf, frozenset) make a problem invalid.
  */
-import type { Instruction } from '../../workflows/shared';
+import type { Instruction } from '../../workflows/contracts';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
 import { BANNED_MODULES } from './induction';
 import {
   answerFailure, MAX_OUTPUT_CHARS, parseLiteralAnswer, studentRequest, teacherRequest, type TeacherRequest,
 } from './summary';
-import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './types';
+import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 /** The identity function that canonicalizes the student's literal inside the sandbox. */
 export const VALUE_ENTRY = '__cairn_value';

@@ -16,12 +16,12 @@
  * When no reward is earned the wrapper raises CairnReject with the reason, which the grader
  * records as the failure and the teacher sees in its summary.
  */
-import type { Instruction } from '../../workflows/shared';
+import type { Instruction } from '../../workflows/contracts';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
 import { BANNED_MODULES } from './induction';
 import { answerFailure, parseInputAnswer, studentRequest, teacherRequest, type TeacherRequest } from './summary';
-import type { ChatMessage, Environment, ParseResult, PreviousProblem, ProblemText } from './types';
+import type { ChatMessage, Environment, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 export const MAX_EXAMPLE_INPUTS = 5;
 export const VALIDATE_ENTRY = '__cairn_validate';

@@ -1,9 +1,9 @@
-import type { EnvName } from '../../workflows/shared';
+import type { EnvName } from '../../workflows/contracts';
 import { abduction } from './abduction';
 import { deduction } from './deduction';
 import { fuzzing } from './fuzzing';
 import { induction } from './induction';
-import type { Environment } from './types';
+import type { Environment } from './environment';
 
 const ENVIRONMENTS: Record<EnvName, Environment> = { induction, abduction, deduction, fuzzing };
 
@@ -13,4 +13,4 @@ export function environment(name: string): Environment {
   return env;
 }
 
-export type { Environment } from './types';
+export type { Environment } from './environment';

@@ -2,10 +2,10 @@
  * Induction: the teacher writes `f`, 5 inputs and a hint; the student sees the hint and some
  * input/output pairs and must write `f`. Reward 1 iff the student's f matches on every input.
  */
-import type { Instruction } from '../../workflows/shared';
+import type { Instruction } from '../../workflows/contracts';
 import { fence, parseBlocks, stripReasoning } from './blocks';
 import { instructionText, STUDENT_SYSTEM, teacherRequest, type TeacherRequest } from './summary';
-import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './types';
+import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 export type { ChatMessage, PreviousProblem, ParseResult };
 export { instructionText };

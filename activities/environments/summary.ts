@@ -7,9 +7,9 @@
  * `## Feedback`, `## Instruction`, `## Output format`; student `# Environment: <name>`, the
  * environment's sections, `## Answer format`.
  */
-import type { EnvName, Instruction } from '../../workflows/shared';
+import type { EnvName, Instruction } from '../../workflows/contracts';
 import { fence, parseBlocks, stripReasoning, truncate } from './blocks';
-import type { ChatMessage, ParseResult, PreviousProblem } from './types';
+import type { ChatMessage, ParseResult, PreviousProblem } from './environment';
 
 export const TEACHER_SYSTEM =
   'You are the TEACHER: you write Python programming problems that are precisely as hard as asked. ' +

@@ -6,7 +6,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import type { CgroupMode } from './types';
+import type { CgroupMode } from './contract';
 
 const ROOT = '/sys/fs/cgroup';
 const NAME_RE = /^sbx-(\d+)-\d+$/;

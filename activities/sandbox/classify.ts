@@ -4,10 +4,10 @@
  * its own kill reason, the exit status), or the failure is the host's (before the driver's hello).
  */
 import { constants as osConstants } from 'os';
-import { SandboxInfraError } from './errors';
+import { SandboxInfraError } from './sandbox-errors';
 import { EXIT_CGROUP_JOIN } from './launch';
 import type { SegmentResult } from './segment';
-import type { RunStatus } from './types';
+import type { RunStatus } from './contract';
 
 /** The driver's "threads were left running, restart me" exit status. */
 const EXIT_CONTAMINATED = 3;

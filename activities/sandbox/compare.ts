@@ -1,4 +1,4 @@
-import type { InputOutcome, InputVerdict } from './types';
+import type { InputOutcome, InputVerdict } from './contract';
 
 /**
  * Host-side grading: an input passes only when it ran ('ok') and its canonical output equals

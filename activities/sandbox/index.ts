@@ -3,7 +3,7 @@ export { createSandbox } from './runner';
 export { blameFor } from './classify';
 export { compareOutcomes } from './compare';
 export { ensureSeccomp, SYSTEM_PYTHON } from './seccomp';
-export { SandboxInfraError, SandboxSetupError } from './errors';
+export { SandboxInfraError, SandboxSetupError } from './sandbox-errors';
 export { sandboxArgv, RLIMITS } from './launch';
 export type { LaunchSpec } from './launch';
 export type { CgroupLayout, CgroupStats } from './cgroups';
@@ -18,4 +18,4 @@ export type {
   Sandbox,
   SandboxInfo,
   SandboxOptions,
-} from './types';
+} from './contract';

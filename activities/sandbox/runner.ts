@@ -8,7 +8,7 @@ import fs from 'fs';
 import path from 'path';
 import { detectCgroups, removeStaleCgroups } from './cgroups';
 import type { CgroupLayout } from './cgroups';
-import { SandboxInfraError } from './errors';
+import { SandboxInfraError } from './sandbox-errors';
 import { RLIMITS } from './launch';
 import type { LaunchSpec } from './launch';
 import { UserNproc } from './procs';
@@ -16,10 +16,10 @@ import { SlotPool } from './pool';
 import { ensureSeccomp } from './seccomp';
 import { runSegment } from './segment';
 import { blameFor, infraError } from './classify';
-import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './setup';
+import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './host-checks';
 import { claimUids } from './uids';
 import type { UidLease } from './uids';
-import type { InputOutcome, PrivilegeMode, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './types';
+import type { InputOutcome, PrivilegeMode, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './contract';
 
 /** Slack past a limit before the host kills a sandbox whose driver did not report (swallowed alarm, C code). */
 const GRACE_MS = 500;

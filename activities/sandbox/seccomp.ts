@@ -2,7 +2,7 @@ import { execFile } from 'child_process';
 import { promises as fsp } from 'fs';
 import type { Stats } from 'fs';
 import path from 'path';
-import { SandboxSetupError } from './errors';
+import { SandboxSetupError } from './sandbox-errors';
 
 /** Debian's interpreter: the only one with python3-seccomp (and the fast one, see sandbox.md §2). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';

@@ -5,12 +5,12 @@
  */
 import { JobCgroups } from './cgroups';
 import type { CgroupLayout, CgroupStats } from './cgroups';
-import { SandboxInfraError } from './errors';
+import { SandboxInfraError } from './sandbox-errors';
 import { spawnSandbox } from './launch';
 import { sandboxPidNs, waitNsGone } from './procs';
 import { waitUidGone } from './uids';
 import type { LaunchSpec } from './launch';
-import type { InputOutcome, RunStatus } from './types';
+import type { InputOutcome, RunStatus } from './contract';
 
 /** Longest legal protocol line: 64 KiB canonical output, at most doubled by JSON escaping, plus error text. */
 const LINE_CAP = 160 * 1024;

@@ -8,7 +8,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { pidAlive } from './cgroups';
-import { SandboxSetupError } from './errors';
+import { SandboxSetupError } from './sandbox-errors';
 import { killUntilGone } from './procs';
 
 export const DEFAULT_UID_BASE = 60000;

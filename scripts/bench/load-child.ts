@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { createDb } from '../../db/client';
 import { upsertBatch } from '../../db/queries/batches';
-import { loadSeeds } from '../load';
+import { loadSeeds } from '../lib/load-seeds';
 
 async function main(): Promise<void> {
   const [file, url] = process.argv.slice(2);

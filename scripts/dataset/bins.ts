@@ -12,7 +12,7 @@
  * such a record is still exported (it passed the band filter), but flattening and curricula never
  * sample it.
  */
-import { DEFAULT_BAND as REPORT_BAND } from '../../db/queries/report';
+import { DEFAULT_BAND as REPORT_BAND } from '../../db/queries/stats';
 
 export type BinSetName = 'broad' | 'chain';
 export const BIN_SET_NAMES: readonly BinSetName[] = ['broad', 'chain'];

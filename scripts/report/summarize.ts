@@ -2,7 +2,7 @@
  * The report's numbers from a batch's problem rows: pure functions, no I/O, so every number on
  * the page can be checked against rows a test wrote.
  */
-import { histogramIndex, histogramLabels } from '../../db/queries/report';
+import { histogramIndex, histogramLabels } from '../../db/queries/stats';
 import { inBand, type Band } from '../dataset/bins';
 
 /** What the report needs of a problem row (no generated text). */

@@ -9,8 +9,8 @@ import type { Role } from './faults';
 import { parseStudentPrompt, parseTeacherPrompt } from './prompt';
 import { Rng } from './rng';
 import type { SimSettings } from './settings';
-import { attempt, renderStudent, studentReasoning } from './student';
-import { draftProblem, renderTeacher, teacherReasoning } from './teacher';
+import { attempt, renderStudent, studentReasoning } from './induction-student';
+import { draftProblem, renderTeacher, teacherReasoning } from './induction-teacher';
 
 export interface ChatMessageIn {
   role: string;

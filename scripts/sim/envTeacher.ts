@@ -12,7 +12,7 @@ import type { TeacherPrompt } from './prompt';
 import { outOf, pyRun, type PyOp, type Shape } from './pyexec';
 import { clamp01, type Rng } from './rng';
 import type { SimSettings } from './settings';
-import { instructionMove, priorDifficulty } from './teacher';
+import { instructionMove, priorDifficulty } from './induction-teacher';
 
 /** Faults of the one-input environments (abduction, deduction). */
 export const SINGLE_FAULTS = ['input_count', 'syntax', 'raises', 'nondeterministic', 'too_slow', 'banned_import'] as const;

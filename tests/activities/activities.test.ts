@@ -5,11 +5,11 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGraderActivities, createStudentActivities, createTeacherActivities } from '../../activities';
-import { createLlmClient, requestHash, type LlmClient } from '../../activities/llm/client';
+import { createLlmClient, requestHash, type LlmClient } from '../../activities/llm/llm-client';
 import { findLlmCall } from '../../db/queries/llm';
 import { createSimServer } from '../../scripts/sim';
 import { SandboxInfraError } from '../../activities/sandbox';
-import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox/types';
+import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox/contract';
 import { insertSeeds, upsertBatch } from '../../db/queries/batches';
 import { getProblem, listAttempts } from '../../db/queries/problems';
 import { createTestDb, type TestDb } from '../helpers/db';

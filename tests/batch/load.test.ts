@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getBatch, seedCounts, upsertBatch } from '../../db/queries/batches';
-import { loadSeeds, validateSeedFile } from '../../scripts/load';
+import { loadSeeds, validateSeedFile } from '../../scripts/lib/load-seeds';
 import { createTestDb, type TestDb } from '../helpers/db';
 
 let tdb: TestDb;

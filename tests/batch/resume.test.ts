@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getBatch, seedCounts } from '../../db/queries/batches';
-import { resumeBatch } from '../../scripts/batch';
-import type { batchWorkflow } from '../../workflows/batch';
-import { batchWorkflowId } from '../../workflows/shared';
+import { resumeBatch } from '../../scripts/lib/start-batch';
+import type { batchWorkflow } from '../../workflows/batch-workflow';
+import { batchWorkflowId } from '../../workflows/contracts';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;

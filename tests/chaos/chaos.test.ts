@@ -8,7 +8,7 @@ import path from 'node:path';
 test('npm run chaos (small): 0 lost, 0 duplicates, no LLM call paid twice', async () => {
   const root = path.resolve(__dirname, '../..');
   // Enough latency and a small window that the batch outlasts the four faults, 1.5-2.25 s apart.
-  const args = ['-r', 'tsx/cjs', 'scripts/chaos.ts', '--seeds', '12', '--turns', '2', '--attempts', '2', '--window', '3', '--teacher-ms', '1000',
+  const args = ['-r', 'tsx/cjs', 'scripts/bench/chaos.ts', '--seeds', '12', '--turns', '2', '--attempts', '2', '--window', '3', '--teacher-ms', '1000',
     '--student-ms', '300', '--kills', '2', '--restart-temporal', '1', '--restart-postgres', '1', '--gap-ms', '1500', '--timeout-s', '420'];
   const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
     const c = spawn(process.execPath, args, { cwd: root, env: process.env });

@@ -2,7 +2,7 @@
 import { BIN_SETS, binHistogram, binOf, inBand, DEFAULT_BAND } from '../../scripts/dataset/bins';
 import { apportion, buildCurriculumPlan, CURRICULUM_NAMES, parseCurriculum, scaleStep, type CurriculumName } from '../../scripts/dataset/curriculum';
 import { flattenByBins, parseFlattenTarget } from '../../scripts/dataset/flatten';
-import { difficultyBin } from '../../scripts/export';
+import { difficultyBin } from '../../scripts/dataset/exporter';
 
 describe('bins', () => {
   test('broad bins: edges belong to the bin above; 0.97 is still easy', () => {

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exportOptions } from '../../scripts/commands/export';
+import { exportOptions } from '../../scripts/cli/export';
 import type { CurriculumPlan } from '../../scripts/dataset/curriculum';
-import { curriculumPlanFile, exportBatch, type ExportRecord } from '../../scripts/export';
+import { curriculumPlanFile, exportBatch, type ExportRecord } from '../../scripts/dataset/exporter';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { insertBatch, type ProblemSpec } from './fixtures';
 import { testPython, runPythonJson } from './tools';

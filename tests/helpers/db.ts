@@ -4,7 +4,7 @@
  */
 import { Client } from 'pg';
 import { createDb, migrateDb, type Database } from '../../db/client';
-import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/postgres';
+import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/config/find-postgres';
 import type { Pool } from 'pg';
 
 export interface TestDb { db: Database; pool: Pool; url: string; drop(): Promise<void> }

@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import type {
   createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
 } from '../../activities';
-import { TASK_QUEUES } from '../../workflows/shared';
+import { TASK_QUEUES } from '../../workflows/contracts';
 import { workflowBundle } from './temporal';
 
 export type Acts = ReturnType<typeof createTeacherActivities> & ReturnType<typeof createStudentActivities>

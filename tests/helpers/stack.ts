@@ -4,8 +4,8 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSimServer, type SimOptions } from '../../scripts/sim';
-import { loadConfig, type Config } from '../../workers/config';
-import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/worker';
+import { loadConfig, type Config } from '../../workers/config/load-config';
+import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/start-workers';
 import { createTestDb, type TestDb } from './db';
 import { startTestEnv, workflowBundle } from './temporal';
 

@@ -1,9 +1,9 @@
 /** A real Temporal dev server for tests, from the installed CLI (never a download, never a mock). */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { loadConfig } from '../../workers/config';
-import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
-import { findTemporalCli } from '../../scripts/setup';
+import { loadConfig } from '../../workers/config/load-config';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import { findTemporalCli } from '../../scripts/stack/install';
 
 export function temporalCliPath(): string {
   const cli = findTemporalCli(loadConfig());

@@ -2,8 +2,8 @@ import { createSandbox } from '../../activities/sandbox';
 /** Real sandbox: probe, canonical outputs, load failures, per-input errors, resume, reward hacking. */
 import fs from 'fs';
 import { compareOutcomes, SandboxInfraError } from '../../activities/sandbox';
-import { expectClean, makeSandbox, statuses, timed } from './helpers';
-import type { TestSandbox } from './helpers';
+import { expectClean, makeSandbox, statuses, timed } from './sandbox-helpers';
+import type { TestSandbox } from './sandbox-helpers';
 
 let sb: TestSandbox;
 let stateDir: string;

@@ -1,7 +1,7 @@
 /** cgroups: 'off' (hosts without usable cgroups): rlimits and the pid namespace still contain the bad cases. */
 import fs from 'fs';
-import { expectClean, makeSandbox, statuses, timed } from './helpers';
-import type { TestSandbox } from './helpers';
+import { expectClean, makeSandbox, statuses, timed } from './sandbox-helpers';
+import type { TestSandbox } from './sandbox-helpers';
 
 let sb: TestSandbox;
 let stateDir: string;

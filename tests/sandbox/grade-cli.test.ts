@@ -5,9 +5,9 @@ import os from 'os';
 import path from 'path';
 import { SandboxInfraError } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox';
-import { gradeFile, gradeJob, parseJob } from '../../scripts/grade';
-import type { GradeResult } from '../../scripts/grade';
-import { liveProcsOf } from './helpers';
+import { gradeFile, gradeJob, parseJob } from '../../scripts/lib/grade-jobs';
+import type { GradeResult } from '../../scripts/lib/grade-jobs';
+import { liveProcsOf } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 let dir: string;

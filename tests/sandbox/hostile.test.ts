@@ -2,8 +2,8 @@
 import fs from 'fs';
 import net from 'net';
 import type { AddressInfo } from 'net';
-import { expectClean, liveProcsOf, makeSandbox, statuses, timed } from './helpers';
-import type { TestSandbox } from './helpers';
+import { expectClean, liveProcsOf, makeSandbox, statuses, timed } from './sandbox-helpers';
+import type { TestSandbox } from './sandbox-helpers';
 
 let sb: TestSandbox;
 let stateDir: string;

@@ -4,7 +4,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { createSandbox } from '../../activities/sandbox';
-import { cgroupsOf, liveProcsOf, uidBaseFor } from './helpers';
+import { cgroupsOf, liveProcsOf, uidBaseFor } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

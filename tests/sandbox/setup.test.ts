@@ -4,7 +4,7 @@ import os from 'os';
 import path from 'path';
 import { blameFor, createSandbox, SandboxInfraError, SandboxSetupError } from '../../activities/sandbox';
 import type { SegmentResult } from '../../activities/sandbox/segment';
-import { cgroupsOf, makeSandbox, uidBaseFor } from './helpers';
+import { cgroupsOf, makeSandbox, uidBaseFor } from './sandbox-helpers';
 
 const tmp = (): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-sbx-setup-'));

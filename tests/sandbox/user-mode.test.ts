@@ -12,7 +12,7 @@ import os from 'os';
 import path from 'path';
 import { sandboxArgv } from '../../activities/sandbox';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
-import { liveProcsOf } from './helpers';
+import { liveProcsOf } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE = path.join(__dirname, 'fixtures/user-mode.ts');

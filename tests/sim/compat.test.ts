@@ -13,8 +13,8 @@ import {
 } from '../../activities/environments/induction';
 import { parseHint } from '../../scripts/sim/families';
 import { parseTeacherPrompt } from '../../scripts/sim/prompt';
-import { instructionMove } from '../../scripts/sim/teacher';
-import { startSim, type Harness } from './helpers';
+import { instructionMove } from '../../scripts/sim/induction-teacher';
+import { startSim, type Harness } from './sim-helpers';
 
 let h: Harness;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * with python -> student n=32 -> execute the attempts -> pass rate -> instruction) over HTTP. The
  * simulator never sees pass rates except through the prompt, so these effects must emerge.
  */
-import { chat, mean, parseProblem, runPython, startSim, studentCode, studentUser, teacherUser, type Harness, type Previous } from './helpers';
+import { chat, mean, parseProblem, runPython, startSim, studentCode, studentUser, teacherUser, type Harness, type Previous } from './sim-helpers';
 
 const SEEDS = Array.from({ length: 24 }, (_x, i) => `def helper_${i}(data):\n    total = 0\n    for item in data:\n        total += item * ${i + 1}\n    return total\n`);
 const TURNS = 4;

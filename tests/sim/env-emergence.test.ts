@@ -5,10 +5,10 @@
  * the way the instruction asks must emerge from the teacher reading its previous problem.
  */
 import { environment } from '../../activities/environments';
-import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/types';
-import { nextInstruction } from '../../workflows/progression';
-import type { Instruction } from '../../workflows/shared';
-import { mean, rewardsAll, startSim, validateAll, type Harness, type SimGameEnv, type Validated } from './helpers';
+import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
+import { nextInstruction } from '../../workflows/method/progression';
+import type { Instruction } from '../../workflows/contracts';
+import { mean, rewardsAll, startSim, validateAll, type Harness, type SimGameEnv, type Validated } from './sim-helpers';
 
 const SEEDS = Array.from({ length: 24 }, (_x, i) => `def helper_${i}(items):\n    out = []\n    for x in items:\n        out.append(x * ${i + 2})\n    return out\n`);
 const TURNS = 2;

@@ -6,16 +6,16 @@
  * form (not the sandbox itself: the simulator's own code is trusted and this keeps the suite fast).
  */
 import { environment } from '../../activities/environments';
-import type { PreviousProblem } from '../../activities/environments/types';
+import type { PreviousProblem } from '../../activities/environments/environment';
 import { ENV_OFFSET, hintFromCode } from '../../scripts/sim/envs';
 import { envAttempts } from '../../scripts/sim/envStudent';
 import { draftFuzz, draftSingle, FUZZ_FAULTS, renderEnvTeacher, SINGLE_FAULTS, type EnvDraft } from '../../scripts/sim/envTeacher';
 import { parseStudentPrompt, parseTeacherPrompt } from '../../scripts/sim/prompt';
 import { Rng, sigmoid } from '../../scripts/sim/rng';
 import { parseSimSettings } from '../../scripts/sim/settings';
-import { instructionMove } from '../../scripts/sim/teacher';
+import { instructionMove } from '../../scripts/sim/induction-teacher';
 import { instructionText } from '../../activities/environments/summary';
-import { mean, rewards, type SimGameEnv, startSim, validate, validateAll, type Harness, type Validated } from './helpers';
+import { mean, rewards, type SimGameEnv, startSim, validate, validateAll, type Harness, type Validated } from './sim-helpers';
 
 const ENVS: SimGameEnv[] = ['abduction', 'deduction', 'fuzzing'];
 type Env = SimGameEnv;

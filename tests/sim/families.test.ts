@@ -1,7 +1,7 @@
 /** Every family: hints read back exactly, code runs in python across difficulties, mutations bite. */
 import { FAMILIES, paramsForDifficulty, writeInputs } from '../../scripts/sim/families';
 import { Rng } from '../../scripts/sim/rng';
-import { runPython, type PyJob } from './helpers';
+import { runPython, type PyJob } from './sim-helpers';
 
 test('there are at least 8 families with distinct ids', () => {
   expect(FAMILIES.length).toBeGreaterThanOrEqual(8);

@@ -3,9 +3,9 @@ import { familyForSeed, paramsForDifficulty, writeInputs } from '../../scripts/s
 import { parseStudentPrompt, parseTeacherPrompt } from '../../scripts/sim/prompt';
 import { Rng, sigmoid } from '../../scripts/sim/rng';
 import { DEFAULT_SIM_SETTINGS, parseSimSettings, SimSettingsError } from '../../scripts/sim/settings';
-import { attempt, type AttemptKind } from '../../scripts/sim/student';
-import { draftProblem, instructionMove, TEACHER_FAULTS, type Draft, type TeacherFault } from '../../scripts/sim/teacher';
-import { mean, runPython, studentUser, teacherUser } from './helpers';
+import { attempt, type AttemptKind } from '../../scripts/sim/induction-student';
+import { draftProblem, instructionMove, TEACHER_FAULTS, type Draft, type TeacherFault } from '../../scripts/sim/induction-teacher';
+import { mean, runPython, studentUser, teacherUser } from './sim-helpers';
 
 const SEED = 'def count_words(text):\n    ## a comment that looks like a heading\n    return len(text.split())\n';
 const settings = parseSimSettings({});

@@ -1,6 +1,6 @@
 /** The simulator's HTTP surface, through the real `openai` client (maxRetries 0). */
 import OpenAI from 'openai';
-import { chat, parseProblem, startSim, studentUser, teacherUser, type Harness } from './helpers';
+import { chat, parseProblem, startSim, studentUser, teacherUser, type Harness } from './sim-helpers';
 
 const SEED = 'def running_max(xs):\n    best = None\n    for x in xs:\n        if best is None or x > best:\n            best = x\n    return best\n';
 const teacherMsgs = chat(teacherUser(SEED, 'Write a new problem based on the seed.'));

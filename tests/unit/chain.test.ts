@@ -1,6 +1,6 @@
-import { CHAIN_START, chainNext, pickWeighted } from '../../workflows/chain';
-import { parseEnvSpec } from '../../scripts/batch';
-import { PAPER_CHAIN_BINS } from '../../workflows/shared';
+import { CHAIN_START, chainNext, pickWeighted } from '../../workflows/method/chain';
+import { parseEnvSpec } from '../../scripts/lib/start-batch';
+import { PAPER_CHAIN_BINS } from '../../workflows/contracts';
 
 describe('explicit stepping-stone chains', () => {
   const step = (s: typeof CHAIN_START, last: Parameters<typeof chainNext>[1]) => chainNext(s, last, PAPER_CHAIN_BINS);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {
   abduction, checkOutputs, describeFailure, parseStudent, parseTeacher, studentMessages, teacherMessages,
 } from '../../activities/environments/abduction';
-import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/types';
+import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {
   checkOutputs, deduction, describeFailure, parseStudent, parseTeacher, studentMessages, teacherMessages, VALUE_CODE,
 } from '../../activities/environments/deduction';
-import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/types';
+import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 

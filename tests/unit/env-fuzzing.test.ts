@@ -3,7 +3,7 @@ import path from 'node:path';
 import {
   describeFailure, fuzzing, GRADE_ENTRY, parseStudent, parseTeacher, studentMessages, teacherMessages, VALIDATE_ENTRY,
 } from '../../activities/environments/fuzzing';
-import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/types';
+import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseRetryAfter } from '../../activities/llm/errors';
-import { difficultyBin } from '../../scripts/export';
-import { validateSeedFile } from '../../scripts/load';
-import { cutSeeds, parseSeedLine, SeedFileError } from '../../scripts/seeds';
-import { ConfigError, loadConfig } from '../../workers/config';
-import { validateBatchOptions } from '../../scripts/batch';
-import { histogramIndex, histogramLabels } from '../../db/queries/report';
+import { parseRetryAfter } from '../../activities/llm/classify-error';
+import { difficultyBin } from '../../scripts/dataset/exporter';
+import { validateSeedFile } from '../../scripts/lib/load-seeds';
+import { cutSeeds, parseSeedLine, SeedFileError } from '../../scripts/lib/seed-file';
+import { ConfigError, loadConfig } from '../../workers/config/load-config';
+import { validateBatchOptions } from '../../scripts/lib/start-batch';
+import { histogramIndex, histogramLabels } from '../../db/queries/stats';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-unit-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
-import { nextInstruction } from '../../workflows/progression';
-import { seedOutcome } from '../../workflows/progression';
+import { nextInstruction } from '../../workflows/method/progression';
+import { seedOutcome } from '../../workflows/method/progression';
 
 describe('progression rule (method.md step 4)', () => {
   it.each([

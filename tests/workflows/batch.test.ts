@@ -1,11 +1,11 @@
 /** BatchWorkflow on a real dev server: window, continue-as-new, pause/resume/resize/cancel. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { batchWorkflow } from '../../workflows/batch';
-import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } from '../../workflows/signals';
+import type { batchWorkflow } from '../../workflows/batch-workflow';
+import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } from '../../workflows/contracts/messages';
 import { ApplicationFailure } from '@temporalio/common';
-import { ERR, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/shared';
+import { ERR, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/contracts';
 import { mockWorld, withWorkers } from '../helpers/mock-world';
-import { batchUpdate } from '../../scripts/batch';
+import { batchUpdate } from '../../scripts/lib/start-batch';
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;

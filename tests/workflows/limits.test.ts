@@ -1,6 +1,6 @@
 /** `cairn limits`: the server-side rate cap of a queue, set and cleared on a real dev server. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { getQueueRps, queueName, setQueueRps } from '../../scripts/limits';
+import { getQueueRps, queueName, setQueueRps } from '../../scripts/lib/queue-limits';
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput, type SeedWorkflowInput } from '../../workflows/shared';
+import { TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput, type SeedWorkflowInput } from '../../workflows/contracts';
 import { mockWorld, withWorkers } from '../helpers/mock-world';
 import { startTestEnv, temporalCliPath } from '../helpers/temporal';
 

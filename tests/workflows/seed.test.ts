@@ -7,9 +7,9 @@ import type {
   createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
 } from '../../activities';
 import type { ProposeInput } from '../../activities/teacher';
-import { ERR, SA, TASK_QUEUES, type SeedWorkflowInput } from '../../workflows/shared';
+import { ERR, SA, TASK_QUEUES, type SeedWorkflowInput } from '../../workflows/contracts';
 import { startTestEnv, workflowBundle } from '../helpers/temporal';
-import type { seedWorkflow } from '../../workflows/seed';
+import type { seedWorkflow } from '../../workflows/seed-workflow';
 
 type Acts = ReturnType<typeof createTeacherActivities> & ReturnType<typeof createStudentActivities>
   & ReturnType<typeof createGraderActivities> & ReturnType<typeof createBookkeepingActivities>;

@@ -2,7 +2,7 @@
 import { Phrase, phrases, Scanner, tryParse } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Args, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Family } from './family';
 
 type Kinds = 'round' | 'square' | 'curly';
 type OutKind = 'bool' | 'pairs' | 'depth' | 'first_bad';

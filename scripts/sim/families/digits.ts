@@ -2,7 +2,7 @@
 import { Phrase, phrases, Scanner, tryParse, num, check } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './family';
 
 type OpKind = 'sum' | 'count' | 'product' | 'squares' | 'alt';
 type RepeatKind = 'once' | 'value' | 'rounds';

@@ -2,7 +2,7 @@
 import { phrases, Phrase, Scanner, tryParse, num } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './family';
 
 type KeyKind = 'name' | 'lower' | 'initial';
 type AggKind = 'sum' | 'count' | 'max' | 'distinct' | 'spread';

@@ -8,12 +8,12 @@ import { listPipeline } from './listPipeline';
 import { pickSum } from './pickSum';
 import { stairs } from './stairs';
 import { stringSteps } from './stringSteps';
-import type { AnyFamily } from './types';
+import type { AnyFamily } from './family';
 import { windows } from './windows';
 import { wordCounts } from './wordCounts';
 
-export type { AnyFamily, Args, Family } from './types';
-export { paramsForDifficulty, writeInputs } from './types';
+export type { AnyFamily, Args, Family } from './family';
+export { paramsForDifficulty, writeInputs } from './family';
 
 /** All families, in a fixed order (the seed hash indexes into it). */
 export const FAMILIES: readonly AnyFamily[] = [

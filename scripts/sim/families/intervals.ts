@@ -2,7 +2,7 @@
 import { Phrase, phrases, Scanner, tryParse, num, check } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Args, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Family } from './family';
 
 type OutKind = 'list' | 'count' | 'covered' | 'longest' | 'gap';
 

@@ -2,7 +2,7 @@
 import { phrases, Scanner, tryParse, num, check } from '../phrase';
 import { py, plus, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './family';
 
 type FilterKind = 'all' | 'even' | 'odd' | 'div' | 'gt' | 'range';
 type MapKind = 'same' | 'square' | 'affine' | 'absmod' | 'collatz';

@@ -2,7 +2,7 @@
 import { phrases, Scanner, tryParse, num, check } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Bugs, type Family } from './types';
+import { normalise, NO_BUGS, type Bugs, type Family } from './family';
 
 type StepKind = 'lower' | 'rev_words' | 'rev_each' | 'no_vowels' | 'dedupe' | 'shift' | 'upper_nth' | 'rle';
 

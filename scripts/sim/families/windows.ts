@@ -2,7 +2,7 @@
 import { phrases, Phrase, Scanner, tryParse, num, check } from '../phrase';
 import { py, src, sentence } from '../pyfmt';
 import type { Rng } from '../rng';
-import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './types';
+import { normalise, NO_BUGS, type Args, type Bugs, type Family } from './family';
 
 type StatKind = 'sum' | 'max' | 'distinct' | 'spread' | 'above';
 type OutKind = 'list' | 'max' | 'argmax' | 'count';

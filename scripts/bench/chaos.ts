@@ -1,0 +1,211 @@
+/**
+ * `npm run chaos -- [--seeds 200] ...`: one batch on the real stack while things go wrong: the
+ * simulator answers 429 (with Retry-After), 500s, malformed problems and latency; the script
+ * SIGKILLs a random worker process (3x), restarts the Temporal dev server (1x) and the local
+ * Postgres (1x). At the end it checks and prints seeds finished/lost, duplicate rows, LLM calls
+ * paid vs unique requests vs calls in flight at kill time, faults by kind and wall time, and exits
+ * non-zero if anything was lost or duplicated.
+ *
+ * Flags: --seeds N (200) --turns T (2) --attempts M (4) --window W (32) --rate429 (0.3)
+ *  --rate5xx (0.05) --malformed (0.1) --teacher-ms (300) --student-ms (100) --kills (3)
+ *  --restart-temporal (1) --restart-postgres (1) --timeout-s (1800) --seed S (1) --gap-ms (4000: between faults)
+ * A run whose batch finishes before every fault was injected fails too: it proved less than it says.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { createDb, migrateDb } from '../../db/client';
+import { seedCounts } from '../../db/queries/batches';
+import { loadConfig } from '../../workers/config/load-config';
+import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/config/find-postgres';
+import { connectClient } from '../../workers/config/connect-temporal';
+import { ALL_QUEUES } from '../../workers/start-workers';
+import type { batchWorkflow } from '../../workflows/batch-workflow';
+import { SEARCH_ATTRIBUTES, batchWorkflowId } from '../../workflows/contracts';
+import { startBatch } from '../lib/start-batch';
+import { cutSeeds, rng, stdlibDir, writeSeedFile } from '../lib/seed-file';
+import { requireTemporalCli } from '../stack/install';
+import { createSimServer } from '../sim';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number >= 0 (got ${process.argv[i + 1]})`);
+  return v;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (m: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** The local Debian cluster, restartable by this script (only when Postgres is the local one). */
+function localCluster(adminUrl: string): string | null {
+  if (!/@(127\.0\.0\.1|localhost):5432\//.test(adminUrl) || !fs.existsSync('/etc/postgresql')) return null;
+  return fs.readdirSync('/etc/postgresql').sort().pop() ?? null;
+}
+
+async function main(): Promise<void> {
+  const o = {
+    seeds: arg('seeds', 200), turns: arg('turns', 2), attempts: arg('attempts', 4), window: arg('window', 32),
+    rate429: arg('rate429', 0.3), rate5xx: arg('rate5xx', 0.05), malformed: arg('malformed', 0.1),
+    teacherMs: arg('teacher-ms', 300), studentMs: arg('student-ms', 100), kills: arg('kills', 3),
+    restartTemporal: arg('restart-temporal', 1), restartPostgres: arg('restart-postgres', 1),
+    timeoutS: arg('timeout-s', 1800), seed: arg('seed', 1), gapMs: arg('gap-ms', 4000),
+  };
+  const t0 = Date.now();
+  const rand = rng(o.seed);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-chaos-'));
+  const adminUrl = process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL;
+  const dbName = `cairn_chaos_${process.pid}`;
+  const admin = new PgClient({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const dbUrl = withDatabase(adminUrl, dbName);
+  const { db, pool } = createDb(dbUrl, { max: 4 });
+  await migrateDb(db);
+
+  const port = await freePort();
+  const temporalArgs = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(tmp, 'temporal.db'), '--log-level', 'error',
+    ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${({ KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double' } as Record<string, string>)[k.type] ?? k.type}`])];
+  const cli = requireTemporalCli(loadConfig());
+  let temporal: ChildProcess = spawn(cli, temporalArgs, { stdio: 'ignore' });
+  const sim = await createSimServer({
+    port: 0, seed: o.seed, rate429: o.rate429, rate5xx: o.rate5xx, malformedRate: o.malformed, retryAfterS: 1,
+    teacherLatencyMs: o.teacherMs, studentLatencyMs: o.studentMs,
+  });
+  const env = {
+    ...process.env, DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url,
+  };
+  const cfg = loadConfig(env);
+  const workers = new Map<string, ChildProcess>();
+  const startWorker = (q: string) => {
+    const c = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+    workers.set(q, c);
+  };
+  let client = await retry('connect to Temporal', () => connectClient(cfg), 60);
+  const faults: string[] = [];
+  const inFlightAtKills: number[] = [];
+  try {
+    for (const q of ALL_QUEUES) startWorker(q);
+    const seedsFile = path.join(tmp, 'seeds.jsonl');
+    writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: o.seed }));
+    say(`batch of ${o.seeds} seeds x ${o.turns} turns, M=${o.attempts}; faults: ${o.rate429 * 100}% 429, ${o.rate5xx * 100}% 500, ${o.malformed * 100}% malformed, latency ${o.teacherMs}/${o.studentMs} ms`);
+    await startBatch(db, client, cfg, { seedsFile, batchId: 'chaos', turns: o.turns, attempts: o.attempts, env: 'induction', window: o.window });
+
+    // The chaos schedule: spread the events over the first part of the run, in a seeded order.
+    const events: string[] = [
+      ...Array.from({ length: o.kills }, () => 'kill'), ...Array.from({ length: o.restartTemporal }, () => 'temporal'),
+      ...Array.from({ length: localCluster(adminUrl) ? o.restartPostgres : 0 }, () => 'postgres'),
+    ].sort(() => rand() - 0.5);
+    if (o.restartPostgres && !localCluster(adminUrl)) say('Postgres is not the local cluster: skipping its restart');
+    const done = async () => {
+      const c = await seedCounts(db, 'chaos').catch(() => null);
+      return c !== null && c.done + c.failed >= o.seeds;
+    };
+    let notInjected = 0;
+    for (const ev of events) {
+      await sleep(o.gapMs * (1 + rand() * 0.5));
+      if (await done()) { notInjected++; continue; }
+      if (ev === 'kill') {
+        const q = ALL_QUEUES[Math.floor(rand() * ALL_QUEUES.length)] as string;
+        inFlightAtKills.push(sim.stats().inFlight);
+        workers.get(q)?.kill('SIGKILL');
+        faults.push(`SIGKILL worker ${q} (${sim.stats().inFlight} LLM calls in flight)`);
+        say(faults[faults.length - 1] as string);
+        await sleep(1000);
+        startWorker(q);
+      } else if (ev === 'temporal') {
+        faults.push('restart Temporal dev server');
+        say(faults[faults.length - 1] as string);
+        temporal.kill('SIGTERM');
+        await new Promise((r) => temporal.once('exit', r));
+        await sleep(1000);
+        temporal = spawn(cli, temporalArgs, { stdio: 'ignore' });
+        await client.connection.close().catch(() => undefined);
+        client = await retry('reconnect to Temporal', () => connectClient(cfg), 60);
+      } else {
+        faults.push('restart Postgres');
+        say(faults[faults.length - 1] as string);
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', localCluster(adminUrl) as string, 'main', 'restart'], { stdio: 'ignore' });
+      }
+    }
+    say('faults done; waiting for the batch to finish');
+    const deadline = t0 + o.timeoutS * 1000;
+    let result: Awaited<ReturnType<typeof batchWorkflow>> | null = null;
+    while (!result && Date.now() < deadline) {
+      result = await client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('chaos')).result().catch(async () => { await sleep(2000); return null; });
+    }
+    const wallS = (Date.now() - t0) / 1000;
+
+    // Checks.
+    const counts = await seedCounts(db, 'chaos');
+    const q = async (text: string) => Number((await pool.query(text)).rows[0]?.n ?? 0);
+    const dup = {
+      seeds: await q(`select count(*) n from (select 1 from seeds group by batch_id, seed_id having count(*) > 1) x`),
+      problems: await q(`select count(*) n from (select 1 from problems group by key having count(*) > 1) x`),
+      attempts: await q(`select count(*) n from (select 1 from attempts group by problem_id, idx having count(*) > 1) x`),
+      grades: await q(`select count(*) n from (select 1 from grades group by attempt_id having count(*) > 1) x`),
+      llm_calls: await q(`select count(*) n from (select 1 from llm_calls group by request_hash having count(*) > 1) x`),
+      extraAttempts: await q(`select count(*) n from (select problem_id from attempts group by problem_id having count(*) > ${o.attempts}) x`),
+      turnsPerSeed: await q(`select count(*) n from (select seed_id from problems group by seed_id having count(*) > ${o.turns}) x`),
+    };
+    const unique = await q('select count(*) n from llm_calls');
+    const hits = await q('select coalesce(sum(cache_hits), 0) n from llm_calls');
+    const st = sim.stats();
+    const paid = (st.byRole.teacher['200'] ?? 0) + (st.byRole.student['200'] ?? 0);
+    const lost = o.seeds - counts.done;
+    const duplicated = Object.values(dup).reduce((a, b) => a + b, 0);
+    console.log('\n== chaos run ==');
+    console.log(`faults injected: ${faults.join('; ') || 'none'}`);
+    console.log(`seeds: ${counts.done} finished, ${counts.failed} failed, ${lost} lost (of ${o.seeds}); batch workflow: ${result ? JSON.stringify(result) : 'did not finish before --timeout-s'}`);
+    console.log(`duplicate rows: ${JSON.stringify(dup)}`);
+    console.log(`LLM calls: ${paid} paid (answered 200), ${unique} unique requests cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice); ${hits} answers served from the cache`);
+    for (const role of ['teacher', 'student'] as const) console.log(`  ${role} answers by status: ${JSON.stringify(st.byRole[role])}`);
+    console.log(`wall time: ${wallS.toFixed(0)} s`);
+    if (notInjected) console.log(`${notInjected} of ${events.length} faults were not injected: the batch finished first (use more seeds, more latency or a smaller --gap-ms)`);
+    const ok = lost === 0 && duplicated === 0 && paid - unique <= inFlightAtKills.reduce((a, b) => a + b, 0) && notInjected === 0;
+    console.log(ok ? 'PASS: nothing lost, nothing duplicated, no LLM call paid twice beyond those in flight at a kill' : 'FAIL');
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    for (const c of workers.values()) c.kill('SIGTERM');
+    await sleep(2000);
+    for (const c of workers.values()) c.kill('SIGKILL');
+    await client.connection.close().catch(() => undefined);
+    temporal.kill('SIGTERM');
+    await sim.close();
+    await pool.end().catch(() => undefined);
+    const a = new PgClient({ connectionString: adminUrl });
+    await retry('reconnect to Postgres', async () => { await a.connect(); return a; }, 30);
+    await a.query(`drop database if exists ${dbName} with (force)`);
+    await a.end();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function retry<T>(what: string, fn: () => Promise<T>, tries: number): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries) throw new Error(`${what}: ${(err as Error).message}`);
+      await sleep(1000);
+    }
+  }
+}
+
+main().catch((err: unknown) => { console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`); process.exitCode = 1; });

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench:scale`: the scale figures.
+ *  1. Load a generated seed file of --load-seeds (1,000,000) seeds: seconds, seeds/s, and this
+ *     process's peak RSS (run it under `/usr/bin/time -v` for the whole-process figure too).
+ *  2. Run a --batch-seeds (5,000) seed batch, 1 turn, M=2, through the real stack (dev server,
+ *     simulator, one worker process per queue): seeds/s, worker RSS at start and end, Temporal
+ *     history events per seed, Postgres rows and bytes per seed.
+ * Flags: --load-seeds N --batch-seeds N --window W --skip-load --skip-batch
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../../workers/config/load-config';
+import { ALL_QUEUES } from '../../workers/start-workers';
+import type { batchWorkflow } from '../../workflows/batch-workflow';
+import { batchWorkflowId, seedWorkflowId } from '../../workflows/contracts';
+import { startBatch } from '../lib/start-batch';
+import { cutSeeds, stdlibDir } from '../lib/seed-file';
+import { createSimServer } from '../sim';
+import { arg, devServer, freshDb } from './bench-stack';
+
+const flag = (n: string) => process.argv.includes(`--${n}`);
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** A big seed file: real spans from the standard library, repeated under distinct ids. */
+function generate(file: string, n: number): void {
+  const base = cutSeeds({ from: stdlibDir(), count: 2000, minLines: 25, maxLines: 50, ext: '.py', seed: 5 });
+  const fd = fs.openSync(file, 'w');
+  let buf: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = base[i % base.length];
+    buf.push(JSON.stringify({ id: `g${String(i).padStart(7, '0')}`, kind: 'snippet', source: s?.source, snippet: s?.snippet }));
+    if (buf.length === 10000) { fs.writeSync(fd, buf.join('\n') + '\n'); buf = []; }
+  }
+  if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
+  fs.closeSync(fd);
+}
+
+async function loadFigures(tmp: string): Promise<void> {
+  const n = arg('load-seeds', 1_000_000);
+  const file = path.join(tmp, 'seeds-load.jsonl');
+  generate(file, n);
+  console.log(`1. load ${n} seeds (${mb(fs.statSync(file).size)} file)`);
+  const d = await freshDb('load');
+  try {
+    // In a child process of its own, so the peak RSS is the loader's, not the generator's.
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'load-child.ts'), file, d.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      c.stdout.on('data', (b: Buffer) => { text += b.toString(); });
+      c.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`loader exited with ${code}`))));
+    });
+    const r = JSON.parse(out) as { inserted: number; ms: number; peakRssBytes: number };
+    console.log(`   ${r.inserted} seeds in ${(r.ms / 1000).toFixed(1)} s: ${Math.round(r.inserted / (r.ms / 1000))} seeds/s; loader peak RSS ${mb(r.peakRssBytes)} (targets: >= 20000 seeds/s, < 300 MB)`);
+  } finally {
+    await d.drop();
+    fs.rmSync(file, { force: true });
+  }
+}
+
+async function batchFigures(tmp: string): Promise<void> {
+  const n = arg('batch-seeds', 5000);
+  const window = arg('window', 64);
+  console.log(`2. batch of ${n} seeds, 1 turn, M=2, window ${window}, simulator with zero latency, one worker process per queue`);
+  const file = path.join(tmp, 'seeds-batch.jsonl');
+  generate(file, n);
+  const env = await devServer();
+  const d = await freshDb('batch');
+  const sim = await createSimServer({ port: 0, seed: 2 });
+  const childEnv = { ...process.env, DATABASE_URL: d.url, TEMPORAL_ADDRESS: env.address, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url, CAIRN_TEACHER_CONCURRENCY: '16', CAIRN_STUDENT_CONCURRENCY: '16' };
+  const workers: Record<string, ChildProcess> = {};
+  try {
+    for (const q of ALL_QUEUES) {
+      workers[q] = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+    await new Promise((r) => setTimeout(r, 8000)); // workers bundle, connect, poll
+    const rssStart = Object.fromEntries(Object.entries(workers).map(([q, c]) => [q, rssOf(c.pid as number)]));
+    const cfg = loadConfig(childEnv);
+    const t0 = Date.now();
+    await startBatch(d.db, env.client, cfg, { seedsFile: file, batchId: 'scale', turns: 1, attempts: 2, env: 'induction', window });
+    const h = env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('scale'));
+    const ticker = setInterval(() => { h.query('progress').then((p) => console.log(`   ${JSON.stringify(p)}`), () => undefined); }, 30_000);
+    const r = await h.result().finally(() => clearInterval(ticker));
+    const s = (Date.now() - t0) / 1000;
+    const rssEnd = Object.fromEntries(Object.entries(workers).map(([q, c]) => [q, rssOf(c.pid as number)]));
+    console.log(`   ${r.finished} done, ${r.failed} failed in ${s.toFixed(0)} s: ${(r.finished / s).toFixed(2)} seeds/s`);
+    for (const q of ALL_QUEUES) console.log(`   worker ${q.padEnd(13)} RSS ${mb(rssStart[q] ?? 0)} at start, ${mb(rssEnd[q] ?? 0)} at end`);
+    // History events per seed: every seed workflow of a sample, plus the batch workflow's runs spread over all seeds.
+    let seedEvents = 0;
+    const sample = 20;
+    for (let i = 0; i < sample; i++) {
+      const hist = await env.client.workflow.getHandle(seedWorkflowId('scale', `g${String(i).padStart(7, '0')}`)).fetchHistory();
+      seedEvents += hist.events?.length ?? 0;
+    }
+    let batchEvents = 0;
+    let runs = 0;
+    for await (const ex of env.client.workflow.list({ query: `WorkflowId = "${batchWorkflowId('scale')}"` })) {
+      runs++;
+      batchEvents += (await env.client.workflow.getHandle(ex.workflowId, ex.runId).fetchHistory()).events?.length ?? 0;
+    }
+    console.log(`   Temporal history: ${(seedEvents / sample).toFixed(0)} events per seed workflow; batch workflow ${batchEvents} events over ${runs} runs (${(batchEvents / n).toFixed(1)} per seed)`);
+    const tables = ['batches', 'seeds', 'problems', 'attempts', 'grades', 'llm_calls'];
+    let rows = 0;
+    let bytes = 0;
+    for (const t of tables) {
+      const q = (await d.db.execute(sql.raw(`select count(*)::int n, pg_total_relation_size('${t}')::float8 b from ${t}`))).rows[0] as { n: number; b: number };
+      rows += q.n;
+      bytes += q.b;
+      console.log(`   ${t.padEnd(10)} ${String(q.n).padStart(8)} rows ${mb(q.b).padStart(8)}`);
+    }
+    console.log(`   Postgres: ${(rows / n).toFixed(1)} rows and ${(bytes / n / 1024).toFixed(1)} KiB per seed`);
+  } finally {
+    for (const c of Object.values(workers)) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 3000));
+    await sim.close();
+    await d.drop();
+    await env.teardown();
+  }
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-scale-'));
+  try {
+    if (!flag('skip-load')) await loadFigures(tmp);
+    if (!flag('skip-batch')) await batchFigures(tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });

@@ -1,0 +1,193 @@
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
+import { batchSummary } from '../../db/queries/stats';
+import { loadConfig } from '../../workers/config/load-config';
+import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/contracts/messages';
+import { batchWorkflowId, type BatchProgress, type Mode } from '../../workflows/contracts';
+import { batchUpdate, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl, validateBatchOptions } from '../lib/start-batch';
+import { preflight } from '../lib/preflight';
+import { fail, positiveInt, withClient, withDb } from './options';
+import { reportCommand } from './report';
+
+function startCommand(): Command {
+  return new Command('start')
+    .description('load a seed file into Postgres (streaming, idempotent) and start the batch workflow')
+    .requiredOption('--seeds <file>', 'seed file (JSONL: {"id","snippet"} per line)')
+    .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
+    .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), 4)
+    .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), 8)
+    .option('--env <spec>', 'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing', 'induction')
+    .option('--mode <mode>', 'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)', 'multi')
+    .option('--dedup <scope>', 'drop duplicate problems before the student sees them: global (within and across batches) | batch | off', 'global')
+    .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
+    .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
+    .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
+    .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
+    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; window?: number; paused?: boolean; skipBad?: boolean; preflight: boolean }) => {
+      try {
+        validateBatchOptions({ ...o, batchId: o.batch });
+        if (o.preflight) await preflight(loadConfig());
+        await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
+          const batchId = o.batch ?? newBatchId();
+          console.log(`batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`);
+          const r = await startBatch(db, client, cfg, {
+            seedsFile: o.seeds, batchId, turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode as Mode, dedup: o.dedup as 'global' | 'batch' | 'off',
+            window: o.window, paused: o.paused, skipBad: o.skipBad,
+          });
+          for (const b of r.load.bad) console.log(`skipped ${o.seeds}:${b.line}: ${b.reason}`);
+          console.log(`loaded ${r.load.total} seeds (${r.load.inserted} new, ${r.load.bad.length} bad lines skipped) in ${(r.load.ms / 1000).toFixed(1)} s; batch has ${r.totalSeeds} seeds`);
+          if (r.existed) console.log('this batch existed: its recorded settings are used');
+          console.log(`settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, teacher ${r.settings.teacherModel}, student ${r.settings.studentModel}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
+          console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
+          console.log(`UI:     ${uiUrl(cfg, batchId)}`);
+          console.log(`export: npx cairn export --batch ${batchId} --out out/${batchId}.jsonl`);
+        }));
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+function statusCommand(): Command {
+  return new Command('status')
+    .description("a batch's progress from Postgres: seeds, problems per turn, validity, pass rates, LLM calls")
+    .requiredOption('--batch <id>', 'batch id')
+    .option('--json', 'print JSON instead of text')
+    .option('--watch', 'draw a live progress bar until the batch finishes (Ctrl-C to stop watching)')
+    .action(async (o: { batch: string; json?: boolean; watch?: boolean }) => {
+      try {
+        await withDb(async ({ cfg, db }) => {
+          const batch = await getBatch(db, o.batch);
+          if (!batch) throw new Error(`No batch ${o.batch} in Postgres. Start one with \`npx cairn batch start --seeds FILE\`.`);
+          if (o.watch) await watch(async () => seedCounts(db, o.batch));
+          const s = await batchSummary(db, o.batch);
+          const live = await batchProgress(cfg, o.batch);
+          if (live?.stopReason && !o.json) console.log(`BATCH PAUSED ITSELF: ${live.stopReason}`);
+          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings: batch.settings, workflow: live }, null, 2));
+          else console.log(`${formatSummary(s)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`);
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+async function watch(counts: () => Promise<{ pending: number; running: number; done: number; failed: number }>): Promise<void> {
+  const bar = new cliProgress.SingleBar({
+    format: '{bar} {percentage}% | {value}/{total} seeds | {running} running | {failed} failed | {rate} seeds/s | ETA {eta_formatted}',
+    etaBuffer: 50, hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let stop = false;
+  const onInt = () => { stop = true; };
+  process.once('SIGINT', onInt);
+  const t0 = Date.now();
+  let c = await counts();
+  const total = c.pending + c.running + c.done + c.failed;
+  const start = c.done + c.failed;
+  bar.start(total, start, { running: c.running, failed: c.failed, rate: '0.00' });
+  while (!stop && c.done + c.failed < total) {
+    await new Promise((r) => setTimeout(r, 2000));
+    c = await counts();
+    const rate = (c.done + c.failed - start) / ((Date.now() - t0) / 1000);
+    bar.update(c.done + c.failed, { running: c.running, failed: c.failed, rate: rate.toFixed(2) });
+  }
+  bar.stop();
+  process.removeListener('SIGINT', onInt);
+}
+
+/** The batch workflow's live counters, or null when it is not reachable (best effort, 3 s). */
+async function batchProgress(cfg: ReturnType<typeof loadConfig>, batchId: string): Promise<BatchProgress | null> {
+  try {
+    return await withClient(cfg, (client) => Promise.race([
+      client.workflow.getHandle(batchWorkflowId(batchId)).query(progressQuery),
+      new Promise<null>((r) => setTimeout(() => r(null), 3000)),
+    ]));
+  } catch {
+    return null;
+  }
+}
+
+function resumeCommand(): Command {
+  return new Command('resume')
+    .description('run exactly the seeds that are not finished (failed, cancelled, terminated, never started), reusing finished turns and cached LLM calls; unpauses a paused batch')
+    .requiredOption('--batch <id>', 'batch id')
+    .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
+    .action(async (o: { batch: string; window?: number }) => {
+      try {
+        await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
+          const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window });
+          console.log(`batch ${o.batch}: ${r.message}; ${r.unfinished} seeds not finished`);
+          console.log(`watch: npx cairn batch status --batch ${o.batch} --watch`);
+        }));
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+function listCommand(): Command {
+  return new Command('list').description('all batches with their seed counts').action(async () => {
+    try {
+      await withDb(async ({ db }) => {
+        const rows = await listBatches(db);
+        if (rows.length === 0) console.log('no batches yet: npx cairn batch start --seeds FILE');
+        for (const b of rows) {
+          const s = b.settings as { env?: string; turns?: number; attempts?: number };
+          console.log(`${b.id.padEnd(28)} ${b.createdAt.toISOString().slice(0, 19)}  ${String(b.seedCount ?? '?').padStart(7)} seeds  done ${b.done}  running ${b.running}  failed ${b.failed}  ${s.env} T=${s.turns} M=${s.attempts}${b.loadedAt ? '' : '  (not fully loaded)'}`);
+        }
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+/** pause | cancel | resize: updates on the running batch workflow. */
+function controlCommand(name: 'pause' | 'cancel' | 'resize', description: string): Command {
+  const cmd = new Command(name).description(description).requiredOption('--batch <id>', 'batch id');
+  if (name === 'resize') cmd.requiredOption('--window <n>', 'new window', positiveInt('--window'));
+  return cmd.action(async (o: { batch: string; window?: number }) => {
+    try {
+      await withClient(loadConfig(), async (client) => {
+        const h = client.workflow.getHandle(batchWorkflowId(o.batch));
+        const desc = await h.describe().catch(() => null);
+        if (!desc || desc.status.name !== 'RUNNING') throw new Error(`batch ${o.batch} has no running batch workflow; \`npx cairn batch resume --batch ${o.batch}\` starts one.`);
+        const p = name === 'pause' ? await batchUpdate(h, pauseUpdate)
+          : name === 'cancel' ? await batchUpdate(h, cancelUpdate)
+            : await batchUpdate(h, resizeUpdate, o.window as number);
+        console.log(`batch ${o.batch}: ${name} done; open ${p.open}, window ${p.window}, paused ${p.paused}, cancelled ${p.cancelled}, finished ${p.finished}, failed ${p.failed}`);
+        if (name === 'cancel') console.log(`open seeds are being cancelled; \`npx cairn batch resume --batch ${o.batch}\` runs the unfinished ones later`);
+        if (name === 'pause') console.log(`running seeds finish; no new ones start. \`npx cairn batch resume --batch ${o.batch}\` continues`);
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+function progressCommand(): Command {
+  return new Command('progress').description("the batch workflow's live counters (a Temporal query)").requiredOption('--batch <id>', 'batch id')
+    .action(async (o: { batch: string }) => {
+      try {
+        await withClient(loadConfig(), async (client) => {
+          console.log(JSON.stringify(await client.workflow.getHandle(batchWorkflowId(o.batch)).query(progressQuery), null, 2));
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+export function batchCommand(): Command {
+  return new Command('batch').description('start, watch, control and report on batches of seeds')
+    .addCommand(startCommand())
+    .addCommand(statusCommand())
+    .addCommand(resumeCommand())
+    .addCommand(listCommand())
+    .addCommand(controlCommand('pause', 'stop starting new seeds (running ones finish)'))
+    .addCommand(controlCommand('resize', 'change how many seeds may be open at once'))
+    .addCommand(controlCommand('cancel', 'cancel the batch: open seeds are cancelled and recorded; resume runs them later'))
+    .addCommand(progressCommand())
+    .addCommand(reportCommand());
+}

@@ -1,0 +1,104 @@
+/**
+ * `cairn demo` (npm run demo): set up, start the stack unless `cairn dev` already runs, cut seeds
+ * from the Python standard library, run a small batch with the simulator, print a summary, export.
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { batchSummary } from '../../db/queries/stats';
+import { loadConfig } from '../../workers/config/load-config';
+import type { batchWorkflow } from '../../workflows/batch-workflow';
+import { progressQuery } from '../../workflows/contracts/messages';
+import { batchWorkflowId, type Mode } from '../../workflows/contracts';
+import { writeReport } from '../report/model';
+import { formatSummary, newBatchId, startBatch, uiUrl } from '../lib/start-batch';
+import { exportBatch } from '../dataset/exporter';
+import { cutSeeds, stdlibDir, writeSeedFile } from '../lib/seed-file';
+import { setup } from '../stack/install';
+import { startStack } from '../stack/dev-stack';
+import { fail, positiveInt, withClient, withDb } from './options';
+import { readStackFile } from '../../workers/config/find-postgres';
+
+interface DemoOptions { seeds: number; turns: number; attempts: number; batch?: string; env: string; mode: Mode; compareSingle?: boolean; cutSeed?: number }
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('run a small batch end to end on the embedded stack with the simulator, then print a summary')
+    .option('--seeds <n>', 'seeds to cut from the Python standard library', positiveInt('--seeds'), 12)
+    .option('--turns <n>', 'turns per seed', positiveInt('--turns'), 3)
+    .option('--attempts <m>', 'student attempts per problem', positiveInt('--attempts'), 8)
+    .option('--batch <id>', 'batch id (default: a new one each run)')
+    .option('--env <spec>', 'environment or weighted mix (see batch start)', 'induction')
+    .option('--mode <mode>', 'multi | single | chain (chain also writes a curriculum plan)', 'multi')
+    .option('--cut-seed <n>', 'which spans to cut from the standard library (default: a new cut each run)', positiveInt('--cut-seed'))
+    .option('--compare-single', 'also run the single-turn baseline on the same seeds and compare yields in the report')
+    .action(async (o: DemoOptions) => {
+      const t0 = Date.now();
+      const say = (m: string) => console.log(`[demo] ${m}`);
+      let stop: (() => Promise<void>) | null = null;
+      try {
+        const cfg = loadConfig();
+        await setup(cfg, { quiet: true });
+        if (alive(readStackFile(cfg).pid)) say('using the running `cairn dev` stack');
+        else stop = (await startStack(cfg, { say })).stop;
+        const batchId = o.batch ?? `demo-${newBatchId().slice(1)}`;
+        const seedsFile = path.join(cfg.dataDir, 'demo-seeds.jsonl');
+        // A fresh cut each run (or --cut-seed S to repeat one): the same seeds would give the same
+        // problems again, which dedup (rightly) rejects, and cached LLM answers.
+        const cutSeed = o.cutSeed ?? Date.now() % 1_000_000;
+        writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: cutSeed }));
+        const out = path.join(cfg.root, 'out', `${batchId}.jsonl`);
+        await withDb(({ db }) => withClient(cfg, async (client) => {
+          const run = async (id: string, mode: Mode) => {
+            const r = await startBatch(db, client, cfg, { seedsFile, batchId: id, turns: o.turns, attempts: o.attempts, env: o.env, mode, dedup: 'batch' });
+            say(`batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()} (--cut-seed ${cutSeed})`);
+            const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(id));
+            const ticker = setInterval(() => {
+              h.query(progressQuery).then((p) => say(`${id}: ${p.finished + p.failed}/${r.totalSeeds} seeds finished, ${p.open} open`), () => undefined);
+            }, 5000);
+            try {
+              return await h.result();
+            } finally {
+              clearInterval(ticker);
+            }
+          };
+          const results = [await run(batchId, o.mode)];
+          const single = o.compareSingle ? `${batchId}-single` : null;
+          if (single) results.push(await run(single, 'single'));
+          const summary = await batchSummary(db, batchId);
+          const ex = await exportBatch(db, {
+            batchId, out, min: 0.01, max: 0.97,
+            ...(o.mode === 'chain' ? { curriculum: { name: 'soft' as const, steps: 40_000, batchSize: 64 } } : {}),
+          });
+          const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single });
+          console.log('');
+          console.log(formatSummary(summary));
+          console.log(`dataset: ${ex.written} records in ${ex.file}${o.mode === 'chain' ? ` (+ curriculum plan ${ex.file}.curriculum.json)` : ''}`);
+          const c = report.model.comparison;
+          if (c) {
+            console.log(`multi vs single-turn on the same ${c.sharedSeeds} seeds: usable problems ${c.self.yield.usable} (${c.self.mode}) vs ${c.other.yield.usable} (${c.other.mode})` +
+              (c.multiOverSingle === null ? '' : `: ${c.multiOverSingle.toFixed(2)}x`));
+          }
+          console.log(`report: ${report.file}`);
+          console.log(`Temporal UI (filtered to the batch): ${uiUrl(cfg, batchId)}`);
+          if (stop) console.log('  (the UI needs the stack: run `npx cairn dev`; the batch stays in .data/)');
+          const failed = results.reduce((n, r) => n + r.failed, 0);
+          console.log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s; ${failed} seed workflows failed`);
+          if (failed > 0) process.exitCode = 1;
+        }));
+      } catch (err) {
+        fail(err);
+      } finally {
+        if (stop) await stop();
+      }
+    });
+}

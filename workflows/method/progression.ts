@@ -1,0 +1,28 @@
+import type { Instruction, SeedOutcome, TurnSummary } from '../contracts';
+
+/** The previous turn as the progression rule sees it. */
+export type PreviousTurn = { valid: false } | { valid: true; passRate: number };
+
+/** Bounds of the method's progression rule (method.md, "The multi-turn loop", step 4). */
+export const HARDER_ABOVE = 0.65;
+
+/**
+ * The paper's progression rule: p > 0.65 -> harder (aim for 0.35-0.65); p = 0 -> easier;
+ * p = 1 -> harder and the tests are probably too weak; otherwise keep the core task and vary it.
+ * An invalid problem goes back to the teacher with its reason ('fix').
+ */
+export function nextInstruction(prev: PreviousTurn | undefined): Instruction {
+  if (!prev) return 'initial';
+  if (!prev.valid) return 'fix';
+  if (prev.passRate >= 1) return 'harder_weak_tests';
+  if (prev.passRate > HARDER_ABOVE) return 'harder';
+  if (prev.passRate <= 0) return 'easier';
+  return 'keep';
+}
+
+/** in_band if any valid problem landed strictly between 0 and 1; history gets numbers only. */
+export function seedOutcome(turns: TurnSummary[]): SeedOutcome {
+  if (turns.every((t) => !t.valid)) return 'all_invalid';
+  return turns.some((t) => t.passRate !== null && t.passRate > 0 && t.passRate < 1) ? 'in_band' : 'out_of_band';
+}
+
