@@ -7,9 +7,23 @@ import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import type { Database } from '../../db/client';
 import { countCacheHit, findLlmCall, insertLlmCall } from '../../db/queries/llm';
-import type { LlmEndpoint } from '../../workers/config/load-config';
 import type { ChatMessage } from '../environments/induction';
 import { classifyLlmError } from './classify-error';
+
+/** What the client needs of an endpoint (built from the worker's config). */
+export interface LlmEndpoint {
+  baseURL: string;
+  model: string;
+  /** Secret: held by the worker only. */
+  apiKey: string;
+  /** Concurrent requests per worker process (worker activity slots). */
+  concurrency: number;
+  /** Extra request body fields, e.g. {"reasoning_effort":"high"} for the paper's preset. */
+  extraBody: Record<string, unknown>;
+  /** Whether to ask for M samples with one `n = M` request (else M parallel requests). */
+  useN: boolean;
+  timeoutMs: number;
+}
 
 export interface LlmResult { callId: number; choices: string[]; cached: boolean }
 
