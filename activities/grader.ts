@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
-import { getBatch } from '../db/queries/batches';
 import { getProblem, listAttempts, listGradedAttempts, settleValidProblem, updateProblem, upsertGrade } from '../db/queries/problems';
 import { dedupKeys } from './dedup';
 import { ERR } from '../workflows/contracts';
@@ -9,16 +8,16 @@ import type { ExecutedProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import type { InputOutcome, Sandbox } from './sandbox/contract';
 import { compareOutcomes } from './sandbox';
+import { provenanceRecorder } from './provenance';
+import { settingsReader } from './settings-reader';
 
 export interface GraderDeps {
   db: Database;
   sandbox: Sandbox;
-  /** Per-input limit floor for the teacher's code and for attempts, ms. */
-  timeLimitMs: number;
-  /** Attempt limit = max(timeLimitMs, slack x the reference's CPU time on that input). */
-  slack: number;
   /** Wall-clock backstop as a multiple of the CPU limit (limits are CPU time, so load does not decide verdicts). */
   wallFactor?: number;
+  /** What this grader enforces (memory limit, mode, python): recorded per batch it grades. */
+  details?: Record<string, unknown>;
 }
 
 export interface ValidateResult { valid: boolean; reason: string | null }
@@ -34,7 +33,9 @@ function describe(o: InputOutcome, i: number): string {
   }
 }
 
-export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFactor = 3 }: GraderDeps) {
+export function createGraderActivities({ db, sandbox, wallFactor = 3, details }: GraderDeps) {
+  const settingsOf = settingsReader(db);
+  const recordUse = provenanceRecorder(db, 'grader', { wallFactor, ...details });
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
   async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
     try {
@@ -47,17 +48,6 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFa
     }
   }
 
-  const scopes = new Map<string, 'batch' | 'global' | 'off'>();
-  async function dedupScope(batchId: string): Promise<'batch' | 'global' | 'off'> {
-    let s = scopes.get(batchId);
-    if (!s) {
-      const d = (await getBatch(db, batchId))?.settings?.dedup;
-      s = d === 'batch' || d === 'off' ? d : 'global';
-      scopes.set(batchId, s);
-    }
-    return s;
-  }
-
   return {
     /** Executes the teacher's code twice on its inputs: records outputs, or why the problem is invalid. */
     async validateProblem(inp: { problemId: number }): Promise<ValidateResult> {
@@ -65,6 +55,8 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFa
       if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
       // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
+      const { timeLimitMs, dedup } = await settingsOf(p.batchId);
+      await recordUse(p.batchId);
       const env = environment(p.env);
       const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor, failFast: true };
       const [a, b] = await withHeartbeat(async (signal) => [await run(req, signal), await run(req, signal)]);
@@ -80,7 +72,7 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFa
       const dup = await settleValidProblem(db, p, await dedupKeys(p.code), {
         outputs: a.outcomes.map((o) => o.out ?? ''),
         refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
-      }, await dedupScope(p.batchId));
+      }, dedup);
       // A duplicate is recorded, not graded: no student compute is spent on it.
       if (dup) return { valid: false, reason: `duplicate of problem ${dup.duplicateOf}` };
       return { valid: true, reason: null };
@@ -91,10 +83,12 @@ export function createGraderActivities({ db, sandbox, timeLimitMs, slack, wallFa
       const p = await getProblem(db, inp.problemId);
       if (p.status === 'graded' && p.passRate !== null) return { passed: p.passed ?? 0, total: p.attempts ?? 0, passRate: p.passRate };
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
+      const { timeLimitMs, timeSlack } = await settingsOf(p.batchId);
+      await recordUse(p.batchId);
       const env = environment(p.env);
       const problem: ExecutedProblem = { code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message };
       // CPU-calibrated limits: verdicts must not depend on machine load (floor, or slack x reference).
-      const limit = Math.max(timeLimitMs, Math.ceil(slack * Math.max(0, ...(p.refCpuMs ?? []))));
+      const limit = Math.max(timeLimitMs, Math.ceil(timeSlack * Math.max(0, ...(p.refCpuMs ?? []))));
       const graded = new Set((await listGradedAttempts(db, p.id)).map((g) => g.attempt.id));
       const todo = (await listAttempts(db, p.id)).filter((a) => !graded.has(a.id));
       await withHeartbeat((signal) => Promise.all(todo.map(async (a) => {

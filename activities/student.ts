@@ -3,10 +3,14 @@ import { getProblem, insertAttempts, listAttempts } from '../db/queries/problems
 import { environment } from './environments';
 import { withHeartbeat } from './heartbeat';
 import type { LlmClient } from './llm/llm-client';
+import { provenanceRecorder } from './provenance';
+import { settingsReader } from './settings-reader';
 
-export interface StudentDeps { db: Database; student: LlmClient; visiblePairs: number }
+export interface StudentDeps { db: Database; student: LlmClient }
 
-export function createStudentActivities({ db, student, visiblePairs }: StudentDeps) {
+export function createStudentActivities({ db, student }: StudentDeps) {
+  const settingsOf = settingsReader(db);
+  const recordUse = provenanceRecorder(db, 'student', student.provenance ?? { model: student.model });
   return {
     /** Asks the student for M attempts at a valid problem and records them. Returns how many exist. */
     async attemptProblem(inp: { problemId: number; attempts: number }): Promise<number> {
@@ -14,8 +18,10 @@ export function createStudentActivities({ db, student, visiblePairs }: StudentDe
       if (existing.length >= inp.attempts) return existing.length;
       const p = await getProblem(db, inp.problemId);
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot ask the student`);
+      const { visiblePairs } = await settingsOf(p.batchId);
       const env = environment(p.env);
       const messages = env.studentMessages({ code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message }, { visiblePairs });
+      await recordUse(p.batchId);
       const res = await withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal }));
       await insertAttempts(db, res.choices.map((completion, idx) => {
         const parsed = env.parseStudent(completion);

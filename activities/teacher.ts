@@ -1,13 +1,16 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
-import { getBatch, getSeed } from '../db/queries/batches';
+import { getSeed } from '../db/queries/batches';
 import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '../db/queries/problems';
 import type { EnvName, Instruction, Level } from '../workflows/contracts';
-import { problemKey } from '../workflows/contracts';
+import { ERR, problemKey } from '../workflows/contracts';
 import { truncate } from './environments/blocks';
 import { environment } from './environments';
 import type { PreviousProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import type { LlmClient } from './llm/llm-client';
+import { provenanceRecorder } from './provenance';
+import { settingsReader } from './settings-reader';
 
 export interface TeacherDeps { db: Database; teacher: LlmClient }
 
@@ -44,17 +47,22 @@ export async function loadPrevious(db: Database, id: number): Promise<PreviousPr
 }
 
 export function createTeacherActivities({ db, teacher }: TeacherDeps) {
+  const settingsOf = settingsReader(db);
+  const recordUse = provenanceRecorder(db, 'teacher', teacher.provenance ?? { model: teacher.model });
   return {
     /** Asks the teacher for this turn's problem and records it (parsed or with the parse error). */
     async proposeProblem(inp: ProposeInput): Promise<ProposeResult> {
       const key = problemKey(inp.batchId, inp.seedId, inp.turn);
       const done = await getProblemByKey(db, key);
       if (done) return { problemId: done.id, parsed: done.status !== 'invalid' };
-      const [seed, batch] = await Promise.all([getSeed(db, inp.batchId, inp.seedId), getBatch(db, inp.batchId)]);
-      if (!seed || !batch) throw new Error(`seed ${inp.seedId} of batch ${inp.batchId} is not in Postgres`);
+      const [seed, settings] = await Promise.all([getSeed(db, inp.batchId, inp.seedId), settingsOf(inp.batchId)]);
+      if (!seed) {
+        throw ApplicationFailure.create({ type: ERR.badBatch, nonRetryable: true, message: `seed ${inp.seedId} of batch ${inp.batchId} is not in Postgres` });
+      }
       const prev = inp.prevProblemId === null ? null : await loadPrevious(db, inp.prevProblemId);
       const env = environment(inp.env);
-      const messages = env.teacherMessages(seed.snippet, inp.instruction, prev);
+      const messages = env.teacherMessages(seed.snippet, inp.instruction, prev, settings.chainBins);
+      await recordUse(inp.batchId);
       const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample }));
       const parsed = env.parseTeacher(res.choices[0] ?? '');
       const row = await insertProblem(db, {

@@ -14,13 +14,33 @@ export const attemptVerdict = pgEnum('attempt_verdict', ['pass', 'fail']);
 
 export const batches = pgTable('batches', {
   id: text('id').primaryKey(),
-  /** Every setting the batch was made with (env, turns, attempts, models, limits): provenance. */
+  /**
+   * The batch's settings as validated once at start (`BatchSettings`; read back only through
+   * `parseBatchSettings`). What the workers actually used is in `batch_provenance`.
+   */
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
   /** Set when every seed of the file is in Postgres: no workflow starts for a half-loaded batch. */
   loadedAt: timestamp('loaded_at', { withTimezone: true }),
   seedCount: integer('seed_count'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * What the workers that served a batch actually used: per role, the model, endpoint host and
+ * sampling extras (teacher, student) or the sandbox's limits and mode (grader). One row per
+ * distinct set of details, recorded by the first worker to use it; never a secret.
+ */
+export const batchProvenance = pgTable('batch_provenance', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  batchId: text('batch_id').notNull().references(() => batches.id),
+  role: text('role').notNull(),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+  /** sha256 of the details: the row's natural key with batch and role. */
+  detailsHash: text('details_hash').notNull(),
+  /** The host of the worker that first recorded these details. */
+  host: text('host').notNull(),
+  firstSeen: timestamp('first_seen', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('batch_provenance_key').on(t.batchId, t.role, t.detailsHash)]);
 
 export const seeds = pgTable('seeds', {
   batchId: text('batch_id').notNull().references(() => batches.id),

@@ -3,9 +3,7 @@
  * Worker per task queue, each with its own concurrency limit.
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import {
-  createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
-} from '../activities';
+import { activitiesFor } from '../activities';
 import { createLlmClient } from '../activities/llm/llm-client';
 import { createSandbox } from '../activities/sandbox';
 import type { Sandbox } from '../activities/sandbox/contract';
@@ -14,7 +12,7 @@ import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
 import type { Config } from './config/load-config';
 import { connectWorker } from './config/connect-temporal';
 
-export const ALL_QUEUES: QueueName[] = ['orchestration', 'teacher', 'student', 'grader'];
+export { ALL_QUEUES } from '../workflows/contracts';
 
 export interface WorkerSet {
   /** Resolves when every worker has stopped (after shutdown()). */
@@ -26,7 +24,7 @@ export interface WorkerSet {
 export interface StartWorkersOptions {
   cfg: Readonly<Config>;
   databaseUrl: string;
-  queues: QueueName[];
+  queues: readonly QueueName[];
   /** Tests pass the test environment's connection and namespace. */
   connection?: NativeConnection;
   namespace?: string;
@@ -54,26 +52,23 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       workers.push(await Worker.create({
         ...base,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-        activities: createBookkeepingActivities({ db }),
+        activities: activitiesFor(q, { db }),
         maxConcurrentWorkflowTaskExecutions: 40,
       }));
-    } else if (q === 'teacher') {
+    } else if (q === 'teacher' || q === 'student') {
+      const ep = cfg[q];
       workers.push(await Worker.create({
-        ...base, activities: createTeacherActivities({ db, teacher: createLlmClient(db, 'teacher', cfg.teacher) }),
-        maxConcurrentActivityTaskExecutions: cfg.teacher.concurrency,
-      }));
-    } else if (q === 'student') {
-      workers.push(await Worker.create({
-        ...base, activities: createStudentActivities({ db, student: createLlmClient(db, 'student', cfg.student), visiblePairs: 3 }),
-        maxConcurrentActivityTaskExecutions: cfg.student.concurrency,
+        ...base, activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
+        maxConcurrentActivityTaskExecutions: ep.concurrency,
       }));
     } else {
       const sb = await createSandbox({
         stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
       });
       sandbox = sb;
+      const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sb.info.privilege, cgroupMode: sb.info.cgroupMode, python: sb.info.python };
       workers.push(await Worker.create({
-        ...base, activities: createGraderActivities({ db, sandbox: sb, timeLimitMs: cfg.sandbox.timeLimitMs, slack: 10, wallFactor: cfg.sandbox.wallFactor }),
+        ...base, activities: activitiesFor(q, { db, sandbox: sb, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
         // Each activity runs several sandboxes through the sandbox's own slot queue.
         maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
       }));

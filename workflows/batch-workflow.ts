@@ -4,7 +4,7 @@ import {
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities } from '../activities';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate, seedDoneSignal } from './contracts/messages';
-import { pickWeighted } from './method/chain';
+import { pickWeighted } from './env-mix';
 import { windowCapacity } from './window';
 import {
   SA, TASK_QUEUES, seedWorkflowId, type BatchCounts, type BatchProgress, type BatchWorkflowInput, type SeedDone,

@@ -6,6 +6,7 @@
  * One input per problem, by choice: the method's table says "one input", and a problem is one
  * question to the student. More (or fewer) input blocks are refused with a reason.
  */
+import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
 import { parseBlocks, stripReasoning, fence } from './blocks';
 import { BANNED_MODULES, bannedImport } from './induction';
@@ -43,8 +44,8 @@ const REQUEST: TeacherRequest = {
   env: 'abduction', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'input', answerMax: 500, failure: describeFailure },
 };
 
-export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
-  return teacherRequest(REQUEST, seedSnippet, instr, prev);
+export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
+  return teacherRequest(REQUEST, seedSnippet, instr, prev, bins);
 }
 
 /**

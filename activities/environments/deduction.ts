@@ -9,6 +9,7 @@
  * count: 1, 1.0 and True are three different answers (the canonical form keeps exact types).
  * Outputs no literal can express (nan, inf, frozenset) make a problem invalid.
  */
+import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
@@ -48,8 +49,8 @@ const REQUEST: TeacherRequest = {
   env: 'deduction', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'output', answerMax: 500, failure: describeFailure },
 };
 
-export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
-  return teacherRequest(REQUEST, seedSnippet, instr, prev);
+export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
+  return teacherRequest(REQUEST, seedSnippet, instr, prev, bins);
 }
 
 export function parseTeacher(text: string): ParseResult<ProblemText> {

@@ -5,6 +5,7 @@
  * host-side comparison (never the sandbox) decides rewards for every environment.
  */
 import type { EnvName, Instruction } from '../../workflows/contracts';
+import type { ChainBins } from '../../workflows/method/numbers';
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
 
@@ -42,7 +43,8 @@ export interface GradeJob { code: string; entry: string; inputs: string[]; expec
 
 export interface Environment {
   readonly name: EnvName;
-  teacherMessages(seed: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[];
+  /** `bins`: the batch's chain bins (default the paper's), rendered into chain instructions. */
+  teacherMessages(seed: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[];
   parseTeacher(text: string): ParseResult<ProblemText>;
   /** What the validator runs (twice) to get gold outputs and check determinism. */
   validation(p: ProblemText): { code: string; entry: string; inputs: string[] };

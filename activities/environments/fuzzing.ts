@@ -16,6 +16,7 @@
  * When no reward is earned the wrapper raises CairnReject with the reason, which the grader
  * records as the failure and the teacher sees in its summary.
  */
+import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
@@ -113,8 +114,8 @@ const REQUEST: TeacherRequest = {
   env: 'fuzzing', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'input', answerMax: 500, failure: describeFailure },
 };
 
-export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
-  return teacherRequest(REQUEST, seedSnippet, instr, prev);
+export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
+  return teacherRequest(REQUEST, seedSnippet, instr, prev, bins);
 }
 
 export function parseTeacher(text: string): ParseResult<ProblemText> {

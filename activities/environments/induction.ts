@@ -2,6 +2,7 @@
  * Induction: the teacher writes `f`, 5 inputs and a hint; the student sees the hint and some
  * input/output pairs and must write `f`. Reward 1 iff the student's f matches on every input.
  */
+import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
 import { fence, parseBlocks, stripReasoning } from './blocks';
 import { instructionText, STUDENT_SYSTEM, teacherRequest, type TeacherRequest } from './summary';
@@ -35,8 +36,8 @@ const OUTPUT_FORMAT = [
 const REQUEST: TeacherRequest = { env: 'induction', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'python' } };
 
 /** Renders the teacher's request for one turn. */
-export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
-  return teacherRequest(REQUEST, seedSnippet, instr, prev);
+export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
+  return teacherRequest(REQUEST, seedSnippet, instr, prev, bins);
 }
 
 /** Parses the teacher's blocks; the reason goes back to the teacher next turn. */

@@ -8,6 +8,7 @@
  * environment's sections, `## Answer format`.
  */
 import type { EnvName, Instruction } from '../../workflows/contracts';
+import { PAPER_CHAIN_BINS, TARGET_BAND, percentRange, type ChainBins } from '../../workflows/method/numbers';
 import { fence, parseBlocks, stripReasoning, truncate } from './blocks';
 import type { ChatMessage, ParseResult, PreviousProblem } from './environment';
 
@@ -45,16 +46,21 @@ const EASIER_TAIL: Record<EnvName, string> = {
   fuzzing: ' Make sure some valid input makes test_f fail, and that it can be found by reading the code.',
 };
 
-/** The progression instruction, in words (the only place its text lives). */
-export function instructionText(instr: Instruction, passRate: number | null, env: EnvName = 'induction'): string {
+/**
+ * The progression instruction, in words (the only place its text lives). The numbers come from the
+ * method module and the batch's chain bins, so the teacher is asked for what the workflow steers to.
+ */
+export function instructionText(instr: Instruction, passRate: number | null, env: EnvName = 'induction', bins: ChainBins = PAPER_CHAIN_BINS): string {
   const p = passRate === null ? '' : ` (pass rate ${passRate.toFixed(2)})`;
+  const target = percentRange(TARGET_BAND);
+  const [hard, medium, easy] = [percentRange(bins.hard), percentRange(bins.medium), percentRange(bins.easy)];
   switch (instr) {
     case 'initial':
       return 'Write a new problem based on the seed.';
     case 'harder':
-      return `The student solved it too often${p}. Make the problem harder: aim for a medium problem that the student solves 35-65% of the time.`;
+      return `The student solved it too often${p}. Make the problem harder: aim for a medium problem that the student solves ${target} of the time.`;
     case 'harder_weak_tests':
-      return `Every attempt passed${p}: ${WEAK[env]}; aim for a pass rate of 35-65%.`;
+      return `Every attempt passed${p}: ${WEAK[env]}; aim for a pass rate of ${target}.`;
     case 'easier':
       return `The student never solved it${p}. Make the problem easier, keeping the core idea.${EASIER_TAIL[env]}`;
     case 'keep':
@@ -62,15 +68,15 @@ export function instructionText(instr: Instruction, passRate: number | null, env
     case 'fix':
       return 'Your previous problem could not be used (see the feedback). Write a valid problem in the exact output format.';
     case 'chain_hard':
-      return 'Write a hard problem based on the seed: one that a strong student solves only 5-16% of the time.';
+      return `Write a hard problem based on the seed: one that a strong student solves only ${hard} of the time.`;
     case 'chain_harder':
-      return `The student solved it too often${p} for a hard problem. Make it harder: aim for a pass rate of 5-16%.`;
+      return `The student solved it too often${p} for a hard problem. Make it harder: aim for a pass rate of ${hard}.`;
     case 'chain_easier':
-      return `The student almost never solved it${p}. Make it easier, but still hard: aim for a pass rate of 5-16%.`;
+      return `The student almost never solved it${p}. Make it easier, but still hard: aim for a pass rate of ${hard}.`;
     case 'chain_medium':
-      return `Write an easier variant of this problem, keeping its core task: a medium problem that the student solves 41-59% of the time. It must stand alone.`;
+      return `Write an easier variant of this problem, keeping its core task: a medium problem that the student solves ${medium} of the time. It must stand alone.`;
     case 'chain_easy':
-      return `Write an easier variant of this problem, keeping its core task: an easy problem that the student solves 81-91% of the time. It must stand alone.`;
+      return `Write an easier variant of this problem, keeping its core task: an easy problem that the student solves ${easy} of the time. It must stand alone.`;
   }
 }
 
@@ -117,10 +123,10 @@ export interface TeacherRequest {
 }
 
 /** Renders the teacher's request for one turn. */
-export function teacherRequest(req: TeacherRequest, seedSnippet: string, instr: Instruction, prev: PreviousProblem | null): ChatMessage[] {
+export function teacherRequest(req: TeacherRequest, seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
   const sections = [`# Environment: ${req.env}\n${req.rules}`, '## Seed', fence('seed', truncate(seedSnippet, 6000))];
   if (prev) sections.push(previousSection(prev, req.style));
-  sections.push('## Instruction', instructionText(instr, prev?.passRate ?? null, req.env), req.outputFormat);
+  sections.push('## Instruction', instructionText(instr, prev?.passRate ?? null, req.env, bins), req.outputFormat);
   return [
     { role: 'system', content: TEACHER_SYSTEM },
     { role: 'user', content: sections.join('\n\n') },

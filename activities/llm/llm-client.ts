@@ -9,6 +9,7 @@ import type { Database } from '../../db/client';
 import { countCacheHit, findLlmCall, insertLlmCall } from '../../db/queries/llm';
 import type { ChatMessage } from '../environments/induction';
 import { classifyLlmError } from './classify-error';
+import { endpointHost } from '../provenance';
 
 /** What the client needs of an endpoint (built from the worker's config). */
 export interface LlmEndpoint {
@@ -30,6 +31,8 @@ export interface LlmResult { callId: number; choices: string[]; cached: boolean 
 export interface LlmClient {
   readonly role: string;
   readonly model: string;
+  /** What this client sends to (recorded per batch by the activities): model, endpoint host, sampling extras. Never the key. */
+  readonly provenance?: Record<string, unknown>;
   /** `n` samples of the same request; `sample` separates otherwise identical requests (sent as `seed`). */
   complete(messages: ChatMessage[], opts: { n: number; signal?: AbortSignal; sample?: number }): Promise<LlmResult>;
 }
@@ -57,6 +60,7 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
   return {
     role,
     model: ep.model,
+    provenance: { model: ep.model, endpointHost: endpointHost(ep.baseURL), useN: ep.useN, extraBody: ep.extraBody },
     async complete(messages, { n, signal, sample }) {
       const params = { n, useN: ep.useN, ...(sample === undefined ? {} : { sample }), ...ep.extraBody };
       const hash = requestHash(ep.model, messages, params);

@@ -1,9 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { BatchSettings } from '../../workflows/contracts/batch-settings';
 import type { Database } from '../client';
 import { batches, seeds, type Batch, type NewSeed, type Seed } from '../schema';
 
-export async function upsertBatch(db: Database, id: string, settings: Record<string, unknown>): Promise<Batch> {
-  await db.insert(batches).values({ id, settings }).onConflictDoNothing();
+/** Records a batch with its validated settings; an existing batch keeps the settings it was started with. */
+export async function upsertBatch(db: Database, id: string, settings: BatchSettings): Promise<Batch> {
+  await db.insert(batches).values({ id, settings: { ...settings } }).onConflictDoNothing();
   const [row] = await db.select().from(batches).where(eq(batches.id, id));
   if (!row) throw new Error(`batch ${id} was not written`);
   return row;

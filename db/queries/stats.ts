@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { attempts, llmCalls, problems, seeds } from '../schema';
 import { seedCounts } from './batches';
+import { FILTER_BAND } from '../../workflows/method/numbers';
 
 export interface BatchSummary {
   batchId: string;
@@ -15,7 +16,8 @@ export interface BatchSummary {
   failures: { reason: string; n: number }[];
 }
 
-export const DEFAULT_BAND = { min: 0.01, max: 0.97 };
+/** The dataset filter counted as `exportable` (the method module's). */
+export const DEFAULT_BAND = FILTER_BAND;
 const HIST_EDGES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
 /** Histogram buckets: p = 0 and p = 1 apart (the filter drops both), tenths in between. */

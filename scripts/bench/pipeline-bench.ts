@@ -13,9 +13,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import {
-  createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
-} from '../../activities';
+import { activitiesFor } from '../../activities';
 import { createLlmClient } from '../../activities/llm/llm-client';
 import { createSandbox } from '../../activities/sandbox';
 import { listSeedIds, upsertBatch } from '../../db/queries/batches';
@@ -23,7 +21,7 @@ import { loadConfig } from '../../workers/config/load-config';
 import { ALL_QUEUES, startWorkers } from '../../workers/start-workers';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import { nextInstruction, type PreviousTurn } from '../../workflows/method/progression';
-import { batchWorkflowId } from '../../workflows/contracts';
+import { batchSettingsFrom, batchWorkflowId } from '../../workflows/contracts';
 import { startBatch } from '../lib/start-batch';
 import { loadSeeds } from '../lib/load-seeds';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../lib/seed-file';
@@ -78,13 +76,13 @@ async function viaLoop(o: Opts): Promise<Leg> {
   const cfg = cfgFor(sim.url, d.url, o);
   const sandbox = await createSandbox({ stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb });
   try {
-    const teacher = createTeacherActivities({ db: d.db, teacher: createLlmClient(d.db, 'teacher', cfg.teacher) });
-    const student = createStudentActivities({ db: d.db, student: createLlmClient(d.db, 'student', cfg.student), visiblePairs: 3 });
-    const grader = createGraderActivities({ db: d.db, sandbox, timeLimitMs: cfg.sandbox.timeLimitMs, slack: 10 });
-    const books = createBookkeepingActivities({ db: d.db });
+    const teacher = activitiesFor('teacher', { db: d.db, teacher: createLlmClient(d.db, 'teacher', cfg.teacher) });
+    const student = activitiesFor('student', { db: d.db, student: createLlmClient(d.db, 'student', cfg.student) });
+    const grader = activitiesFor('grader', { db: d.db, sandbox, wallFactor: cfg.sandbox.wallFactor });
+    const books = activitiesFor('orchestration', { db: d.db });
     const batchId = 'bench-loop';
     const t0 = Date.now();
-    await upsertBatch(d.db, batchId, {});
+    await upsertBatch(d.db, batchId, batchSettingsFrom({ seedFile: o.seedsFile, turns: o.turns, attempts: o.attempts }));
     await loadSeeds(d.db, batchId, o.seedsFile, { skipBad: false });
     // The same steps as SeedWorkflow, minus Temporal (the baseline the orchestration overhead is measured against).
     await pool(await listSeedIds(d.db, batchId), o.window, async (seedId) => {

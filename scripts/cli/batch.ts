@@ -3,11 +3,12 @@ import cliProgress from 'cli-progress';
 import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/stats';
 import { loadConfig } from '../../workers/config/load-config';
-import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate } from '../../workflows/contracts/messages';
-import { batchWorkflowId, type BatchProgress, type Mode } from '../../workflows/contracts';
-import { batchUpdate, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl, validateBatchOptions } from '../lib/start-batch';
+import { progressQuery } from '../../workflows/contracts/messages';
+import { listProvenance } from '../../db/queries/provenance';
+import { batchWorkflowId, parseBatchSettings, parseChainBinsSpec, type BatchProgress } from '../../workflows/contracts';
+import { cancelBatch, formatSettings, pauseBatch, resizeBatch, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl, validateBatchOptions } from '../lib';
 import { preflight } from '../lib/preflight';
-import { fail, positiveInt, withClient, withDb } from './options';
+import { fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
 import { reportCommand } from './report';
 
 function startCommand(): Command {
@@ -20,25 +21,35 @@ function startCommand(): Command {
     .option('--env <spec>', 'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing', 'induction')
     .option('--mode <mode>', 'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)', 'multi')
     .option('--dedup <scope>', 'drop duplicate problems before the student sees them: global (within and across batches) | batch | off', 'global')
+    .option('--chain-bins <spec>', "chain mode's target pass-rate bins, e.g. hard=0.05-0.16,medium=0.41-0.59,easy=0.81-0.91 (the paper's)")
+    .option('--visible-pairs <n>', 'induction: input/output pairs the student sees (the rest are hidden tests)', nonNegativeInt('--visible-pairs'), 3)
+    .option('--time-limit-ms <ms>', "per-input CPU-time floor for the teacher's code and for attempts", positiveInt('--time-limit-ms'), 2000)
+    .option('--time-slack <k>', "an attempt's limit is max(floor, k x the reference's CPU time on that input)", positiveInt('--time-slack'), 10)
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
     .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
-    .action(async (o: { seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; window?: number; paused?: boolean; skipBad?: boolean; preflight: boolean }) => {
+    .action(async (o: {
+      seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; chainBins?: string;
+      visiblePairs: number; timeLimitMs: number; timeSlack: number; window?: number; paused?: boolean; skipBad?: boolean; preflight: boolean;
+    }) => {
       try {
-        validateBatchOptions({ ...o, batchId: o.batch });
+        const opts = {
+          turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode, dedup: o.dedup,
+          ...(o.chainBins ? { chainBins: parseChainBinsSpec(o.chainBins) } : {}),
+          visiblePairs: o.visiblePairs, timeLimitMs: o.timeLimitMs, timeSlack: o.timeSlack,
+          window: o.window, paused: o.paused, skipBad: o.skipBad,
+        };
+        validateBatchOptions({ ...opts, seedFile: o.seeds, batchId: o.batch });
         if (o.preflight) await preflight(loadConfig());
         await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
           const batchId = o.batch ?? newBatchId();
           console.log(`batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`);
-          const r = await startBatch(db, client, cfg, {
-            seedsFile: o.seeds, batchId, turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode as Mode, dedup: o.dedup as 'global' | 'batch' | 'off',
-            window: o.window, paused: o.paused, skipBad: o.skipBad,
-          });
+          const r = await startBatch(db, client, cfg, { ...opts, seedsFile: o.seeds, batchId });
           for (const b of r.load.bad) console.log(`skipped ${o.seeds}:${b.line}: ${b.reason}`);
           console.log(`loaded ${r.load.total} seeds (${r.load.inserted} new, ${r.load.bad.length} bad lines skipped) in ${(r.load.ms / 1000).toFixed(1)} s; batch has ${r.totalSeeds} seeds`);
           if (r.existed) console.log('this batch existed: its recorded settings are used');
-          console.log(`settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, teacher ${r.settings.teacherModel}, student ${r.settings.studentModel}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
+          console.log(`settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
           console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
           console.log(`UI:     ${uiUrl(cfg, batchId)}`);
           console.log(`export: npx cairn export --batch ${batchId} --out out/${batchId}.jsonl`);
@@ -63,9 +74,11 @@ function statusCommand(): Command {
           if (o.watch) await watch(async () => seedCounts(db, o.batch));
           const s = await batchSummary(db, o.batch);
           const live = await batchProgress(cfg, o.batch);
+          const settings = parseBatchSettings(batch.settings, o.batch);
+          const used = await listProvenance(db, o.batch);
           if (live?.stopReason && !o.json) console.log(`BATCH PAUSED ITSELF: ${live.stopReason}`);
-          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings: batch.settings, workflow: live }, null, 2));
-          else console.log(`${formatSummary(s)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`);
+          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2));
+          else console.log(`${formatSummary(s)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`);
         });
       } catch (err) {
         fail(err);
@@ -150,12 +163,9 @@ function controlCommand(name: 'pause' | 'cancel' | 'resize', description: string
   return cmd.action(async (o: { batch: string; window?: number }) => {
     try {
       await withClient(loadConfig(), async (client) => {
-        const h = client.workflow.getHandle(batchWorkflowId(o.batch));
-        const desc = await h.describe().catch(() => null);
-        if (!desc || desc.status.name !== 'RUNNING') throw new Error(`batch ${o.batch} has no running batch workflow; \`npx cairn batch resume --batch ${o.batch}\` starts one.`);
-        const p = name === 'pause' ? await batchUpdate(h, pauseUpdate)
-          : name === 'cancel' ? await batchUpdate(h, cancelUpdate)
-            : await batchUpdate(h, resizeUpdate, o.window as number);
+        const p = name === 'pause' ? await pauseBatch(client, o.batch)
+          : name === 'cancel' ? await cancelBatch(client, o.batch)
+            : await resizeBatch(client, o.batch, o.window as number);
         console.log(`batch ${o.batch}: ${name} done; open ${p.open}, window ${p.window}, paused ${p.paused}, cancelled ${p.cancelled}, finished ${p.finished}, failed ${p.failed}`);
         if (name === 'cancel') console.log(`open seeds are being cancelled; \`npx cairn batch resume --batch ${o.batch}\` runs the unfinished ones later`);
         if (name === 'pause') console.log(`running seeds finish; no new ones start. \`npx cairn batch resume --batch ${o.batch}\` continues`);

@@ -4,13 +4,14 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
+import { FILTER_BAND } from '../../workflows/method/numbers';
 import { batchSummary } from '../../db/queries/stats';
 import { loadConfig } from '../../workers/config/load-config';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import { progressQuery } from '../../workflows/contracts/messages';
 import { batchWorkflowId, type Mode } from '../../workflows/contracts';
 import { writeReport } from '../report/model';
-import { formatSummary, newBatchId, startBatch, uiUrl } from '../lib/start-batch';
+import { formatSummary, newBatchId, startBatch, uiUrl } from '../lib';
 import { exportBatch } from '../dataset/exporter';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../lib/seed-file';
 import { setup } from '../stack/install';
@@ -76,7 +77,7 @@ export function demoCommand(): Command {
           if (single) results.push(await run(single, 'single'));
           const summary = await batchSummary(db, batchId);
           const ex = await exportBatch(db, {
-            batchId, out, min: 0.01, max: 0.97,
+            batchId, out, min: FILTER_BAND.min, max: FILTER_BAND.max,
             ...(o.mode === 'chain' ? { curriculum: { name: 'soft' as const, steps: 40_000, batchSize: 64 } } : {}),
           });
           const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single });

@@ -14,6 +14,14 @@ export function positiveInt(name: string) {
   };
 }
 
+export function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0 (got ${v}).`);
+    return n;
+  };
+}
+
 export function unitFloat(name: string) {
   return (v: string): number => {
     const n = Number(v);

@@ -6,7 +6,7 @@ import type { QueueName } from '../../workflows/contracts';
 import { fail } from './options';
 
 function parseQueues(v: string): QueueName[] {
-  if (v === 'all') return ALL_QUEUES;
+  if (v === 'all') return [...ALL_QUEUES];
   const qs = v.split(',').map((s) => s.trim());
   const bad = qs.filter((q) => !ALL_QUEUES.includes(q as QueueName));
   if (bad.length) throw new Error(`--queue ${bad.join(',')}: unknown queue; choose from ${ALL_QUEUES.join(', ')} or all.`);

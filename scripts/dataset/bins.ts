@@ -12,7 +12,7 @@
  * such a record is still exported (it passed the band filter), but flattening and curricula never
  * sample it.
  */
-import { DEFAULT_BAND as REPORT_BAND } from '../../db/queries/stats';
+import { BROAD_BINS, FILTER_BAND, PAPER_CHAIN_BINS } from '../../workflows/method/numbers';
 
 export type BinSetName = 'broad' | 'chain';
 export const BIN_SET_NAMES: readonly BinSetName[] = ['broad', 'chain'];
@@ -27,17 +27,10 @@ export interface Bin {
 
 /** Bins are listed hard to easy (ascending pass rate). */
 export const BIN_SETS: Readonly<Record<BinSetName, readonly Bin[]>> = {
-  broad: [
-    { name: 'hard', min: 0.1, max: 0.26, maxInclusive: false },
-    { name: 'medium', min: 0.26, max: 0.61, maxInclusive: false },
-    { name: 'easy-medium', min: 0.61, max: 0.85, maxInclusive: false },
-    { name: 'easy', min: 0.85, max: 0.97, maxInclusive: true },
-  ],
-  chain: [
-    { name: 'hard', min: 0.05, max: 0.16, maxInclusive: true },
-    { name: 'medium', min: 0.41, max: 0.59, maxInclusive: true },
-    { name: 'easy', min: 0.81, max: 0.91, maxInclusive: true },
-  ],
+  // Adjacent: each holds its lower edge, and the top one its upper edge too.
+  broad: BROAD_BINS.map((b, i) => ({ name: b.name, min: b.range[0], max: b.range[1], maxInclusive: i === BROAD_BINS.length - 1 })),
+  // With gaps: both edges inclusive.
+  chain: (['hard', 'medium', 'easy'] as const).map((name) => ({ name, min: PAPER_CHAIN_BINS[name][0], max: PAPER_CHAIN_BINS[name][1], maxInclusive: true })),
 };
 
 /** Pass rates are k/M quotients: compare edges with a tolerance so 0.26 stored as 0.26000000001 lands right. */
@@ -63,7 +56,7 @@ export function parseBinSet(v: string): BinSetName {
 export interface Band { min: number; max: number }
 
 /** The paper's filter, inclusive at both ends: 0.01 <= p <= 0.97 (with M = 32: 1 to 31 solved). */
-export const DEFAULT_BAND: Readonly<Band> = REPORT_BAND;
+export const DEFAULT_BAND: Readonly<Band> = FILTER_BAND;
 
 export function inBand(p: number, band: Band): boolean {
   return p >= band.min - EPS && p <= band.max + EPS;

@@ -18,7 +18,7 @@ import { formatFor, writeJsonl, writeParquet, type DatasetFormat } from './write
 
 /** The broad bin, with names for the two ends the bins leave out (kept for callers of the old labeler). */
 export function difficultyBin(p: number): string {
-  return binOf(p, 'broad') ?? (p > 0.97 ? 'trivial' : 'very-hard');
+  return binOf(p, 'broad') ?? (p > DEFAULT_BAND.max ? 'trivial' : 'very-hard');
 }
 
 export interface ExportOptions {

@@ -4,10 +4,15 @@
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { listProvenance } from '../../db/queries/provenance';
 import { batches, problems, seeds } from '../../db/schema';
 import type { ProblemFacts } from './summarize';
 
-export interface BatchInfo { id: string; settings: Record<string, unknown>; createdAt: Date; mode: string }
+export interface BatchInfo {
+  id: string; settings: Record<string, unknown>; createdAt: Date; mode: string;
+  /** The models the workers used (from batch_provenance; older batches recorded them in settings). */
+  models: { teacher?: string; student?: string };
+}
 
 /** A batch's mode: settings.mode, 'multi' when absent (batches made before modes existed). */
 export function modeOf(settings: Record<string, unknown>): string {
@@ -16,7 +21,15 @@ export function modeOf(settings: Record<string, unknown>): string {
 
 export async function batchInfo(db: Database, id: string): Promise<BatchInfo | null> {
   const [b] = await db.select({ id: batches.id, settings: batches.settings, createdAt: batches.createdAt }).from(batches).where(eq(batches.id, id));
-  return b ? { ...b, mode: modeOf(b.settings) } : null;
+  if (!b) return null;
+  const models: BatchInfo['models'] = {};
+  for (const u of await listProvenance(db, id)) {
+    if ((u.role === 'teacher' || u.role === 'student') && typeof u.details.model === 'string') {
+      models[u.role] = models[u.role] ? `${models[u.role]}, ${u.details.model}` : u.details.model;
+    }
+  }
+  const legacy = (k: string) => (typeof b.settings[k] === 'string' ? (b.settings[k] as string) : undefined);
+  return { ...b, mode: modeOf(b.settings), models: { teacher: models.teacher ?? legacy('teacherModel'), student: models.student ?? legacy('studentModel') } };
 }
 
 export async function problemFacts(db: Database, batchId: string): Promise<ProblemFacts[]> {

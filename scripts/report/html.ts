@@ -40,7 +40,7 @@ function header(m: ReportModel): string {
   const envs = Array.isArray(s.envs) ? (s.envs as unknown[]).join(', ') : String(s.env ?? m.envs.join(', '));
   const facts = [
     ['mode', m.batch.mode], ['environment', envs], ['turns', s.turns], ['M (student attempts)', s.attempts],
-    ['teacher', s.teacherModel], ['student', s.studentModel],
+    ['teacher', m.batch.models.teacher], ['student', m.batch.models.student],
   ].filter(([, v]) => v !== undefined && v !== '');
   const t = m.totals;
   const card = (key: string, v: string, label: string) => `<div class="card"><b data-cell="${key}">${esc(v)}</b><span>${esc(label)}</span></div>`;

@@ -4,7 +4,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createGraderActivities, createStudentActivities, createTeacherActivities } from '../../activities';
+import { activitiesFor } from '../../activities';
 import { createLlmClient, requestHash, type LlmClient } from '../../activities/llm/llm-client';
 import { findLlmCall } from '../../db/queries/llm';
 import { createSimServer } from '../../scripts/sim';
@@ -12,12 +12,13 @@ import { SandboxInfraError } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox/contract';
 import { insertSeeds, upsertBatch } from '../../db/queries/batches';
 import { getProblem, listAttempts } from '../../db/queries/problems';
-import { createTestDb, type TestDb } from '../helpers/db';
+import { listProvenance } from '../../db/queries/provenance';
+import { createTestDb, testSettings, type TestDb } from '../helpers/db';
 
 let tdb: TestDb;
 beforeAll(async () => {
   tdb = await createTestDb('acts');
-  await upsertBatch(tdb.db, 'A', { dedup: 'off' });
+  await upsertBatch(tdb.db, 'A', testSettings({ dedup: 'off', timeLimitMs: 1000, timeSlack: 300 }));
   await insertSeeds(tdb.db, [{ batchId: 'A', seedId: 's1', snippet: 'def g(x):\n    return x * 2' }]);
 });
 afterAll(async () => { await tdb?.drop(); });
@@ -57,27 +58,27 @@ const propose = { batchId: 'A', seedId: 's1', env: 'induction' as const, instruc
 
 test('teacher: one LLM call per turn even when the activity is retried; parse errors are recorded with the reason', async () => {
   const llm = fakeLlm([GOOD]);
-  const t = createTeacherActivities({ db: tdb.db, teacher: llm });
+  const t = activitiesFor('teacher', { db: tdb.db, teacher: llm });
   const a = await env.run(t.proposeProblem, { ...propose, turn: 1 });
   const b = await env.run(t.proposeProblem, { ...propose, turn: 1 });
   expect(b).toEqual(a);
   expect(a.parsed).toBe(true);
   expect(llm.calls).toBe(1);
-  const bad = await env.run(createTeacherActivities({ db: tdb.db, teacher: fakeLlm(['no blocks']) }).proposeProblem, { ...propose, turn: 2 });
+  const bad = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm(['no blocks']) }).proposeProblem, { ...propose, turn: 2 });
   expect(bad.parsed).toBe(false);
   expect((await getProblem(tdb.db, bad.problemId)).invalidReason).toMatch(/No ```python block/);
 });
 
 test('grader + student: outputs come from execution; limits from the reference CPU; retries do not re-grade', async () => {
-  const t = createTeacherActivities({ db: tdb.db, teacher: fakeLlm([GOOD]) });
+  const t = activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) });
   const { problemId } = await env.run(t.proposeProblem, { ...propose, turn: 3 });
   const sandbox = fakeSandbox();
-  const g = createGraderActivities({ db: tdb.db, sandbox, timeLimitMs: 1000, slack: 300, wallFactor: 3 });
+  const g = activitiesFor('grader', { db: tdb.db, sandbox, wallFactor: 3 });
   expect(await env.run(g.validateProblem, { problemId })).toEqual({ valid: true, reason: null });
   expect((await getProblem(tdb.db, problemId)).outputs).toEqual(['3', '6', '9', '12', '15']);
 
   const answers = ['```python\ndef f(x):\n    return x * 3\n```', '```python\ndef f(x):\n    return x * 2\n```', 'no code'];
-  const s = createStudentActivities({ db: tdb.db, student: fakeLlm(answers), visiblePairs: 3 });
+  const s = activitiesFor('student', { db: tdb.db, student: fakeLlm(answers) });
   expect(await env.run(s.attemptProblem, { problemId, attempts: 6 })).toBe(6);
   expect(await listAttempts(tdb.db, problemId)).toHaveLength(6);
 
@@ -91,9 +92,9 @@ test('grader + student: outputs come from execution; limits from the reference C
 });
 
 test('a sandbox that cannot start is a retryable infra failure, never a grade of 0', async () => {
-  const t = createTeacherActivities({ db: tdb.db, teacher: fakeLlm([GOOD]) });
+  const t = activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) });
   const { problemId } = await env.run(t.proposeProblem, { ...propose, turn: 4 });
-  const g = createGraderActivities({ db: tdb.db, sandbox: fakeSandbox({ infra: true }), timeLimitMs: 1000, slack: 10 });
+  const g = activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox({ infra: true }) });
   const err = await env.run(g.validateProblem, { problemId }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect((err as ApplicationFailure).type).toBe('SandboxInfraError');
@@ -118,4 +119,32 @@ test('the LLM client pays once per distinct request: a repeat is served from Pos
   } finally {
     await sim.close();
   }
+});
+
+test('activities read their settings from the batch record and record what they used', async () => {
+  await upsertBatch(tdb.db, 'V', testSettings({ visiblePairs: 1, dedup: 'off', mode: 'chain', chainBins: { hard: [0.1, 0.2], medium: [0.4, 0.6], easy: [0.8, 0.9] } }));
+  await insertSeeds(tdb.db, [{ batchId: 'V', seedId: 's1', snippet: 'def g(x):\n    return x * 2' }]);
+  const seen: string[] = [];
+  const teacher = { ...fakeLlm([GOOD]), provenance: { model: 'fake-teacher', endpointHost: 'llm.example:8000' } };
+  const studentLlm = fakeLlm(['```python\ndef f(x):\n    return x * 3\n```']);
+  const student: LlmClient = { ...studentLlm, complete: async (m, o) => { seen.push(JSON.stringify(m)); return studentLlm.complete(m, o); } };
+  const recordingTeacher: LlmClient = { ...teacher, complete: async (m, o) => { seen.push(JSON.stringify(m)); return teacher.complete(m, o); } };
+  const { problemId } = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: recordingTeacher }).proposeProblem, { ...propose, batchId: 'V', turn: 1, instruction: 'chain_hard' });
+  expect(seen[0]).toContain('10-20%'); // the batch's hard bin, not the paper's 5-16%
+  const g = activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox(), sandboxDetails: { memoryMb: 256, privilege: 'user' } });
+  expect((await env.run(g.validateProblem, { problemId })).valid).toBe(true);
+  await env.run(activitiesFor('student', { db: tdb.db, student }).attemptProblem, { problemId, attempts: 2 });
+  expect((seen[1]?.match(/```output/g) ?? []).length).toBe(1); // visiblePairs 1 from the record
+  const used = await listProvenance(tdb.db, 'V');
+  expect(used.map((u) => u.role).sort()).toEqual(['grader', 'student', 'teacher']);
+  expect(used.find((u) => u.role === 'teacher')?.details).toEqual({ model: 'fake-teacher', endpointHost: 'llm.example:8000' });
+  expect(used.find((u) => u.role === 'grader')?.details).toMatchObject({ memoryMb: 256, privilege: 'user', wallFactor: 3 });
+});
+
+test('a batch missing from Postgres is a non-retryable failure, not an endless retry', async () => {
+  const err = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) }).proposeProblem, { ...propose, batchId: 'nope', turn: 1 })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  expect((err as ApplicationFailure).nonRetryable).toBe(true);
+  expect((err as ApplicationFailure).message).toMatch(/batch nope is not in Postgres/);
 });

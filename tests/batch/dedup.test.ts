@@ -2,7 +2,7 @@
 import { dedupKeys } from '../../activities/dedup';
 import { upsertBatch } from '../../db/queries/batches';
 import { getProblem, insertProblem, settleValidProblem } from '../../db/queries/problems';
-import { createTestDb, type TestDb } from '../helpers/db';
+import { createTestDb, type TestDb, testSettings } from '../helpers/db';
 
 let tdb: TestDb;
 beforeAll(async () => { tdb = await createTestDb('dedup'); });
@@ -27,8 +27,8 @@ async function problem(batchId: string, key: string, code: string) {
 }
 
 test('the second of two identical problems is a duplicate (recorded, with its reason), across batches when global', async () => {
-  await upsertBatch(tdb.db, 'D1', {});
-  await upsertBatch(tdb.db, 'D2', {});
+  await upsertBatch(tdb.db, 'D1', testSettings());
+  await upsertBatch(tdb.db, 'D2', testSettings());
   const p1 = await problem('D1', 'D1/s/t1', A);
   const p2 = await problem('D1', 'D1/s/t2', A_RENAMED);
   const p3 = await problem('D2', 'D2/s/t1', A_LAYOUT);
@@ -43,7 +43,7 @@ test('the second of two identical problems is a duplicate (recorded, with its re
 });
 
 test('two identical problems settled at the same time end as one valid and one duplicate', async () => {
-  await upsertBatch(tdb.db, 'D3', {});
+  await upsertBatch(tdb.db, 'D3', testSettings());
   const code = 'def f(n):\n    return n * 7 + 3\n';
   const ps = await Promise.all(Array.from({ length: 6 }, (_, i) => problem('D3', `D3/s${i}/t1`, code)));
   const keys = await dedupKeys(code);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getBatch, seedCounts, upsertBatch } from '../../db/queries/batches';
 import { loadSeeds, validateSeedFile } from '../../scripts/lib/load-seeds';
-import { createTestDb, type TestDb } from '../helpers/db';
+import { createTestDb, type TestDb, testSettings } from '../helpers/db';
 
 let tdb: TestDb;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-load-'));
@@ -19,7 +19,7 @@ function seedFile(name: string, n: number, bad: Record<number, string> = {}): st
 }
 
 test('loads in chunks, and a second load inserts nothing', async () => {
-  await upsertBatch(tdb.db, 'L1', {});
+  await upsertBatch(tdb.db, 'L1', testSettings());
   const f = seedFile('ok.jsonl', 2503);
   const seen: number[] = [];
   const a = await loadSeeds(tdb.db, 'L1', f, { skipBad: false, chunk: 1000, onProgress: (n) => seen.push(n) });
@@ -31,7 +31,7 @@ test('loads in chunks, and a second load inserts nothing', async () => {
 });
 
 test('a bad line stops the load before anything is written, naming file and line', async () => {
-  await upsertBatch(tdb.db, 'L2', {});
+  await upsertBatch(tdb.db, 'L2', testSettings());
   const f = seedFile('bad.jsonl', 3000, { 2999: '{"id": "x", "snippet": ', 10: '{"id":"s3","snippet":"dup"}' });
   await expect(loadSeeds(tdb.db, 'L2', f, { skipBad: false })).rejects.toThrow(/bad\.jsonl:2999: not valid JSON/);
   const dup = seedFile('dup.jsonl', 3000, { 10: '{"id":"s3","snippet":"dup"}' });
@@ -41,7 +41,7 @@ test('a bad line stops the load before anything is written, naming file and line
 });
 
 test('--skip-bad skips and reports every bad line', async () => {
-  await upsertBatch(tdb.db, 'L3', {});
+  await upsertBatch(tdb.db, 'L3', testSettings());
   const f = seedFile('skip.jsonl', 50, { 7: 'not json', 20: '{"id":"a b","snippet":"x"}', 30: '[1]' });
   const r = await loadSeeds(tdb.db, 'L3', f, { skipBad: true });
   expect(r.bad.map((b) => b.line)).toEqual([7, 20, 30]);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getBatch, seedCounts } from '../../db/queries/batches';
-import { resumeBatch } from '../../scripts/lib/start-batch';
+import { resumeBatch } from '../../scripts/lib';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import { batchWorkflowId } from '../../workflows/contracts';
 import { startTestStack, type TestStack } from '../helpers/stack';

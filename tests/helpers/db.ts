@@ -6,6 +6,12 @@ import { Client } from 'pg';
 import { createDb, migrateDb, type Database } from '../../db/client';
 import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/config/find-postgres';
 import type { Pool } from 'pg';
+import { batchSettingsFrom, type BatchOptions, type BatchSettings } from '../../workflows/contracts';
+
+/** Valid batch settings for tests that write a batch row directly (defaults, plus overrides). */
+export function testSettings(o: Partial<BatchOptions> = {}): BatchSettings {
+  return batchSettingsFrom({ seedFile: '/dev/null', ...o });
+}
 
 export interface TestDb { db: Database; pool: Pool; url: string; drop(): Promise<void> }
 

@@ -1,6 +1,6 @@
-import { CHAIN_START, chainNext, pickWeighted } from '../../workflows/method/chain';
-import { parseEnvSpec } from '../../scripts/lib/start-batch';
-import { PAPER_CHAIN_BINS } from '../../workflows/contracts';
+import { CHAIN_START, chainNext } from '../../workflows/method/chain';
+import { pickWeighted } from '../../workflows/env-mix';
+import { PAPER_CHAIN_BINS, parseEnvSpec } from '../../workflows/contracts';
 
 describe('explicit stepping-stone chains', () => {
   const step = (s: typeof CHAIN_START, last: Parameters<typeof chainNext>[1]) => chainNext(s, last, PAPER_CHAIN_BINS);

@@ -73,9 +73,9 @@ describe('small rules', () => {
   });
 
   it('rejects bad batch options with the flag and the fix', () => {
-    expect(() => validateBatchOptions({ turns: 0, attempts: 8, env: 'induction' })).toThrow(/--turns 0/);
-    expect(() => validateBatchOptions({ turns: 1, attempts: 0, env: 'induction' })).toThrow(/--attempts 0/);
-    expect(() => validateBatchOptions({ turns: 1, attempts: 1, env: 'poetry' })).toThrow(/--env poetry: unknown environment/);
+    expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 0, attempts: 8, env: 'induction' })).toThrow(/--turns 0/);
+    expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 1, attempts: 0, env: 'induction' })).toThrow(/--attempts 0/);
+    expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 1, attempts: 1, env: 'poetry' })).toThrow(/--env poetry: unknown environment/);
   });
 
   it('config names the bad variable', () => {

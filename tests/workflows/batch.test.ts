@@ -5,7 +5,7 @@ import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } 
 import { ApplicationFailure } from '@temporalio/common';
 import { ERR, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/contracts';
 import { mockWorld, withWorkers } from '../helpers/mock-world';
-import { batchUpdate } from '../../scripts/lib/start-batch';
+import { batchUpdate } from '../../scripts/lib';
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;

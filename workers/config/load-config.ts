@@ -18,7 +18,7 @@ export interface Config {
   temporal: { address: string; namespace: string; apiKey?: string; tls: boolean; uiUrl: string };
   teacher: LlmEndpoint;
   student: LlmEndpoint;
-  sandbox: { slots: number; uidBase: number; memoryMb: number; timeLimitMs: number; wallFactor: number };
+  sandbox: { slots: number; uidBase: number; memoryMb: number; wallFactor: number };
   simPort: number;
 }
 
@@ -63,6 +63,9 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
 
 /** Reads the environment once. Throws ConfigError naming the variable on bad input. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  if (env.CAIRN_SANDBOX_TIME_LIMIT_MS) {
+    throw new ConfigError('CAIRN_SANDBOX_TIME_LIMIT_MS is now a batch setting, recorded with the batch: unset it and use `cairn batch start --time-limit-ms N` (default 2000).');
+  }
   const dataDir = path.resolve(env.CAIRN_DATA_DIR || path.join(ROOT, '.data'));
   const simPort = int(env, 'CAIRN_SIM_PORT', DEFAULT_SIM_PORT, 1);
   const cfg: Config = {
@@ -83,7 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       slots: int(env, 'CAIRN_SANDBOX_SLOTS', 2, 1),
       uidBase: int(env, 'CAIRN_SANDBOX_UID_BASE', 60000, 1000),
       memoryMb: int(env, 'CAIRN_SANDBOX_MEMORY_MB', 256, 64),
-      timeLimitMs: int(env, 'CAIRN_SANDBOX_TIME_LIMIT_MS', 2000, 100),
       wallFactor: int(env, 'CAIRN_SANDBOX_WALL_FACTOR', 3, 1),
     },
     simPort,

@@ -1,6 +1,6 @@
 /** Messages of BatchWorkflow, shared by workflows and scripts (module constants, conventions §8). */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BatchProgress, SeedDone } from './index';
+import type { BatchProgress, SeedDone } from './workflow-io';
 
 export const progressQuery = defineQuery<BatchProgress>('progress');
 export const pauseUpdate = defineUpdate<BatchProgress>('pause');

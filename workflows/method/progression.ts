@@ -1,13 +1,11 @@
-import type { Instruction, SeedOutcome, TurnSummary } from '../contracts';
+import type { Instruction, SeedOutcome, TurnSummary } from '../contracts/workflow-io';
+import { HARDER_ABOVE } from './numbers';
 
 /** The previous turn as the progression rule sees it. */
 export type PreviousTurn = { valid: false } | { valid: true; passRate: number };
 
-/** Bounds of the method's progression rule (method.md, "The multi-turn loop", step 4). */
-export const HARDER_ABOVE = 0.65;
-
 /**
- * The paper's progression rule: p > 0.65 -> harder (aim for 0.35-0.65); p = 0 -> easier;
+ * The paper's progression rule: p > HARDER_ABOVE -> harder (aim for TARGET_BAND); p = 0 -> easier;
  * p = 1 -> harder and the tests are probably too weak; otherwise keep the core task and vary it.
  * An invalid problem goes back to the teacher with its reason ('fix').
  */
@@ -25,4 +23,5 @@ export function seedOutcome(turns: TurnSummary[]): SeedOutcome {
   if (turns.every((t) => !t.valid)) return 'all_invalid';
   return turns.some((t) => t.passRate !== null && t.passRate > 0 && t.passRate < 1) ? 'in_band' : 'out_of_band';
 }
+
 

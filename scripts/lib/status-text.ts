@@ -1,0 +1,47 @@
+/** What `cairn batch status` prints: the summary, the recorded settings, what the workers used, the UI link. */
+import type { BatchSummary } from '../../db/queries/stats';
+import type { Config } from '../../workers/config/load-config';
+import type { BatchSettings } from '../../workflows/contracts';
+import { FILTER_BAND } from '../../workflows/method/numbers';
+
+export function uiUrl(cfg: Readonly<Config>, batchId: string): string {
+  const q = encodeURIComponent(`BatchId="${batchId}"`);
+  return `${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows?query=${q}`;
+}
+
+/** Human-readable status (from Postgres, which is exact; visibility is eventually consistent). */
+export function formatSummary(s: BatchSummary): string {
+  const lines: string[] = [];
+  lines.push(`batch ${s.batchId}: ${s.seeds.total} seeds (done ${s.seeds.done}, running ${s.seeds.running}, pending ${s.seeds.pending}, failed ${s.seeds.failed})`);
+  lines.push(`problems per turn:`);
+  for (const t of s.turns) {
+    lines.push(`  turn ${t.turn}: ${t.problems} problems, ${t.valid} valid, ${t.invalid} invalid, ${t.duplicate} duplicate, ${t.inBand} with 0<p<1, mean p ${t.meanPassRate === null ? '-' : t.meanPassRate.toFixed(2)}`);
+  }
+  if (s.invalidReasons.length) {
+    lines.push('invalid problems, by reason:');
+    for (const r of s.invalidReasons) lines.push(`  ${String(r.n).padStart(4)}  ${r.reason}`);
+  }
+  lines.push('pass-rate histogram (graded problems):');
+  const max = Math.max(1, ...s.histogram.map((h) => h.n));
+  for (const h of s.histogram) lines.push(`  ${h.label.padEnd(11)} ${String(h.n).padStart(4)} ${'#'.repeat(Math.round((h.n / max) * 40))}`);
+  lines.push(`LLM calls paid: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), served from the cache: ${s.llm.cacheHits}; tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`);
+  lines.push(`dataset-ready problems (valid, ${FILTER_BAND.min} <= p <= ${FILTER_BAND.max}): ${s.exportable}`);
+  if (s.failures.length) {
+    lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');
+    for (const f of s.failures) lines.push(`  ${String(f.n).padStart(4)}  ${f.reason}`);
+  }
+  return lines.join('\n');
+}
+
+/** The recorded settings and what the workers actually used, one line each. */
+export function formatSettings(s: BatchSettings, used: { role: string; details: Record<string, unknown>; host: string }[]): string {
+  const env = s.envWeights ? Object.entries(s.envWeights).map(([k, w]) => `${k}=${w}`).join(',') : s.env;
+  const lines = [
+    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, visible pairs ${s.visiblePairs}, ` +
+      `time limit max(${s.timeLimitMs} ms, ${s.timeSlack} x reference CPU)${s.mode === 'chain' ? `, chain bins ${JSON.stringify(s.chainBins)}` : ''}`,
+  ];
+  if (used.length === 0) lines.push('workers used: none yet');
+  for (const u of used) lines.push(`workers used: ${u.role} ${JSON.stringify(u.details)} (first on ${u.host})`);
+  return lines.join('\n');
+}
+

@@ -1,0 +1,165 @@
+/**
+ * A batch's settings: validated once when the batch starts (`batchSettingsFrom`), recorded in
+ * Postgres with the batch, and read back only through `parseBatchSettings`. Workflows get what they
+ * decide with (turns, M, mode, bins) in their input, derived from this record; an activity that
+ * needs another setting (dedup scope, visible pairs, time limits) reads the typed record. Nothing
+ * batch-specific is a worker constant. Pure: workflow code may import it.
+ */
+import { LEVELS, PAPER_CHAIN_BINS, type ChainBins, type Range } from '../method/numbers';
+
+export type EnvName = 'induction' | 'abduction' | 'deduction' | 'fuzzing';
+export const ENVS: readonly EnvName[] = ['induction', 'abduction', 'deduction', 'fuzzing'];
+
+/** multi: the paper's multi-turn loop; single: T independent teacher calls (the baseline); chain: hard, then medium and easy variants. */
+export type Mode = 'multi' | 'single' | 'chain';
+export const MODES: readonly Mode[] = ['multi', 'single', 'chain'];
+
+/** Where duplicates are looked for before any student compute is spent. */
+export type DedupScope = 'global' | 'batch' | 'off';
+export const DEDUP_SCOPES: readonly DedupScope[] = ['global', 'batch', 'off'];
+
+export interface BatchSettings {
+  env: EnvName;
+  /** Environment weights when the batch mixes environments (each seed gets one by a hash of its id). */
+  envWeights?: Partial<Record<EnvName, number>>;
+  mode: Mode;
+  /** Teacher turns per seed. */
+  turns: number;
+  /** Student attempts per valid problem (M). */
+  attempts: number;
+  /** Chain mode's target bins (also what the teacher is asked for). */
+  chainBins: ChainBins;
+  dedup: DedupScope;
+  /** Induction: input/output pairs the student is shown (the rest stay hidden tests). */
+  visiblePairs: number;
+  /** Per-input CPU-time floor for the teacher's code and for attempts, ms. */
+  timeLimitMs: number;
+  /** An attempt's limit is max(timeLimitMs, timeSlack x the reference's CPU time on that input). */
+  timeSlack: number;
+  /** The seed file the batch was loaded from (absolute), so a resume can finish a half-done load. */
+  seedFile: string;
+}
+
+/** What a caller may set; everything else has the defaults below. */
+export interface BatchOptions {
+  seedFile: string;
+  /** An environment name or a weighted mix, e.g. `induction=2,deduction` (see parseEnvSpec). */
+  env?: string;
+  mode?: string;
+  turns?: number;
+  attempts?: number;
+  chainBins?: ChainBins;
+  dedup?: string;
+  visiblePairs?: number;
+  timeLimitMs?: number;
+  timeSlack?: number;
+}
+
+export const BATCH_DEFAULTS = {
+  env: 'induction', mode: 'multi', turns: 4, attempts: 8, dedup: 'global', visiblePairs: 3, timeLimitMs: 2000, timeSlack: 10,
+} as const;
+
+/** A bad setting: names the option (as the CLI flag) and what it accepts. */
+export class BatchSettingsError extends Error {
+  override name = 'BatchSettingsError';
+}
+
+/** `induction`, or a weighted mix `induction=2,abduction,deduction=0.5` (weight 1 when omitted). */
+export function parseEnvSpec(spec: string): { env: EnvName; weights?: Partial<Record<EnvName, number>> } {
+  const weights: Partial<Record<EnvName, number>> = {};
+  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [name, w] = part.split('=');
+    if (!ENVS.includes(name as EnvName)) throw new BatchSettingsError(`--env ${spec}: unknown environment "${name}"; choose from ${ENVS.join(', ')} (weights as name=2).`);
+    const weight = w === undefined ? 1 : Number(w);
+    if (!(weight > 0)) throw new BatchSettingsError(`--env ${spec}: the weight of ${name} must be a number > 0.`);
+    weights[name as EnvName] = weight;
+  }
+  const names = Object.keys(weights) as EnvName[];
+  if (names.length === 0) throw new BatchSettingsError(`--env: name at least one environment (${ENVS.join(', ')}).`);
+  return names.length === 1 ? { env: names[0] as EnvName } : { env: names[0] as EnvName, weights };
+}
+
+/** `hard=0.05-0.16,medium=0.41-0.59,easy=0.81-0.91` (the CLI's --chain-bins); levels not named keep the paper's. */
+export function parseChainBinsSpec(spec: string): ChainBins {
+  const bins: ChainBins = { ...PAPER_CHAIN_BINS };
+  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^(hard|medium|easy)=([0-9.]+)-([0-9.]+)$/.exec(part);
+    if (!m) throw new BatchSettingsError(`--chain-bins ${spec}: write level=low-high for hard, medium, easy, e.g. hard=0.05-0.16,medium=0.41-0.59.`);
+    bins[m[1] as keyof ChainBins] = [Number(m[2]), Number(m[3])];
+  }
+  return checkChainBins(bins, `--chain-bins ${spec}`);
+}
+
+function wholeAtLeast(flag: string, v: number, min: number, hint = ''): number {
+  if (!Number.isInteger(v) || v < min) throw new BatchSettingsError(`${flag} ${v}: must be a whole number >= ${min}${hint}.`);
+  return v;
+}
+
+function checkChainBins(bins: ChainBins, where: string): ChainBins {
+  for (const level of LEVELS) {
+    const r = bins[level] as Range | undefined;
+    if (!Array.isArray(r) || r.length !== 2 || !(r[0] >= 0 && r[0] <= r[1] && r[1] <= 1)) {
+      throw new BatchSettingsError(`${where}: the ${level} bin must be [low, high] with 0 <= low <= high <= 1 (got ${JSON.stringify(r)}).`);
+    }
+  }
+  return { hard: bins.hard, medium: bins.medium, easy: bins.easy };
+}
+
+/** Validates a caller's options into the settings to record. Throws BatchSettingsError naming the flag. */
+export function batchSettingsFrom(o: BatchOptions): BatchSettings {
+  const envs = parseEnvSpec(o.env ?? BATCH_DEFAULTS.env);
+  const mode = o.mode ?? BATCH_DEFAULTS.mode;
+  if (!MODES.includes(mode as Mode)) throw new BatchSettingsError(`--mode ${mode}: choose one of ${MODES.join(', ')}.`);
+  const dedup = o.dedup ?? BATCH_DEFAULTS.dedup;
+  if (!DEDUP_SCOPES.includes(dedup as DedupScope)) throw new BatchSettingsError(`--dedup ${dedup}: choose global, batch or off.`);
+  if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
+  return {
+    env: envs.env, ...(envs.weights ? { envWeights: envs.weights } : {}),
+    mode: mode as Mode,
+    turns: wholeAtLeast('--turns', o.turns ?? BATCH_DEFAULTS.turns, 1),
+    attempts: wholeAtLeast('--attempts', o.attempts ?? BATCH_DEFAULTS.attempts, 1, ' (the paper uses 32)'),
+    chainBins: checkChainBins(o.chainBins ?? PAPER_CHAIN_BINS, '--chain-bins'),
+    dedup: dedup as DedupScope,
+    visiblePairs: wholeAtLeast('--visible-pairs', o.visiblePairs ?? BATCH_DEFAULTS.visiblePairs, 0),
+    timeLimitMs: wholeAtLeast('--time-limit-ms', o.timeLimitMs ?? BATCH_DEFAULTS.timeLimitMs, 100),
+    timeSlack: wholeAtLeast('--time-slack', o.timeSlack ?? BATCH_DEFAULTS.timeSlack, 1),
+    seedFile: o.seedFile,
+  };
+}
+
+/**
+ * Reads a batch's recorded settings back, checked. Records written before a setting existed get
+ * the value that was then built in (visiblePairs 3, timeSlack 10, the paper's chain bins, global
+ * dedup), so old batches resume exactly as they ran.
+ */
+export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new BatchSettingsError(`batch ${batchId}: its recorded settings are not an object; the batches row is damaged (start the batch under a new id).`);
+  }
+  const r = raw as Record<string, unknown>;
+  try {
+    const num = (k: string): number | undefined => {
+      if (r[k] === undefined) return undefined;
+      if (typeof r[k] !== 'number') throw new BatchSettingsError(`${k} is ${JSON.stringify(r[k])}, not a number`);
+      return r[k] as number;
+    };
+    const s = batchSettingsFrom({
+      seedFile: typeof r.seedFile === 'string' && r.seedFile !== '' ? r.seedFile : '(not recorded)',
+      env: typeof r.env === 'string' ? r.env : undefined,
+      mode: r.mode as string | undefined,
+      turns: num('turns'), attempts: num('attempts'),
+      chainBins: r.chainBins as ChainBins | undefined,
+      dedup: r.dedup as string | undefined,
+      visiblePairs: num('visiblePairs'), timeLimitMs: num('timeLimitMs'), timeSlack: num('timeSlack'),
+    });
+    if (r.envWeights !== undefined && r.envWeights !== null) {
+      // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).
+      const spec = Object.entries(r.envWeights as Record<string, unknown>).map(([k, w]) => `${k}=${String(w)}`).join(',');
+      const mix = parseEnvSpec(spec);
+      if (mix.weights) s.envWeights = mix.weights;
+    }
+    return s;
+  } catch (err) {
+    throw new BatchSettingsError(`batch ${batchId}: its recorded settings are invalid (${(err as Error).message}); the batches row is damaged.`);
+  }
+}

@@ -1,0 +1,93 @@
+/** Inputs, outputs and message payloads of the workflows (ids and small numbers only, never text). */
+import type { ChainBins, Level } from '../method/numbers';
+import type { BatchSettings, EnvName, Mode } from './batch-settings';
+
+/** What the teacher is asked to do next (the text is rendered by the environment). */
+export type Instruction = 'initial' | 'harder' | 'harder_weak_tests' | 'easier' | 'keep' | 'fix'
+  | 'chain_hard' | 'chain_harder' | 'chain_easier' | 'chain_medium' | 'chain_easy';
+
+export type { Level };
+
+/**
+ * A seed's run, derived from the batch's recorded settings (`seedInputFrom`). Activities that need
+ * other settings read the batch's typed record (`parseBatchSettings`).
+ */
+export interface SeedWorkflowInput {
+  batchId: string;
+  seedId: string;
+  env: EnvName;
+  turns: number;
+  attempts: number;
+  /** Started by a BatchWorkflow: signal it when this seed ends. */
+  notifyBatch?: boolean;
+  /** Default multi. */
+  mode?: Mode;
+  /** Chain mode's bins (default the paper's). */
+  chainBins?: ChainBins;
+}
+
+export interface TurnSummary {
+  turn: number;
+  problemId: number;
+  valid: boolean;
+  passRate: number | null;
+}
+
+/** in_band: at least one valid problem with 0 < p < 1; else why not. */
+export type SeedOutcome = 'in_band' | 'all_invalid' | 'out_of_band';
+
+export interface SeedWorkflowResult {
+  outcome: SeedOutcome;
+  turns: TurnSummary[];
+}
+
+export interface BatchWorkflowInput {
+  batchId: string;
+  /** One environment, or several with weights (each seed gets one, by a hash of its id). */
+  env: EnvName;
+  envWeights?: Partial<Record<EnvName, number>>;
+  mode?: Mode;
+  chainBins?: ChainBins;
+  turns: number;
+  attempts: number;
+  /** Most seeds open at once. */
+  window: number;
+  paused?: boolean;
+  /** Carried across continue-as-new: seeds started and not yet seen to finish. */
+  open?: string[];
+  /** Carried: the last seed id paged from Postgres. */
+  cursor?: string;
+  /** Carried totals. */
+  counts?: BatchCounts;
+  /** Children to start per run before continuing as new (tests use a small number). */
+  childrenPerRun?: number;
+}
+
+export interface BatchCounts { started: number; finished: number; failed: number }
+
+export interface BatchProgress extends BatchCounts {
+  open: number;
+  window: number;
+  paused: boolean;
+  cancelled: boolean;
+  /** True once every seed has been paged from Postgres. */
+  exhausted: boolean;
+  /** Why the batch paused itself (an endpoint rejected a request: fix the setting, then resume). */
+  stopReason: string | null;
+}
+
+export interface SeedDone {
+  seedId: string;
+  ok: boolean;
+  /** Set when the seed failed because an LLM endpoint rejected the request (bad key, unknown model). */
+  rejected?: string;
+}
+
+/** The batch workflow's input, from the batch's recorded settings (the one route settings take). */
+export function batchWorkflowInputFrom(batchId: string, s: BatchSettings, o: { window: number; paused?: boolean }): BatchWorkflowInput {
+  return {
+    batchId, env: s.env, ...(s.envWeights ? { envWeights: s.envWeights } : {}), mode: s.mode,
+    ...(s.mode === 'chain' ? { chainBins: s.chainBins } : {}), turns: s.turns, attempts: s.attempts,
+    window: o.window, ...(o.paused ? { paused: true } : {}),
+  };
+}
