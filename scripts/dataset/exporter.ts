@@ -25,8 +25,9 @@ export interface ExportOptions {
   /** One batch, or several exported into one file (e.g. one per environment). */
   batchId: string | readonly string[];
   out: string;
-  min: number;
-  max: number;
+  /** Lowest and highest pass rate kept (default the method's filter band, 0.01-0.97). */
+  min?: number;
+  max?: number;
   /** Default: the curriculum's bin set, else broad. */
   bins?: BinSetName;
   flatten?: boolean;
@@ -57,11 +58,11 @@ export function curriculumPlanFile(out: string): string {
 }
 
 export async function exportBatch(db: Database, o: ExportOptions): Promise<ExportResult> {
-  if (!(o.min >= 0 && o.max <= 1 && o.min <= o.max)) throw new Error(`--min ${o.min} / --max ${o.max}: need 0 <= min <= max <= 1.`);
+  const band = { min: o.min ?? DEFAULT_BAND.min, max: o.max ?? DEFAULT_BAND.max };
+  if (!(band.min >= 0 && band.max <= 1 && band.min <= band.max)) throw new Error(`--min ${band.min} / --max ${band.max}: need 0 <= min <= max <= 1.`);
   const batchIds = typeof o.batchId === 'string' ? [o.batchId] : [...o.batchId];
   const binSet: BinSetName = o.bins ?? (o.curriculum ? defaultBinSet(o.curriculum.name) : null) ?? 'broad';
   const format = o.format ?? formatFor(o.out);
-  const band = { min: o.min, max: o.max };
   const binsInfo = BIN_SETS[binSet].map(({ name, min, max }) => ({ name, min, max }));
   const planFor = (dataset: CurriculumPlan['dataset']) => o.curriculum && buildCurriculumPlan({
     curriculum: o.curriculum.name, binSet, steps: o.curriculum.steps, batchSize: o.curriculum.batchSize, bins: binsInfo, dataset,
