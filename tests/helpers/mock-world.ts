@@ -4,14 +4,11 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type {
-  createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
-} from '../../activities';
+import type { AllActivities } from '../../activities';
 import { TASK_QUEUES } from '../../workflows/contracts';
 import { workflowBundle } from './temporal';
 
-export type Acts = ReturnType<typeof createTeacherActivities> & ReturnType<typeof createStudentActivities>
-  & ReturnType<typeof createGraderActivities> & ReturnType<typeof createBookkeepingActivities>;
+export type Acts = AllActivities;
 
 /** Runs `fn` while workers for every Cairn queue serve `acts`; stops them after. */
 export async function withWorkers<T>(env: TestWorkflowEnvironment, acts: Acts, fn: () => Promise<T>): Promise<T> {

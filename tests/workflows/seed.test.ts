@@ -3,16 +3,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import type {
-  createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities,
-} from '../../activities';
+import type { AllActivities } from '../../activities';
 import type { ProposeInput } from '../../activities/teacher';
 import { ERR, SA, TASK_QUEUES, type SeedWorkflowInput } from '../../workflows/contracts';
 import { startTestEnv, workflowBundle } from '../helpers/temporal';
 import type { seedWorkflow } from '../../workflows/seed-workflow';
 
-type Acts = ReturnType<typeof createTeacherActivities> & ReturnType<typeof createStudentActivities>
-  & ReturnType<typeof createGraderActivities> & ReturnType<typeof createBookkeepingActivities>;
+type Acts = AllActivities;
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => { env = await startTestEnv(); }, 120_000);
