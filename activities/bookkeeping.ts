@@ -23,26 +23,35 @@ export function createBookkeepingActivities({ db, temporal }: BookkeepingDeps) {
     },
 
     /**
-     * Which of these open seeds have in fact ended: done/failed in Postgres, or a workflow that is
-     * closed (terminated, timed out, cancelled) or missing in Temporal; those are marked failed.
+     * Which of these open seeds have in fact ended: done/failed in Postgres (a seed records its own
+     * end), or closed in Temporal without reporting (terminated from the UI, timed out, cancelled
+     * before it could record). Those are found with one visibility query per call, whatever the
+     * window, and each candidate's latest run is checked (a resumed seed has an old closed run and
+     * a new running one); they are marked failed with their real status.
      */
     async closedSeeds(inp: { batchId: string; seedIds: string[] }): Promise<SeedDone[]> {
       const statuses = await getSeedStatuses(db, inp.batchId, inp.seedIds);
       const out: SeedDone[] = [];
+      const remaining = new Set<string>();
       for (const seedId of inp.seedIds) {
         const st = statuses.get(seedId);
-        if (st === 'done') { out.push({ seedId, ok: true }); continue; }
-        if (st === 'failed') { out.push({ seedId, ok: false }); continue; }
-        if (!temporal) continue;
-        try {
-          const d = await temporal.workflow.getHandle(seedWorkflowId(inp.batchId, seedId)).describe();
-          if (d.status.name === 'RUNNING') continue;
-          if (d.status.name === 'COMPLETED') { out.push({ seedId, ok: true }); continue; }
-          await setSeedStatus(db, inp.batchId, seedId, 'failed', d.status.name.toLowerCase());
-        } catch (err) {
-          if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
-          await setSeedStatus(db, inp.batchId, seedId, 'failed', 'not_found');
-        }
+        if (st === 'done') out.push({ seedId, ok: true });
+        else if (st === 'failed') out.push({ seedId, ok: false });
+        else remaining.add(seedId);
+      }
+      if (!temporal || remaining.size === 0) return out;
+      const prefix = seedWorkflowId(inp.batchId, '');
+      const query = `BatchId = ${JSON.stringify(inp.batchId)} AND ExecutionStatus != "Running" AND ExecutionStatus != "Completed"`;
+      const candidates = new Set<string>();
+      for await (const wf of temporal.workflow.list({ query })) {
+        const seedId = wf.workflowId.startsWith(prefix) ? wf.workflowId.slice(prefix.length) : null;
+        if (seedId !== null && remaining.has(seedId)) candidates.add(seedId);
+      }
+      for (const seedId of candidates) {
+        const d = await temporal.workflow.getHandle(seedWorkflowId(inp.batchId, seedId)).describe();
+        if (d.status.name === 'RUNNING') continue;
+        if (d.status.name === 'COMPLETED') { out.push({ seedId, ok: true }); continue; }
+        await setSeedStatus(db, inp.batchId, seedId, 'failed', d.status.name.toLowerCase());
         out.push({ seedId, ok: false });
       }
       return out;

@@ -2,6 +2,7 @@
  * The composition root: builds clients once (pg pool, OpenAI clients, sandbox) and one Temporal
  * Worker per task queue, each with its own concurrency limit.
  */
+import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { activitiesFor } from '../activities';
 import { createLlmClient } from '../activities/llm/llm-client';
@@ -10,7 +11,7 @@ import type { Sandbox } from '../activities/sandbox/contract';
 import { createDb, migrateDb } from '../db/client';
 import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
 import type { Config } from './config/load-config';
-import { connectWorker } from './config/connect-temporal';
+import { connectClient, connectWorker } from './config/connect-temporal';
 
 export { ALL_QUEUES } from '../workflows/contracts';
 
@@ -25,8 +26,9 @@ export interface StartWorkersOptions {
   cfg: Readonly<Config>;
   databaseUrl: string;
   queues: readonly QueueName[];
-  /** Tests pass the test environment's connection and namespace. */
+  /** Tests pass the test environment's connection, client and namespace. */
   connection?: NativeConnection;
+  client?: Client;
   namespace?: string;
   /** Pre-bundled workflow code (tests bundle once per file). */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -42,6 +44,9 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
   await migrateDb(db);
   const connection = opts.connection ?? (await connectWorker(cfg));
   const namespace = opts.namespace ?? cfg.temporal.namespace;
+  // The reconcile asks Temporal which seeds closed without reporting (terminated, timed out).
+  const ownClient = queues.includes('orchestration') && !opts.client ? await connectClient(cfg) : undefined;
+  const temporalClient = opts.client ?? ownClient;
   const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
   let sandbox: Sandbox | undefined;
   const workers: Worker[] = [];
@@ -52,7 +57,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       workers.push(await Worker.create({
         ...base,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-        activities: activitiesFor(q, { db }),
+        activities: activitiesFor(q, { db, temporal: temporalClient }),
         maxConcurrentWorkflowTaskExecutions: 40,
       }));
     } else if (q === 'teacher' || q === 'student') {
@@ -83,6 +88,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       await sandbox?.close();
       await pool.end();
       if (!opts.connection) await connection.close();
+      await ownClient?.connection.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import { windowCapacity } from './window';
 import {
   SA, TASK_QUEUES, seedWorkflowId, type BatchCounts, type BatchProgress, type BatchWorkflowInput, type SeedDone,
 } from './contracts';
+import type { Duration } from '@temporalio/common';
 import type { seedWorkflow } from './seed-workflow';
 
 export { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate, seedDoneSignal } from './contracts/messages';
@@ -69,7 +70,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
     const ready = await condition(
       () => cancelled || (!paused && !exhausted && windowCapacity(open.size, window) > 0) || (exhausted && open.size === 0)
         || startedThisRun >= perRun,
-      RECONCILE_AFTER,
+      (input.reconcileEvery ?? RECONCILE_AFTER) as Duration,
     );
     if (!ready) {
       for (const d of await books.closedSeeds({ batchId: input.batchId, seedIds: [...open] })) finish(d);

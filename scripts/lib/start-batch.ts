@@ -34,6 +34,8 @@ export interface StartBatchOptions extends Omit<BatchOptions, 'seedFile'> {
   /** Skip (and report) bad lines of the seed file instead of stopping at the first. */
   skipBad?: boolean;
   onProgress?: (loaded: number) => void;
+  /** How often a full window asks which seeds ended without reporting (default 2 minutes; e.g. '10s'). */
+  reconcileEvery?: string;
 }
 
 /** Open seeds that keep the LLM slots busy: each open seed has at most one LLM call in flight. */
@@ -57,7 +59,9 @@ export async function startBatch(db: Database, client: Client, cfg: Readonly<Con
   const load = await loadSeeds(db, o.batchId, o.seedsFile, { skipBad: o.skipBad ?? false, onProgress: o.onProgress });
   const totalSeeds = await markLoaded(db, o.batchId);
   const window = o.window ?? defaultWindow(cfg);
-  await startBatchWorkflow(client, batchWorkflowInputFrom(o.batchId, settings, { window, paused: o.paused }));
+  await startBatchWorkflow(client, {
+    ...batchWorkflowInputFrom(o.batchId, settings, { window, paused: o.paused }), ...(o.reconcileEvery ? { reconcileEvery: o.reconcileEvery } : {}),
+  });
   return { batchId: o.batchId, existed: !!existing, settings, load, totalSeeds, window };
 }
 

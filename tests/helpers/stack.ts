@@ -33,7 +33,7 @@ export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?
   let running: Promise<void> = Promise.resolve();
   try {
     workers = await startWorkers({
-      cfg, databaseUrl: tdb.url, queues: ALL_QUEUES, connection: env.nativeConnection, namespace: env.namespace,
+      cfg, databaseUrl: tdb.url, queues: ALL_QUEUES, connection: env.nativeConnection, client: env.client, namespace: env.namespace,
       workflowBundle: await workflowBundle(),
     });
     running = workers.run();

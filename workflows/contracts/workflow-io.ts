@@ -59,6 +59,8 @@ export interface BatchWorkflowInput {
   cursor?: string;
   /** Carried totals. */
   counts?: BatchCounts;
+  /** How long a full window waits for news before asking Postgres/Temporal which seeds really ended (default 2 minutes). */
+  reconcileEvery?: string;
   /** Children to start per run before continuing as new (tests use a small number). */
   childrenPerRun?: number;
 }
