@@ -41,44 +41,56 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
   const { db, pool } = createDb(opts.databaseUrl, { max: 20 });
-  await migrateDb(db);
-  const connection = opts.connection ?? (await connectWorker(cfg));
-  const namespace = opts.namespace ?? cfg.temporal.namespace;
-  // The reconcile asks Temporal which seeds closed without reporting (terminated, timed out).
-  const ownClient = queues.includes('orchestration') && !opts.client ? await connectClient(cfg) : undefined;
-  const temporalClient = opts.client ?? ownClient;
-  const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
   let sandbox: Sandbox | undefined;
   const workers: Worker[] = [];
+  let connection: NativeConnection | undefined;
+  let ownClient: Client | undefined;
+  try {
+    await migrateDb(db);
+    connection = opts.connection ?? (await connectWorker(cfg));
+    const namespace = opts.namespace ?? cfg.temporal.namespace;
+    // The reconcile asks Temporal which seeds closed without reporting (terminated, timed out).
+    ownClient = queues.includes('orchestration') && !opts.client ? await connectClient(cfg) : undefined;
+    const temporalClient = opts.client ?? ownClient;
+    const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
 
-  for (const q of queues) {
-    const base = { connection, namespace, taskQueue: tq(q) };
-    if (q === 'orchestration') {
-      workers.push(await Worker.create({
-        ...base,
-        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-        activities: activitiesFor(q, { db, temporal: temporalClient }),
-        maxConcurrentWorkflowTaskExecutions: 40,
-      }));
-    } else if (q === 'teacher' || q === 'student') {
-      const ep = cfg[q];
-      workers.push(await Worker.create({
-        ...base, activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
-        maxConcurrentActivityTaskExecutions: ep.concurrency,
-      }));
-    } else {
-      const sb = await createSandbox({
-        stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
-      });
-      sandbox = sb;
-      const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sb.info.privilege, cgroupMode: sb.info.cgroupMode, python: sb.info.python };
-      workers.push(await Worker.create({
-        ...base, activities: activitiesFor(q, { db, sandbox: sb, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
-        // Each activity runs several sandboxes through the sandbox's own slot queue.
-        maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
-      }));
+    for (const q of queues) {
+      // SIGTERM lets in-flight activities finish (their LLM answers are cached) before they are cancelled.
+      const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs };
+      if (q === 'orchestration') {
+        workers.push(await Worker.create({
+          ...base,
+          ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+          activities: activitiesFor(q, { db, temporal: temporalClient }),
+          maxConcurrentWorkflowTaskExecutions: 40,
+        }));
+      } else if (q === 'teacher' || q === 'student') {
+        const ep = cfg[q];
+        workers.push(await Worker.create({
+          ...base, activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
+          maxConcurrentActivityTaskExecutions: ep.concurrency,
+        }));
+      } else {
+        const sb = await createSandbox({
+          stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
+        });
+        sandbox = sb;
+        const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sb.info.privilege, cgroupMode: sb.info.cgroupMode, python: sb.info.python };
+        workers.push(await Worker.create({
+          ...base, activities: activitiesFor(q, { db, sandbox: sb, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
+          // Each activity runs several sandboxes through the sandbox's own slot queue.
+          maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
+        }));
+      }
+      log(`worker polling ${tq(q)}`);
     }
-    log(`worker polling ${tq(q)}`);
+  } catch (err) {
+    // Nothing half-built is left open: a worker waiting for Temporal retries this whole function.
+    await sandbox?.close();
+    await ownClient?.connection.close();
+    if (!opts.connection) await connection?.close();
+    await pool.end();
+    throw err;
   }
 
   return {
@@ -87,7 +99,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     close: async () => {
       await sandbox?.close();
       await pool.end();
-      if (!opts.connection) await connection.close();
+      if (!opts.connection) await connection?.close();
       await ownClient?.connection.close();
     },
   };

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../workers/config/load-config';
-import { requireDatabaseUrl } from '../../workers/config/find-postgres';
+import { PostgresUnreachable, requireDatabaseUrl } from '../../workers/config/find-postgres';
+import { TemporalUnreachable } from '../../workers/config/connect-temporal';
 import { ALL_QUEUES, startWorkers } from '../../workers/start-workers';
 import type { QueueName } from '../../workflows/contracts';
 import { fail } from './options';
@@ -13,6 +14,23 @@ function parseQueues(v: string): QueueName[] {
   return qs as QueueName[];
 }
 
+/**
+ * Starts the workers, waiting with capped backoff while Temporal or Postgres cannot be reached (a
+ * worker started during an outage or a restart waits instead of exiting). Other errors stop it.
+ */
+async function waitForServices<T>(stopped: () => boolean, start: () => Promise<T>): Promise<T | undefined> {
+  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof TemporalUnreachable || err instanceof PostgresUnreachable)) throw err;
+      console.log(`[worker] waiting: ${err.message.split('\n')[0]}; retrying in ${delay / 1000} s`);
+      for (let t = 0; t < delay && !stopped(); t += 250) await new Promise((r) => setTimeout(r, 250));
+      if (stopped()) return undefined;
+    }
+  }
+}
+
 export function workerCommand(): Command {
   return new Command('worker')
     .description('run Temporal workers (one per task queue) until SIGINT/SIGTERM')
@@ -21,11 +39,18 @@ export function workerCommand(): Command {
       try {
         const cfg = loadConfig();
         const queues = parseQueues(o.queue);
-        const databaseUrl = await requireDatabaseUrl(cfg);
-        const set = await startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
-        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => set.shutdown());
+        let stopping = false;
+        let set: Awaited<ReturnType<typeof startWorkers>> | undefined;
+        const stop = () => { stopping = true; set?.shutdown(); };
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
         // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
-        if (process.send) process.once('disconnect', () => set.shutdown());
+        if (process.send) process.once('disconnect', stop);
+        set = await waitForServices(() => stopping, async () => {
+          const databaseUrl = await requireDatabaseUrl(cfg);
+          return startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
+        });
+        if (!set) return;
+        if (stopping) set.shutdown();
         await set.run();
         await set.close();
         console.log('[worker] stopped');

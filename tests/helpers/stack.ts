@@ -25,7 +25,7 @@ export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?
   ]);
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url, DATABASE_URL: tdb.url,
-    TEMPORAL_ADDRESS: env.address, ...(o.apiKey ? { CAIRN_TEACHER_API_KEY: o.apiKey, CAIRN_STUDENT_API_KEY: o.apiKey } : {}),
+    TEMPORAL_ADDRESS: env.address, CAIRN_SHUTDOWN_GRACE_MS: '5000', ...(o.apiKey ? { CAIRN_TEACHER_API_KEY: o.apiKey, CAIRN_STUDENT_API_KEY: o.apiKey } : {}),
     ...o.extraEnv,
   };
   const cfg = loadConfig(childEnv);

@@ -20,6 +20,8 @@ export interface Config {
   student: LlmEndpoint;
   sandbox: { slots: number; uidBase: number; memoryMb: number; wallFactor: number };
   simPort: number;
+  /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
+  shutdownGraceMs: number;
 }
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -89,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       wallFactor: int(env, 'CAIRN_SANDBOX_WALL_FACTOR', 3, 1),
     },
     simPort,
+    shutdownGraceMs: 0,
   };
+  cfg.shutdownGraceMs = int(env, 'CAIRN_SHUTDOWN_GRACE_MS', Math.max(cfg.teacher.timeoutMs, cfg.student.timeoutMs), 0);
   return Object.freeze(cfg);
 }
