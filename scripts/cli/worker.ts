@@ -40,16 +40,17 @@ export function workerCommand(): Command {
         const cfg = loadConfig();
         const queues = parseQueues(o.queue);
         let stopping = false;
-        let set: Awaited<ReturnType<typeof startWorkers>> | undefined;
-        const stop = () => { stopping = true; set?.shutdown(); };
+        const running: { set?: Awaited<ReturnType<typeof startWorkers>> } = {};
+        const stop = () => { stopping = true; running.set?.shutdown(); };
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
         // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
         if (process.send) process.once('disconnect', stop);
-        set = await waitForServices(() => stopping, async () => {
+        const set = await waitForServices(() => stopping, async () => {
           const databaseUrl = await requireDatabaseUrl(cfg);
           return startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
         });
         if (!set) return;
+        running.set = set;
         if (stopping) set.shutdown();
         await set.run();
         await set.close();
