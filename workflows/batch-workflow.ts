@@ -1,5 +1,5 @@
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, setHandler, startChild,
+  ParentClosePolicy, WorkflowIdReusePolicy, condition, patched, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, setHandler, startChild,
   allHandlersFinished, workflowInfo, type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities } from '../activities';
@@ -38,6 +38,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   let stopReason: string | null = null;
   let cursor = input.cursor ?? '';
   let startedThisRun = 0;
+  /** Bumped by a resume that rewinds the cursor: a page fetched before it is stale. */
+  let rewinds = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
 
   const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted, stopReason });
@@ -55,7 +57,15 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   setHandler(progressQuery, progress);
   setHandler(seedDoneSignal, finish);
   setHandler(pauseUpdate, () => { paused = true; return progress(); });
-  setHandler(resumeUpdate, () => { paused = false; stopReason = null; return progress(); });
+  setHandler(resumeUpdate, () => {
+    paused = false;
+    stopReason = null;
+    // Page again from the start: seeds that failed behind the cursor run now, not after the batch
+    // ends (the open set keeps running ones from starting twice). Behind a patch for histories
+    // recorded before it.
+    if (patched('resume-reruns-failed')) { cursor = ''; exhausted = false; rewinds++; }
+    return progress();
+  });
   setHandler(resizeUpdate, (n) => { window = n; return progress(); }, {
     validator: (n) => { if (!Number.isInteger(n) || n < 1) throw new Error(`window must be a whole number >= 1 (got ${n})`); },
   });
@@ -81,7 +91,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       await condition(allHandlersFinished);
       return continueAsNew<typeof batchWorkflow>({ ...input, window, paused, open: [...open], cursor, counts });
     }
+    const asked = rewinds;
     const page = await books.pageSeeds({ batchId: input.batchId, after: cursor, limit: Math.min(PAGE, windowCapacity(open.size, window)) });
+    if (asked !== rewinds) continue; // a resume rewound the cursor while this page was in flight
     if (page.length === 0) { exhausted = true; continue; }
     for (const seedId of page) {
       cursor = seedId;

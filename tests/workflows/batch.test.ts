@@ -105,3 +105,40 @@ test('a rejected LLM request (bad key) pauses the batch with the reason instead 
   });
   expect([...w.status.values()].filter((s) => s.startsWith('failed')).length).toBeGreaterThan(0);
 });
+
+test('resume on a running batch re-runs its failed seeds now, without starting running ones twice', async () => {
+  const w = mockWorld(ids(4));
+  let broken = true;
+  let teacherCalls = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => { release = r; });
+  const acts = {
+    ...w.acts,
+    async proposeProblem(inp: Parameters<typeof w.acts.proposeProblem>[0]) {
+      teacherCalls++;
+      if (inp.seedId === 's000' && broken) throw ApplicationFailure.create({ type: 'Boom', nonRetryable: true, message: 'deterministic failure' });
+      if (inp.seedId !== 's000') await gate;
+      return w.acts.proposeProblem(inp);
+    },
+  };
+  await withWorkers(env, acts, async () => {
+   try {
+    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-rerun'), args: [input('b-rerun', { window: 4 })],
+    });
+    await until('s000 failed', async () => (w.status.get('s000') ?? '').startsWith('failed'));
+    await until('failure counted', async () => (await h.query(progressQuery)).failed === 1);
+    broken = false;
+    await batchUpdate(h, resumeUpdate);
+    await until('s000 done while the batch still runs', async () => w.status.get('s000') === 'done');
+    await until('s000 counted', async () => (await h.query(progressQuery)).finished === 1);
+    expect((await h.query(progressQuery)).open).toBe(3); // the three held seeds, not started again
+    release();
+    const r = await h.result();
+    expect(r).toEqual({ started: 5, finished: 4, failed: 1, cancelled: false });
+   } finally {
+    release(); // held activities must finish or the workers cannot shut down
+   }
+  });
+  expect(teacherCalls).toBe(5); // s000 twice, the others once
+}, 90_000);
