@@ -1,25 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../workers/config/load-config';
-import { SIM_SETTING_KEYS, createSimServer, parseSimSettings } from '../sim';
+import { SIM_SETTING_KEYS, createSimServer, simSettingsFrom } from '../sim';
 import { fail } from './options';
-
-/** `--set key=value` pairs (repeatable) plus CAIRN_SIM_SETTINGS (JSON) into strict simulator settings. */
-export function simSettingsFrom(env: NodeJS.ProcessEnv, pairs: string[]) {
-  let base: Record<string, unknown> = {};
-  if (env.CAIRN_SIM_SETTINGS) {
-    try {
-      base = JSON.parse(env.CAIRN_SIM_SETTINGS) as Record<string, unknown>;
-    } catch {
-      throw new Error(`CAIRN_SIM_SETTINGS must be JSON, e.g. {"rate429":0.3}; got ${env.CAIRN_SIM_SETTINGS}`);
-    }
-  }
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i < 1) throw new Error(`--set ${p}: expected key=value (keys: ${SIM_SETTING_KEYS.join(', ')})`);
-    base[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return parseSimSettings(base, undefined, { strict: true });
-}
 
 export function simCommand(): Command {
   return new Command('sim')

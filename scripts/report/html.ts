@@ -3,10 +3,31 @@
  * Numbers carry `data-cell` attributes and bars `data-bar`/`data-n`, so a test can read them
  * back from the rendered DOM.
  */
-import type { Comparison } from './compare';
-import type { ReportModel } from './model';
-import { HIST_LABELS } from './summarize';
+import type { Band } from '../dataset/bins';
+import type { Comparison } from './compare-batches';
+import type { BatchInfo, ChainExample, LlmUsage } from './data';
+import { HIST_LABELS, type HistogramRow, type TurnStats, type YieldStats } from './summarize';
 import { COLORS, esc, groupedBarsSvg, histogramSvg } from './svg';
+
+/** Everything the page shows; model.ts gathers it from Postgres (declared here, so html.ts imports nothing back). */
+export interface ReportModel {
+  generatedAt: string;
+  batch: BatchInfo;
+  envs: string[];
+  seeds: Record<string, number>;
+  seedTotal: number;
+  band: Band;
+  totals: YieldStats;
+  turns: TurnStats[];
+  reasons: { reason: string; byTurn: number[]; total: number }[];
+  histByTurn: HistogramRow[];
+  histByEnv: HistogramRow[];
+  comparison: Comparison | null;
+  comparisonNote: string;
+  chains: ChainExample[];
+  llm: LlmUsage[];
+  llmTotals: { calls: number; promptTokens: number; completionTokens: number };
+}
 
 const MUTED = [0, HIST_LABELS.length - 1];
 const int = (n: number) => n.toLocaleString('en-US');

@@ -1,34 +1,15 @@
 /**
- * `cairn batch report`: gathers everything the page shows (model), renders it (html.ts) and
- * writes one self-contained HTML file.
+ * `cairn batch report`: gathers everything the page shows (the ReportModel that html.ts renders),
+ * renders it and writes one self-contained HTML file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../../db/client';
 import { DEFAULT_BAND, type Band } from '../dataset/bins';
-import { compareBatches, pickComparison, type Comparison } from './compare';
-import { renderReport } from './html';
-import { batchInfo, chainExamples, llmUsage, problemFacts, seedStatusCounts, type BatchInfo, type ChainExample, type LlmUsage } from './data';
-import { histograms, invalidReasons, pickChains, turnStats, yieldOf, type HistogramRow, type TurnStats, type YieldStats } from './summarize';
-
-export interface ReportModel {
-  generatedAt: string;
-  batch: BatchInfo;
-  envs: string[];
-  seeds: Record<string, number>;
-  seedTotal: number;
-  band: Band;
-  totals: YieldStats;
-  turns: TurnStats[];
-  reasons: { reason: string; byTurn: number[]; total: number }[];
-  histByTurn: HistogramRow[];
-  histByEnv: HistogramRow[];
-  comparison: Comparison | null;
-  comparisonNote: string;
-  chains: ChainExample[];
-  llm: LlmUsage[];
-  llmTotals: { calls: number; promptTokens: number; completionTokens: number };
-}
+import { compareBatches, pickComparison, type Comparison } from './compare-batches';
+import { renderReport, type ReportModel } from './html';
+import { batchInfo, chainExamples, llmUsage, problemFacts, seedStatusCounts } from './data';
+import { histograms, invalidReasons, pickChains, turnStats, yieldOf } from './summarize';
 
 export interface ReportOptions {
   batchId: string;

@@ -10,6 +10,7 @@ export {
   publicSettings,
   SIM_SETTING_KEYS,
   SimSettingsError,
+  simSettingsFrom,
   type ReasoningStyle,
   type SimSettings,
 } from './settings';

@@ -154,6 +154,24 @@ export function parseSimSettings(
   return Object.freeze(out as unknown as SimSettings);
 }
 
+/** `--set key=value` pairs (repeatable) plus CAIRN_SIM_SETTINGS (JSON) into strict simulator settings. */
+export function simSettingsFrom(env: NodeJS.ProcessEnv, pairs: string[]) {
+  let base: Record<string, unknown> = {};
+  if (env.CAIRN_SIM_SETTINGS) {
+    try {
+      base = JSON.parse(env.CAIRN_SIM_SETTINGS) as Record<string, unknown>;
+    } catch {
+      throw new Error(`CAIRN_SIM_SETTINGS must be JSON, e.g. {"rate429":0.3}; got ${env.CAIRN_SIM_SETTINGS}`);
+    }
+  }
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i < 1) throw new Error(`--set ${p}: expected key=value (keys: ${SIM_SETTING_KEYS.join(', ')})`);
+    base[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return parseSimSettings(base, undefined, { strict: true });
+}
+
 /** Settings for display: the API key is never echoed back. */
 export function publicSettings(s: Readonly<SimSettings>): Record<string, unknown> {
   const { apiKey, ...rest } = s;

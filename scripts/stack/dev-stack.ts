@@ -12,8 +12,7 @@ import { canConnect, findDatabaseUrl, stackFilePath, type StackFile } from '../.
 import { connectClient } from '../../workers/config/connect-temporal';
 import { ALL_QUEUES } from '../../workers/start-workers';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
-import { createSimServer } from '../sim';
-import { simSettingsFrom } from '../cli/sim';
+import { createSimServer, simSettingsFrom } from '../sim';
 import { requireTemporalCli } from './install';
 
 export const EMBEDDED_PG_PORT = 5488;

@@ -4,10 +4,25 @@
  * the clients built from it: they never enter workflow arguments, history, logs or Postgres.
  */
 import path from 'node:path';
-import type { LlmEndpoint } from '../../activities/llm/llm-client';
 
-export type { LlmEndpoint } from '../../activities/llm/llm-client';
-
+/**
+ * One LLM endpoint as configured. activities/llm declares the same shape as what its client needs
+ * (config imports no activities, and activities no workers); the composition root hands one to the
+ * other, so the compiler checks that the two agree.
+ */
+export interface LlmEndpoint {
+  baseURL: string;
+  model: string;
+  /** Secret: held by the worker only. */
+  apiKey: string;
+  /** Concurrent requests per worker process (worker activity slots). */
+  concurrency: number;
+  /** Extra request body fields, e.g. {"reasoning_effort":"high"} for the paper's preset. */
+  extraBody: Record<string, unknown>;
+  /** Whether to ask for M samples with one `n = M` request (else M parallel requests). */
+  useN: boolean;
+  timeoutMs: number;
+}
 
 export interface Config {
   root: string;
