@@ -8,7 +8,7 @@ import type { ExecutedProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import type { InputOutcome, Sandbox } from './sandbox/contract';
 import { compareOutcomes } from './sandbox';
-import { provenanceRecorder } from './provenance';
+import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 
 export interface GraderDeps {

@@ -3,7 +3,7 @@ import { getProblem, insertAttempts, listAttempts } from '../db/queries/problems
 import { environment } from './environments';
 import { withHeartbeat } from './heartbeat';
 import type { LlmClient } from './llm/llm-client';
-import { provenanceRecorder } from './provenance';
+import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 
 export interface StudentDeps { db: Database; student: LlmClient }

@@ -9,7 +9,7 @@ import { environment } from './environments';
 import type { PreviousProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import type { LlmClient } from './llm/llm-client';
-import { provenanceRecorder } from './provenance';
+import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 
 export interface TeacherDeps { db: Database; teacher: LlmClient }

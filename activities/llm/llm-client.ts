@@ -9,7 +9,7 @@ import type { Database } from '../../db/client';
 import { countCacheHit, findLlmCall, insertLlmCall } from '../../db/queries/llm';
 import type { ChatMessage } from '../environments/induction';
 import { classifyLlmError } from './classify-error';
-import { endpointHost } from '../provenance';
+import { endpointHost } from '../usage-recorder';
 
 /** What the client needs of an endpoint (built from the worker's config). */
 export interface LlmEndpoint {
