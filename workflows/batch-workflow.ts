@@ -21,6 +21,8 @@ const PAGE = 200;
 const DEFAULT_CHILDREN_PER_RUN = 500;
 /** How long a full window waits for news before asking Postgres/Temporal which seeds really ended. */
 const RECONCILE_AFTER = '2 minutes';
+/** Reconcile budget per run (open ids sent + 50 per reconcile): about 1,000 idle reconciles, or fewer with a big window. */
+const IDLE_BUDGET = 50_000;
 
 /**
  * One per batch (id `batch/<batchId>`): keeps at most `window` SeedWorkflows open, pages seed ids
@@ -38,6 +40,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   let stopReason: string | null = null;
   let cursor = input.cursor ?? '';
   let startedThisRun = 0;
+  let idleSpent = 0;
   /** Bumped by a resume that rewinds the cursor: a page fetched before it is stale. */
   let rewinds = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
@@ -83,7 +86,17 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       (input.reconcileEvery ?? RECONCILE_AFTER) as Duration,
     );
     if (!ready) {
-      for (const d of await books.closedSeeds({ batchId: input.batchId, seedIds: [...open] })) finish(d);
+      const bounded = patched('idle-continue-as-new');
+      if (!bounded || open.size > 0) {
+        for (const d of await books.closedSeeds({ batchId: input.batchId, seedIds: [...open] })) finish(d);
+      }
+      // Idle (paused, an outage, the tail) must not grow history without bound either: each
+      // reconcile costs events plus the open ids it sends, so continue as new on a budget.
+      idleSpent += open.size + 50;
+      if (bounded && (idleSpent >= (input.idleBudget ?? IDLE_BUDGET) || workflowInfo().continueAsNewSuggested)) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof batchWorkflow>({ ...input, window, paused, open: [...open], cursor, counts });
+      }
       continue;
     }
     if (cancelled || (exhausted && open.size === 0)) break;

@@ -142,3 +142,23 @@ test('resume on a running batch re-runs its failed seeds now, without starting r
   });
   expect(teacherCalls).toBe(5); // s000 twice, the others once
 }, 90_000);
+
+test('a paused batch continues as new on its idle budget instead of growing its history', async () => {
+  const w = mockWorld(ids(3));
+  await withWorkers(env, w.acts, async () => {
+    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-idle'),
+      args: [input('b-idle', { paused: true, reconcileEvery: '200ms', idleBudget: 150 })],
+    });
+    const runs = async () => {
+      let n = 0;
+      for await (const _ of env.client.workflow.list({ query: `WorkflowId = "${batchWorkflowId('b-idle')}"` })) n++;
+      return n;
+    };
+    await until('3 runs while paused', async () => (await runs()) >= 3, 30_000);
+    const p = await h.query(progressQuery);
+    expect(p).toMatchObject({ paused: true, started: 0 }); // carried across runs
+    await batchUpdate(h, resumeUpdate);
+    expect(await h.result()).toEqual({ started: 3, finished: 3, failed: 0, cancelled: false });
+  });
+}, 90_000);

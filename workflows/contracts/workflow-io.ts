@@ -61,6 +61,8 @@ export interface BatchWorkflowInput {
   counts?: BatchCounts;
   /** How long a full window waits for news before asking Postgres/Temporal which seeds really ended (default 2 minutes). */
   reconcileEvery?: string;
+  /** Reconcile budget per run before continuing as new while idle (default 50,000; tests use a small number). */
+  idleBudget?: number;
   /** Children to start per run before continuing as new (tests use a small number). */
   childrenPerRun?: number;
 }
