@@ -69,7 +69,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       }));
     } else {
       const sb = await createSandbox({
-        stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
+        stateDir: cfg.sandbox.stateDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
       });
       sandbox = sb;
       workers.push(await Worker.create({
