@@ -25,9 +25,14 @@ export function workerCommand(): Command {
         const set = await startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => set.shutdown());
         // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
-        if (process.send) process.once('disconnect', () => set.shutdown());
+        const onDisconnect = (): void => set.shutdown();
+        if (process.send) process.once('disconnect', onDisconnect);
         await set.run();
         await set.close();
+        // A 'disconnect' listener holds the IPC channel open, which would keep a stopped worker
+        // alive until its parent SIGKILLs it: let go of it.
+        process.off('disconnect', onDisconnect);
+        if (process.connected) process.disconnect();
         console.log('[worker] stopped');
       } catch (err) {
         fail(err);
