@@ -7,7 +7,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { activitiesFor } from '../activities';
 import { createLlmClient } from '../activities/llm/llm-client';
 import { createSandbox } from '../activities/sandbox';
-import type { Sandbox } from '../activities/sandbox/contract';
+import type { Sandbox, SandboxInfo } from '../activities/sandbox/contract';
 import { createDb, migrateDb } from '../db/client';
 import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
 import type { Config } from './config/load-config';
@@ -41,19 +41,25 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
   const { db, pool } = createDb(opts.databaseUrl, { max: 20 });
-  let sandbox: Sandbox | undefined;
-  const workers: Worker[] = [];
-  let connection: NativeConnection | undefined;
+  const namespace = opts.namespace ?? cfg.temporal.namespace;
+  const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
+  let sandbox: (Sandbox & { info: SandboxInfo }) | undefined;
+  let ownConnection: NativeConnection | undefined;
   let ownClient: Client | undefined;
+  const workers: Worker[] = [];
   try {
     await migrateDb(db);
-    connection = opts.connection ?? (await connectWorker(cfg));
-    const namespace = opts.namespace ?? cfg.temporal.namespace;
+    // The sandbox first: it is what most often refuses to start (host set-up), and failing before
+    // any Worker exists leaves nothing holding the connection.
+    if (queues.includes('grader')) {
+      sandbox = await createSandbox({
+        stateDir: cfg.sandbox.stateDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
+      });
+    }
+    const connection = opts.connection ?? (ownConnection = await connectWorker(cfg));
     // The reconcile asks Temporal which seeds closed without reporting (terminated, timed out).
-    ownClient = queues.includes('orchestration') && !opts.client ? await connectClient(cfg) : undefined;
-    const temporalClient = opts.client ?? ownClient;
-    const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
-
+    if (queues.includes('orchestration') && !opts.client) ownClient = await connectClient(cfg);
+    const temporal = opts.client ?? ownClient;
     for (const q of queues) {
       // SIGTERM lets in-flight activities finish (their LLM answers are cached) before they are cancelled.
       const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs };
@@ -61,7 +67,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
         workers.push(await Worker.create({
           ...base,
           ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-          activities: activitiesFor(q, { db, temporal: temporalClient }),
+          activities: activitiesFor(q, { db, temporal }),
           maxConcurrentWorkflowTaskExecutions: 40,
         }));
       } else if (q === 'teacher' || q === 'student') {
@@ -70,14 +76,10 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
           ...base, activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
           maxConcurrentActivityTaskExecutions: ep.concurrency,
         }));
-      } else {
-        const sb = await createSandbox({
-          stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
-        });
-        sandbox = sb;
-        const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sb.info.privilege, cgroupMode: sb.info.cgroupMode, python: sb.info.python };
+      } else if (sandbox) {
+        const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sandbox.info.privilege, cgroupMode: sandbox.info.cgroupMode, python: sandbox.info.python };
         workers.push(await Worker.create({
-          ...base, activities: activitiesFor(q, { db, sandbox: sb, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
+          ...base, activities: activitiesFor(q, { db, sandbox, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
           // Each activity runs several sandboxes through the sandbox's own slot queue.
           maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
         }));
@@ -85,11 +87,12 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       log(`worker polling ${tq(q)}`);
     }
   } catch (err) {
-    // Nothing half-built is left open: a worker waiting for Temporal retries this whole function.
-    await sandbox?.close();
-    await ownClient?.connection.close();
-    if (!opts.connection) await connection?.close();
-    await pool.end();
+    // Nothing may keep a failed start alive (the pool, the connections, the sandbox's uid lease):
+    // `cairn worker` retries (Temporal or Postgres unreachable) or exits, and `cairn dev` sees it.
+    await sandbox?.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    await ownClient?.connection.close().catch(() => undefined);
+    await ownConnection?.close().catch(() => undefined);
     throw err;
   }
 
@@ -99,8 +102,8 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     close: async () => {
       await sandbox?.close();
       await pool.end();
-      if (!opts.connection) await connection?.close();
       await ownClient?.connection.close();
+      await ownConnection?.close();
     },
   };
 }

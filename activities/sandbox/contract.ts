@@ -65,7 +65,12 @@ export interface Sandbox {
 export type CgroupMode = 'hybrid' | 'v2' | 'none';
 
 export interface SandboxOptions {
-  /** Host directory for the seccomp filter, the compiled driver and per-run job dirs. */
+  /**
+   * Host directory for the seccomp filter, the compiled driver and per-run job dirs; created when
+   * missing. Must be owned by the invoking user, not writable by others, and in root mode
+   * traversable by the slot uids (so not under /root or a mode-700 dir). Several graders, even
+   * of different Cairn versions, may share one: the files are named by content hash.
+   */
   stateDir: string;
   /** Max concurrent sandboxes (default 2); further runs wait in a queue. */
   slots?: number;

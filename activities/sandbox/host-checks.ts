@@ -1,9 +1,10 @@
 /**
- * Host checks done once per createSandbox: required binaries, a traversable state dir, the
+ * Host checks done once per createSandbox: required binaries, a safe and traversable state dir, the
  * precompiled driver, and the startup probe (a real sandbox whose uid, network and seccomp state
  * are verified from the host). Everything here fails with SandboxSetupError naming cause and fix.
  */
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
 import fs from 'fs';
 import path from 'path';
 import { SandboxSetupError } from './sandbox-errors';
@@ -36,23 +37,61 @@ export function preflight(privilege: 'root' | 'user'): void {
   }
 }
 
+const STATE_DIR_HINT = 'or choose another state dir (CAIRN_SANDBOX_STATE_DIR for workers and `cairn setup`, --state-dir for `cairn grade`)';
+
 /**
- * Creates `<stateDir>/jobs` and, in root mode, checks the slot uids can reach it (bwrap binds as
- * that uid). In user mode the sandbox runs as the owner of the dir, so nothing else is needed.
+ * Creates `stateDir` when missing and checks it can hold the sandbox's files: owned by the
+ * invoking user and writable by nobody else (whoever can write there could swap the seccomp
+ * filter or the driver of every sandbox) and, in root mode, traversable by the slot uids from /
+ * down (bwrap binds the driver and the job dir as that uid). Dirs it creates get 0755 (root) or
+ * 0700 (user), whatever the umask. Returns the absolute path.
  */
-export function prepareStateDir(stateDir: string, privilege: 'root' | 'user'): string {
-  const jobs = path.join(path.resolve(stateDir), 'jobs');
-  fs.mkdirSync(jobs, { recursive: true });
-  fs.chmodSync(jobs, privilege === 'root' ? 0o711 : 0o700); // root: traversable, not listable
-  if (privilege === 'user') return jobs;
-  for (let dir = path.dirname(jobs); ; dir = path.dirname(dir)) {
-    if (!(fs.statSync(dir).mode & 0o001)) {
+export function ensureStateDir(stateDir: string, privilege: 'root' | 'user'): string {
+  const dir = path.resolve(stateDir);
+  let first: string | undefined;
+  try {
+    first = fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new SandboxSetupError(`cannot create the sandbox state dir ${dir}: ${(err as Error).message}; fix that ${STATE_DIR_HINT}`, { cause: err });
+  }
+  for (let d = dir; first !== undefined; d = path.dirname(d)) {
+    fs.chmodSync(d, privilege === 'root' ? 0o755 : 0o700);
+    if (d === first || d === path.dirname(d)) break;
+  }
+  const st = fs.statSync(dir);
+  const me = process.getuid?.() ?? 0;
+  if (st.uid !== me || st.mode & 0o022) {
+    const why = st.uid !== me ? `is owned by uid ${st.uid}, not by uid ${me} who runs the sandbox` : `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
+    throw new SandboxSetupError(
+      `sandbox state dir ${dir} ${why}: whoever can write there could replace the seccomp filter or the driver. ` +
+        `chown it to uid ${me} and chmod go-w ${dir}, ${STATE_DIR_HINT}`,
+    );
+  }
+  if (privilege === 'user') return dir;
+  for (let d = dir; ; d = path.dirname(d)) {
+    const mode = fs.statSync(d).mode;
+    if (!(mode & 0o001)) {
       throw new SandboxSetupError(
-        `stateDir ${stateDir}: ${dir} is not traversable by the sandbox uids (mode ${(fs.statSync(dir).mode & 0o777).toString(8)}); ` +
-          `choose a stateDir outside private dirs such as /root, or chmod o+x ${dir}`,
+        `stateDir ${dir}: ${d} is not traversable by the sandbox uids (mode ${(mode & 0o777).toString(8)}); ` +
+          `chmod o+x ${d}, ${STATE_DIR_HINT} outside private dirs such as /root`,
       );
     }
-    if (dir === path.dirname(dir)) break;
+    if (d === path.dirname(d)) break;
+  }
+  return dir;
+}
+
+/**
+ * ensureStateDir, then `<stateDir>/jobs` (root: traversable but not listable by the slot uids;
+ * user: private). Returns the jobs dir.
+ */
+export function prepareStateDir(stateDir: string, privilege: 'root' | 'user'): string {
+  const jobs = path.join(ensureStateDir(stateDir, privilege), 'jobs');
+  try {
+    fs.mkdirSync(jobs, { recursive: true });
+    fs.chmodSync(jobs, privilege === 'root' ? 0o711 : 0o700);
+  } catch (err) {
+    throw new SandboxSetupError(`cannot make the sandbox job dir ${jobs}: ${(err as Error).message}; remove what is in the way ${STATE_DIR_HINT}`, { cause: err });
   }
   return jobs;
 }
@@ -71,20 +110,26 @@ export function removeStaleJobDirs(jobsDir: string, log: (m: string) => void): n
 }
 
 /**
- * Compiles driver.py to `<stateDir>/driver.pyc` with the sandbox's python when the source is
- * newer: running the .pyc skips parsing the driver in every sandbox.
+ * Compiles driver.py to `<stateDir>/driver-<hash>.pyc` with the sandbox's python (running the
+ * .pyc skips parsing the driver in every sandbox). The name hashes the driver source and the
+ * interpreter it was compiled for, so checkouts with different drivers (or a python upgrade)
+ * sharing one state dir never run each other's bytecode; the file is written under a temp name
+ * and renamed, so a concurrent start never reads half of it.
  */
 export async function prepareDriver(stateDir: string): Promise<string> {
-  const out = path.join(stateDir, 'driver.pyc');
-  const src = fs.statSync(DRIVER_SRC);
-  const cur = fs.existsSync(out) ? fs.statSync(out) : undefined;
-  if (!cur || cur.mtimeMs < src.mtimeMs) {
+  const python = fs.realpathSync(SYSTEM_PYTHON);
+  const hash = createHash('sha256').update(fs.readFileSync(DRIVER_SRC)).update(`\0${python}`).digest('hex').slice(0, 16);
+  const out = path.join(stateDir, `driver-${hash}.pyc`);
+  if (!(fs.statSync(out, { throwIfNoEntry: false })?.size)) {
+    const tmp = `${out}.tmp${process.pid}`;
     const code = 'import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)';
     await new Promise<void>((resolve, reject) =>
-      execFile(SYSTEM_PYTHON, ['-I', '-S', '-c', code, DRIVER_SRC, out], { timeout: 30_000 }, (err, _o, stderr) =>
+      execFile(SYSTEM_PYTHON, ['-I', '-S', '-c', code, DRIVER_SRC, tmp], { timeout: 30_000 }, (err, _o, stderr) =>
         err ? reject(new SandboxSetupError(`cannot compile the driver: ${stderr || err.message}`, { cause: err })) : resolve(),
       ),
     );
+    fs.chmodSync(tmp, 0o644);
+    fs.renameSync(tmp, out);
   }
   fs.chmodSync(out, 0o644);
   return out;
@@ -207,7 +252,7 @@ function checkLine(line: ProbeLine): Omit<ProbeResult, 'uid' | 'ms'> {
     throw new SandboxSetupError(`the sandbox network namespace has interfaces besides lo (${ifaces.join(', ')}); bwrap --unshare-all did not isolate the network`);
   }
   if (line.pid1 !== 'bwrap') throw new SandboxSetupError(`the sandbox has no private pid namespace (pid 1 is ${String(line.pid1)})`);
-  if (line.seccomp !== '2') throw new SandboxSetupError(`the seccomp filter is not active in the sandbox (Seccomp: ${String(line.seccomp)}); regenerate it by deleting seccomp.bpf in the state dir`);
+  if (line.seccomp !== '2') throw new SandboxSetupError(`the seccomp filter is not active in the sandbox (Seccomp: ${String(line.seccomp)}); regenerate it by deleting seccomp-*.bpf in the state dir`);
   if (line.nnp !== '1') throw new SandboxSetupError('no_new_privs is not set in the sandbox (setpriv --no-new-privs failed)');
   return { interfaces: ifaces, python: String(line.py ?? '') };
 }

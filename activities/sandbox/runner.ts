@@ -4,7 +4,6 @@
  * output_limit or crash) and the rest continue in a fresh sandbox (sandbox.md §6).
  */
 import { promises as fsp } from 'fs';
-import fs from 'fs';
 import path from 'path';
 import { detectCgroups, removeStaleCgroups } from './cgroups';
 import type { CgroupLayout } from './cgroups';
@@ -45,9 +44,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   const privilege: PrivilegeMode = myUid === 0 ? 'root' : 'user';
   preflight(privilege);
   const stateDir = path.resolve(opts.stateDir);
-  fs.mkdirSync(stateDir, { recursive: true });
-  const seccompPath = await ensureSeccomp(stateDir);
   const jobsDir = prepareStateDir(stateDir, privilege);
+  const seccompPath = await ensureSeccomp(stateDir);
   const driverPath = await prepareDriver(stateDir);
 
   const warnings: string[] = [];

@@ -1,4 +1,5 @@
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
 import { promises as fsp } from 'fs';
 import type { Stats } from 'fs';
 import path from 'path';
@@ -9,16 +10,17 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 const GENERATOR = path.join(__dirname, 'mkseccomp.py');
 
 /**
- * Generates `<stateDir>/seccomp.bpf` (raw BPF for `bwrap --seccomp`) unless an up-to-date one
- * exists, and returns its path. Idempotent and safe to call concurrently: the generator writes
- * a temp file and renames it. Throws SandboxSetupError when python3-seccomp is not installed.
+ * Generates `<stateDir>/seccomp-<hash>.bpf` (raw BPF for `bwrap --seccomp`) unless it exists, and
+ * returns its path. The name hashes the generator, so a changed filter gets a new file and two
+ * checkouts sharing a state dir each use their own. Idempotent and safe to call concurrently: the
+ * generator writes a temp file and renames it. `stateDir` must exist (ensureStateDir makes it with
+ * the right owner and mode). Throws SandboxSetupError when python3-seccomp is not installed.
  */
 export async function ensureSeccomp(stateDir: string): Promise<string> {
-  const out = path.join(stateDir, 'seccomp.bpf');
-  const [bpf, gen] = await Promise.all([statOrNull(out), fsp.stat(GENERATOR)]);
-  // Regenerate when the generator changed since: the filter is derived from it.
-  if (bpf && bpf.size > 0 && bpf.mtimeMs >= gen.mtimeMs) return out;
-  await fsp.mkdir(stateDir, { recursive: true });
+  const hash = createHash('sha256').update(await fsp.readFile(GENERATOR)).digest('hex').slice(0, 16);
+  const out = path.join(stateDir, `seccomp-${hash}.bpf`);
+  const bpf = await statOrNull(out);
+  if (bpf && bpf.size > 0) return out;
   if (!(await statOrNull(SYSTEM_PYTHON))) {
     throw new SandboxSetupError(`${SYSTEM_PYTHON} not found: apt-get install python3 python3-seccomp (npm run setup installs them)`);
   }

@@ -74,7 +74,7 @@ async function viaLoop(o: Opts): Promise<Leg> {
   const d = await freshDb('loop');
   const sim = await createSimServer({ port: 0, seed: 1, teacherLatencyMs: o.teacherMs, studentLatencyMs: o.studentMs });
   const cfg = cfgFor(sim.url, d.url, o);
-  const sandbox = await createSandbox({ stateDir: cfg.toolsDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb });
+  const sandbox = await createSandbox({ stateDir: cfg.sandbox.stateDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb });
   try {
     const teacher = activitiesFor('teacher', { db: d.db, teacher: createLlmClient(d.db, 'teacher', cfg.teacher) });
     const student = activitiesFor('student', { db: d.db, student: createLlmClient(d.db, 'student', cfg.student) });

@@ -5,17 +5,17 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { FILTER_BAND } from '../../workflows/method/numbers';
+import { seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/stats';
 import { loadConfig } from '../../workers/config/load-config';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
-import { progressQuery } from '../../workflows/contracts/messages';
 import { batchWorkflowId, type Mode } from '../../workflows/contracts';
 import { writeReport } from '../report/model';
 import { formatSummary, newBatchId, startBatch, uiUrl } from '../lib';
 import { exportBatch } from '../dataset/exporter';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../lib/seed-file';
 import { setup } from '../stack/install';
-import { startStack } from '../stack/dev-stack';
+import { failWhenDead, startStack, type Stack } from '../stack/dev-stack';
 import { fail, positiveInt, withClient, withDb } from './options';
 import { readStackFile } from '../../workers/config/find-postgres';
 
@@ -45,12 +45,15 @@ export function demoCommand(): Command {
     .action(async (o: DemoOptions) => {
       const t0 = Date.now();
       const say = (m: string) => console.log(`[demo] ${m}`);
-      let stop: (() => Promise<void>) | null = null;
+      let stack: Stack | null = null;
       try {
         const cfg = loadConfig();
         await setup(cfg, { quiet: true });
         if (alive(readStackFile(cfg).pid)) say('using the running `cairn dev` stack');
-        else stop = (await startStack(cfg, { say })).stop;
+        else stack = await startStack(cfg, { say });
+        // Our own stack's children are watched: one that dies fails the demo at once, with its log.
+        const abort = new AbortController();
+        const dead = stack ? failWhenDead(stack, abort) : null;
         const batchId = o.batch ?? `demo-${newBatchId().slice(1)}`;
         const seedsFile = path.join(cfg.dataDir, 'demo-seeds.jsonl');
         // A fresh cut each run (or --cut-seed S to repeat one): the same seeds would give the same
@@ -63,13 +66,19 @@ export function demoCommand(): Command {
             const r = await startBatch(db, client, cfg, { seedsFile, batchId: id, turns: o.turns, attempts: o.attempts, env: o.env, mode, dedup: 'batch' });
             say(`batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()} (--cut-seed ${cutSeed})`);
             const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(id));
+            // Progress from Postgres, not a workflow query: a query waits for a workflow task, and
+            // one left in flight when the connection closes retries onto a closed channel.
+            let tick: Promise<unknown> = Promise.resolve();
             const ticker = setInterval(() => {
-              h.query(progressQuery).then((p) => say(`${id}: ${p.finished + p.failed}/${r.totalSeeds} seeds finished, ${p.open} open`), () => undefined);
+              tick = seedCounts(db, id).then((c) => say(`${id}: ${c.done + c.failed}/${r.totalSeeds} seeds finished, ${c.running} open`), () => undefined);
             }, 5000);
+            // Aborted when a child of our stack dies, so that no long poll outlives the connection.
+            const result = client.withAbortSignal(abort.signal, () => h.result());
             try {
-              return await h.result();
+              return await (dead ? Promise.race([result, dead]) : result);
             } finally {
               clearInterval(ticker);
+              await Promise.allSettled([result, tick]);
             }
           };
           const results = [await run(batchId, o.mode)];
@@ -91,7 +100,7 @@ export function demoCommand(): Command {
           }
           console.log(`report: ${report.file}`);
           console.log(`Temporal UI (filtered to the batch): ${uiUrl(cfg, batchId)}`);
-          if (stop) console.log('  (the UI needs the stack: run `npx cairn dev`; the batch stays in .data/)');
+          if (stack) console.log('  (the UI needs the stack: run `npx cairn dev`; the batch stays in .data/)');
           const failed = results.reduce((n, r) => n + r.failed, 0);
           console.log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s; ${failed} seed workflows failed`);
           if (failed > 0) process.exitCode = 1;
@@ -99,7 +108,7 @@ export function demoCommand(): Command {
       } catch (err) {
         fail(err);
       } finally {
-        if (stop) await stop();
+        if (stack) await stack.stop();
       }
     });
 }

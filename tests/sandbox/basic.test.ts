@@ -2,6 +2,7 @@ import { createSandbox } from '../../activities/sandbox';
 /** Real sandbox: probe, canonical outputs, load failures, per-input errors, resume, reward hacking. */
 import fs from 'fs';
 import { compareOutcomes, SandboxInfraError } from '../../activities/sandbox';
+import { loadConfig } from '../../workers/config/load-config';
 import { expectClean, makeSandbox, statuses, timed } from './sandbox-helpers';
 import type { TestSandbox } from './sandbox-helpers';
 
@@ -207,7 +208,7 @@ test('zero inputs need no sandbox; a bad request is a TypeError, never a verdict
 
 describe('CPU-time limits with a wall backstop', () => {
   test('a CPU-bound input times out on CPU; sleeping code times out on the wall backstop', async () => {
-    const sb = await createSandbox({ stateDir: '/work/main/.tools', slots: 1 });
+    const sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir, slots: 1 });
     try {
       const code = 'import time\ndef f(k):\n    if k == 0:\n        while True: pass\n    if k == 1:\n        time.sleep(30)\n    return k';
       const t0 = Date.now();
@@ -225,7 +226,7 @@ describe('CPU-time limits with a wall backstop', () => {
 
 describe('failFast', () => {
   test('stops at the first input that does not run cleanly, in the driver and after a sandbox death', async () => {
-    const sb = await createSandbox({ stateDir: '/work/main/.tools', slots: 1 });
+    const sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir, slots: 1 });
     try {
       const loop = 'def f(k):\n    if k == 1:\n        while True: pass\n    return k';
       const t0 = Date.now();

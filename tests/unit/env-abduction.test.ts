@@ -1,11 +1,11 @@
 /** Abduction: teacher parser and prompts, student parser, and rewards through the real sandbox. */
-import path from 'node:path';
 import {
   abduction, checkOutputs, describeFailure, parseStudent, parseTeacher, studentMessages, teacherMessages,
 } from '../../activities/environments/abduction';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
+import { loadConfig } from '../../workers/config/load-config';
 
 const CODE = 'def f(xs, k):\n    return sorted(x % k for x in xs)';
 const good = ['Here is my problem.', '```python\n' + CODE + '\n```', '```input\n[7, 3, 10], 4\n```'].join('\n\n');
@@ -139,7 +139,7 @@ describe('abduction rewards through the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') });
+    sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir });
     problem = await execute({ code: CODE, inputs: ['[7, 3, 10], 4'], message: null });
     identity = await execute({ code: 'def f(x):\n    return x\n', inputs: ['[1, 2]'], message: null });
   }, 30_000);

@@ -1,11 +1,11 @@
 /** Deduction: teacher parser and prompts, student parser, and value rewards through the real sandbox. */
-import path from 'node:path';
 import {
   checkOutputs, deduction, describeFailure, parseStudent, parseTeacher, studentMessages, teacherMessages, VALUE_CODE,
 } from '../../activities/environments/deduction';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
+import { loadConfig } from '../../workers/config/load-config';
 
 const CODE = [
   'def f(xs):',
@@ -103,7 +103,7 @@ describe('deduction rewards through the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') });
+    sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir });
     problem = await execute({ code: CODE, inputs: ['[4, 1, 3, 9, 7]'], message: null });
   }, 30_000);
   afterAll(async () => {

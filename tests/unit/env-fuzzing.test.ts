@@ -1,11 +1,11 @@
 /** Fuzzing: teacher parser and prompts, the validation harness, and rewards through the real sandbox. */
-import path from 'node:path';
 import {
   describeFailure, fuzzing, GRADE_ENTRY, parseStudent, parseTeacher, studentMessages, teacherMessages, VALIDATE_ENTRY,
 } from '../../activities/environments/fuzzing';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
+import { loadConfig } from '../../workers/config/load-config';
 
 /** Second largest distinct value; the flaw: duplicates of the maximum are not skipped. */
 const CODE = [
@@ -101,7 +101,7 @@ describe('fuzzing through the sandbox', () => {
   const problem: ExecutedProblem = { code: CODE, inputs: ['[1, 5, 3]'], outputs: ['3'], message: null };
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') });
+    sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir });
   }, 30_000);
   afterAll(async () => {
     await sb.close();

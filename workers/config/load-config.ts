@@ -3,6 +3,7 @@
  * Never read at import time and never inside workflows/. Secrets (API keys) live only here and in
  * the clients built from it: they never enter workflow arguments, history, logs or Postgres.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -33,7 +34,11 @@ export interface Config {
   temporal: { address: string; namespace: string; apiKey?: string; tls: boolean; uiUrl: string };
   teacher: LlmEndpoint;
   student: LlmEndpoint;
-  sandbox: { slots: number; uidBase: number; memoryMb: number; wallFactor: number };
+  sandbox: {
+    slots: number; uidBase: number; memoryMb: number; wallFactor: number;
+    /** Seccomp filter, compiled driver and job dirs: outside the checkout (see sandboxStateDir). */
+    stateDir: string;
+  };
   simPort: number;
   /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
   shutdownGraceMs: number;
@@ -78,6 +83,31 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
   };
 }
 
+/** Where the sandbox state lives when CAIRN_SANDBOX_STATE_DIR is not set. */
+export const ROOT_SANDBOX_STATE_DIR = '/var/lib/cairn/sandbox';
+
+/**
+ * The sandbox state dir. As root the slot uids must traverse it and bind the driver from it, so
+ * it cannot sit in the checkout (a clone under /root or in a `mktemp -d` dir is mode 700): it is
+ * a root-owned dir under /var/lib, shared by every checkout on the host (the files in it are
+ * named by content hash, so two versions never clash). As a normal user the sandbox runs as that
+ * user, so a private dir under XDG_STATE_HOME (~/.local/state) is right.
+ */
+export function sandboxStateDir(env: NodeJS.ProcessEnv, uid = process.getuid?.() ?? 0): string {
+  const raw = env.CAIRN_SANDBOX_STATE_DIR;
+  if (raw === undefined || raw === '') {
+    if (uid === 0) return ROOT_SANDBOX_STATE_DIR;
+    const xdg = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(env.HOME || os.homedir(), '.local', 'state');
+    return path.join(xdg, 'cairn', 'sandbox');
+  }
+  const fix = 'Set it to an absolute path of a directory for the sandbox state (created if missing), or unset it for the default.';
+  if (!path.isAbsolute(raw)) throw new ConfigError(`CAIRN_SANDBOX_STATE_DIR=${raw} is not an absolute path. ${fix}`);
+  if (raw.includes('\n')) throw new ConfigError(`CAIRN_SANDBOX_STATE_DIR contains a newline. ${fix}`);
+  const dir = path.resolve(raw);
+  if (dir === path.parse(dir).root) throw new ConfigError(`CAIRN_SANDBOX_STATE_DIR=${raw} is the filesystem root. ${fix}`);
+  return dir;
+}
+
 /** Reads the environment once. Throws ConfigError naming the variable on bad input. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   if (env.CAIRN_SANDBOX_TIME_LIMIT_MS) {
@@ -104,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       uidBase: int(env, 'CAIRN_SANDBOX_UID_BASE', 60000, 1000),
       memoryMb: int(env, 'CAIRN_SANDBOX_MEMORY_MB', 256, 64),
       wallFactor: int(env, 'CAIRN_SANDBOX_WALL_FACTOR', 3, 1),
+      stateDir: sandboxStateDir(env),
     },
     simPort,
     shutdownGraceMs: 0,
