@@ -36,36 +36,33 @@ export function workerCommand(): Command {
     .description('run Temporal workers (one per task queue) until SIGINT/SIGTERM')
     .option('--queue <names>', `comma-separated queues: ${ALL_QUEUES.join(', ')}, or all`, 'all')
     .action(async (o: { queue: string }) => {
+      let stopping = false;
+      const running: { set?: Awaited<ReturnType<typeof startWorkers>> } = {};
+      const stop = () => { stopping = true; running.set?.shutdown(); };
+      // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
+      const onDisconnect = (): void => stop();
       try {
         const cfg = loadConfig();
         const queues = parseQueues(o.queue);
-        let stopping = false;
-        const running: { set?: Awaited<ReturnType<typeof startWorkers>> } = {};
-        const stop = () => { stopping = true; running.set?.shutdown(); };
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
-        // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
-        const onDisconnect = (): void => stop();
         if (process.send) process.once('disconnect', onDisconnect);
         const set = await waitForServices(() => stopping, async () => {
           const databaseUrl = await requireDatabaseUrl(cfg);
           return startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
         });
-        if (!set) {
-          process.off('disconnect', onDisconnect);
-          if (process.connected) process.disconnect();
-          return;
-        }
+        if (!set) return;
         running.set = set;
         if (stopping) set.shutdown();
         await set.run();
         await set.close();
-        // A 'disconnect' listener holds the IPC channel open, which would keep a stopped worker
-        // alive until its parent SIGKILLs it: let go of it.
-        process.off('disconnect', onDisconnect);
-        if (process.connected) process.disconnect();
         console.log('[worker] stopped');
       } catch (err) {
         fail(err);
+      } finally {
+        // A 'disconnect' listener holds the IPC channel open, which would keep a stopped (or failed)
+        // worker alive until its parent SIGKILLs it: let go of it.
+        process.off('disconnect', onDisconnect);
+        if (process.connected) process.disconnect();
       }
     });
 }
