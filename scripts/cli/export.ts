@@ -24,6 +24,8 @@ export function exportOptions(f: Flags): ExportOptions {
   if (!curriculum && (f.steps !== undefined || f.batchSize !== undefined)) throw new Error('--steps and --batch-size go with --curriculum.');
   if (f.flattenTarget !== undefined && !f.flatten) throw new Error('--flatten-target goes with --flatten.');
   const set = bins ?? (curriculum ? defaultBinSet(curriculum) : null) ?? 'broad';
+  const all: readonly string[] = [...DATASET_FORMATS, ...TRAINER_FORMATS];
+  if (f.format !== undefined && !all.includes(f.format)) throw new Error(`--format ${f.format}: choose one of ${all.join(', ')}.`);
   const trainer = f.format !== undefined && (TRAINER_FORMATS as readonly string[]).includes(f.format);
   if (!trainer && (f.testFraction !== undefined || f.groundTruth !== undefined)) throw new Error(`--test-fraction and --ground-truth go with --format ${TRAINER_FORMATS.join(' | ')}.`);
   if (f.testFraction !== undefined && !(f.testFraction >= 0 && f.testFraction < 1)) throw new Error(`--test-fraction ${f.testFraction}: need 0 <= fraction < 1 (e.g. 0.1).`);

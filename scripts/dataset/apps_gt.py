@@ -5,7 +5,8 @@ line per problem: {"inputs": "[[args...], ...]", "outputs": "[...]"} (each alrea
 that numbers keep their Python spelling: 3.0 stays a float, big ints stay exact) or {"skip": reason}. Only values JSON
 carries exactly are converted (None, bools, ints, finite floats, str, lists, dicts with str keys);
 tuples, sets, bytes and other keys are refused rather than changed, so an APPS test never accepts
-what Cairn's canonical comparison would refuse for a difference JSON cannot see.
+what Cairn's canonical comparison would refuse for a difference JSON cannot see. A dict as a whole
+argument or output is refused too: APPS-style checkers turn the keys of such a dict into ints.
 """
 import ast
 import json
@@ -42,11 +43,15 @@ def convert(p):
     ins = []
     for text in p["inputs"]:
         args = list(ast.literal_eval("(" + text + ",)")) if text.strip() else []
+        if any(type(a) is dict for a in args):
+            raise Refuse("a dict argument")
         check(args)
         ins.append(args)
     outs = []
     for text in p["outputs"]:
         v = ast.literal_eval(text)
+        if type(v) is dict:
+            raise Refuse("a dict output")
         check(v)
         outs.append(v)
     return {"inputs": json.dumps(ins), "outputs": json.dumps(outs)}

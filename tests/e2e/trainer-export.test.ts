@@ -40,6 +40,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  // CAIRN_KEEP_EXPORTS=DIR keeps the exported directories for a look (e.g. the records in a report).
+  if (process.env.CAIRN_KEEP_EXPORTS) fs.cpSync(tmp, process.env.CAIRN_KEEP_EXPORTS, { recursive: true });
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -75,6 +77,12 @@ test('verl: files, prompts as the student saw them, re-grade agreement, teacher 
   const ex = await exportBatch(db, { batchId: 'tx', out: dir, format: 'verl', min: 0, max: 1, testFraction: 0.25 });
   expect(fs.existsSync(path.join(dir, 'cairn_reward.py'))).toBe(true);
   expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(/^---\n[\s\S]*configs:[\s\S]*split: test[\s\S]*## Pass-rate histogram/);
+  // The card's front matter tells `datasets` the splits.
+  expect(runPythonJson<Record<string, number>>(`
+import json, sys, datasets
+ds = datasets.load_dataset(sys.argv[1])
+print(json.dumps({k: v.num_rows for k, v in ds.items()}))
+`, [dir])).toEqual({ train: ex.trainer?.counts.train, test: ex.trainer?.counts.test });
   const files = [path.join(dir, 'train.parquet'), path.join(dir, 'test.parquet')];
   const loaded = runPythonJson<Record<string, { schema: Record<string, string>; rows: Row[] }>>(LOAD, files);
   const train = loaded[files[0] as string]!, test = loaded[files[1] as string]!;
