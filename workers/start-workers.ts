@@ -6,6 +6,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { activitiesFor } from '../activities';
 import { createLlmClient } from '../activities/llm/llm-client';
 import { createSandbox } from '../activities/sandbox';
+import { benchmarkLoader } from '../activities/decontam/humaneval';
 import type { Sandbox } from '../activities/sandbox/contract';
 import { createDb, migrateDb } from '../db/client';
 import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
@@ -68,7 +69,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       sandbox = sb;
       const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sb.info.privilege, cgroupMode: sb.info.cgroupMode, python: sb.info.python };
       workers.push(await Worker.create({
-        ...base, activities: activitiesFor(q, { db, sandbox: sb, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
+        ...base, activities: activitiesFor(q, { db, sandbox: sb, wallFactor: cfg.sandbox.wallFactor, sandboxDetails, benchmarks: benchmarkLoader(cfg.toolsDir) }),
         // Each activity runs several sandboxes through the sandbox's own slot queue.
         maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
       }));

@@ -92,6 +92,8 @@ print(json.dumps({k: v.num_rows for k, v in ds.items()}))
   });
   expect(train.schema.extra_info).toMatch(/^struct<id: int64 not null, batch_id: string not null, env: string not null, split: string not null, pass_rate: double/);
   const rows = [...train.rows, ...test.rows];
+  // The batch ran with the HumanEval check on (the default): none of its problems was flagged.
+  expect(Number((await db.execute(sql.raw(`select count(*) n from problems where invalid_reason like 'Contaminated:%'`))).rows[0]?.n)).toBe(0);
   expect(rows.length).toBe(ex.written);
   expect(test.rows.length).toBeGreaterThan(0);
   expect(new Set(rows.map((r) => r.extra_info.env)).size).toBeGreaterThanOrEqual(3);
