@@ -66,9 +66,9 @@ test('the grader marks a contaminated problem invalid with the benchmark and ite
     }).returning({ id: problems.id });
     ids[batch] = row!.id;
   }
-  const on = await mock.run(g.validateProblem, { problemId: ids.on! }) as { valid: boolean; reason: string };
+  const on = await mock.run(g.validateProblem, { problemId: ids.on! }) as Awaited<ReturnType<typeof g.validateProblem>>;
   expect(on.valid).toBe(false);
-  expect(on.reason).toMatch(/^Contaminated: the problem is too close to HumanEval\/0 of the HumanEval benchmark \(\d+% of its code n-grams shared\)/);
+  expect(on.reason ?? '').toMatch(/^Contaminated: the problem is too close to HumanEval\/0 of the HumanEval benchmark \(\d+% of its code n-grams shared\)/);
   expect(await getProblem(tdb.db, ids.on!)).toMatchObject({ status: 'invalid', invalidReason: on.reason, passRate: null });
   expect(await mock.run(g.validateProblem, { problemId: ids.off! })).toEqual({ valid: true, reason: null });
 }, 120_000);
