@@ -13,14 +13,20 @@ _OUT_CAP = 16 << 20
 # The driver, run outside bwrap: its kill(-1) sweep must never run here (it only runs under
 # bwrap's pid 1, but a trainer may itself run under bwrap), so hygiene is switched off.
 _BOOT = (
-    "import sys\n"
+    "import os, resource, sys\n"
+    "mem, cpu, fsize = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])\n"
+    "for lim, val in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_FSIZE, fsize),\n"
+    "                 (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 64)):\n"
+    "    try:\n"
+    "        resource.setrlimit(lim, (val, val))\n"
+    "    except (ValueError, OSError):\n"
+    "        pass\n"
     "ns = {'__name__': 'cairn_driver'}\n"
     "exec(compile(open(sys.argv[1], encoding='utf-8').read(), 'driver.py', 'exec'), ns)\n"
     "_mh = ns['make_hygiene']\n"
     "ns['make_hygiene'] = lambda me: _mh(me, _in_sandbox=lambda: False)\n"
-    "import os\n"
     "try:\n"
-    "    sys.exit(ns['main']([sys.argv[1]] + sys.argv[2:]))\n"
+    "    sys.exit(ns['main']([sys.argv[1], sys.argv[2], sys.argv[3]]))\n"
     "except SystemExit:\n"
     "    raise\n"
     "except BaseException:\n"
@@ -42,29 +48,17 @@ def _python():
     return _os.environ.get("CAIRN_REWARD_PYTHON") or _sys.executable or "python3"
 
 
-def _limits(memory_mb, cpu_s):
-    def apply():
-        import resource
-        _os.setsid()
-        mem = (memory_mb + 128) << 20  # virtual, not resident: headroom for the interpreter's mappings
-        for lim, val in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_FSIZE, _OUT_CAP),
-                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 64)):
-            try:
-                resource.setrlimit(lim, (val, val))
-            except (ValueError, OSError):
-                pass
-    return apply
-
-
 def _run_from(job_dir, start, n, limits, walls, load_ms, memory_mb):
     """Runs the driver on inputs start.. and returns (results by index, exit code)."""
     out_path = _os.path.join(job_dir, "chan.%d" % start)
     cpu_s = int((load_ms + sum(limits[start:])) / 1000) + 2
     wall_s = (load_ms + sum(walls[start:]) + _GRACE_MS) / 1000.0
     with open(out_path, "wb") as out:
-        p = _subprocess.Popen([_python(), "-I", "-S", "-c", _BOOT, _driver_path(), job_dir, str(start)],
+        # The child sets its own rlimits before the driver loads (no preexec_fn: unsafe in threaded trainers).
+        mem = (memory_mb + 128) << 20  # virtual, not resident: headroom for the interpreter's mappings
+        p = _subprocess.Popen([_python(), "-I", "-S", "-c", _BOOT, _driver_path(), job_dir, str(start), str(mem), str(cpu_s), str(_OUT_CAP)],
                               stdin=_subprocess.DEVNULL, stdout=out, stderr=_subprocess.DEVNULL, cwd=job_dir,
-                              preexec_fn=_limits(memory_mb, cpu_s), close_fds=True)
+                              start_new_session=True, close_fds=True)
         try:
             code = p.wait(timeout=wall_s)
         except _subprocess.TimeoutExpired:
@@ -169,7 +163,7 @@ def _text(completion):
     return str(completion)
 
 
-def compute_score(data_source, solution_str, ground_truth, extra_info=None):
+def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
     """verl: custom_reward_function.path=cairn_reward.py custom_reward_function.name=compute_score."""
     return grade(solution_str, ground_truth)
 

@@ -28,7 +28,8 @@ beforeAll(async () => {
   stack = await startTestStack('trainer_export');
   const cfg = loadConfig({ ...process.env, DATABASE_URL: stack.tdb.url });
   const file = path.join(tmp, 'seeds.jsonl');
-  writeSeedFile(file, Array.from({ length: 8 }, (_, i) => ({
+  // CAIRN_REGRADE_SEEDS=N runs a bigger batch for a firmer agreement figure (default 8 seeds).
+  writeSeedFile(file, Array.from({ length: Number(process.env.CAIRN_REGRADE_SEEDS ?? 8) }, (_, i) => ({
     id: `s${i}`, kind: 'snippet', source: `demo.py:${i}`,
     snippet: `def g${i}(xs):\n    out = []\n    for x in xs:\n        if x % ${i + 2} == 0:\n            out.append(x * ${i + 1})\n    return out`,
   })));
