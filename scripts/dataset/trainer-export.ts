@@ -88,11 +88,13 @@ const TRL: ParquetColumn<TrainerRow>[] = [
   ['extra_info', EXTRA, extra],
 ];
 
-/** Rows of every chosen record, page by page, each tagged with its split. */
-async function* rowPages(db: Database, o: TrainerExportOptions, warnings: string[]): AsyncGenerator<TrainerRow[]> {
+type Summary = TrainerExportResult['rows'];
+interface Tally { unconverted: number; notInduction: number }
+
+/** Rows of `ids` (one split), page by page; what the card needs of each row goes into `summary`. */
+async function* rowPages(db: Database, o: TrainerExportOptions, ids: number[], split: string, summary: Summary, tally: Tally): AsyncGenerator<TrainerRow[]> {
   const grading = await batchGrading(db, o.batchIds);
-  let unconverted = 0, notInduction = 0;
-  for await (const page of recordPages(db, o.ids, o.binSet)) {
+  for await (const page of recordPages(db, ids, o.binSet)) {
     const refs = await refCpu(db, page.map((r) => r.id));
     const g = (r: ExportRecord) => {
       const b = grading.get(r.batch_id);
@@ -103,52 +105,58 @@ async function* rowPages(db: Database, o: TrainerExportOptions, warnings: string
     let apps: (string | null)[] = page.map(() => null);
     if (o.groundTruth === 'apps') {
       const ind = page.filter((r) => r.env === 'induction');
-      notInduction += page.length - ind.length;
+      tally.notInduction += page.length - ind.length;
       const conv = appsTruths(ind, cairn);
       const byId = new Map(ind.map((r, i) => [r.id, conv[i] ?? null]));
       apps = page.map((r) => byId.get(r.id) ?? null);
-      unconverted += ind.filter((r) => byId.get(r.id) === null).length;
+      tally.unconverted += ind.filter((r) => byId.get(r.id) === null).length;
     }
-    yield page.map((r, i) => trainerRow(r, g(r), refs.get(r.id) ?? [], splitOf(r.id, o.testFraction), apps[i] ?? null));
+    for (const r of page) summary.push({ env: r.env, pass_rate: r.pass_rate, bin: r.difficulty_bin, split });
+    yield page.map((r, i) => trainerRow(r, g(r), refs.get(r.id) ?? [], split, apps[i] ?? null));
   }
-  if (unconverted) warnings.push(`--ground-truth apps: ${unconverted} induction records use values JSON cannot carry exactly (tuples, sets, bytes, non-string keys, nan); they keep Cairn's ground truth (data_source cairn/induction) and need cairn_reward.py.`);
-  if (notInduction) warnings.push(`--ground-truth apps: ${notInduction} records are not induction; they keep Cairn's ground truth and need cairn_reward.py.`);
 }
 
-/** Splits one stream of row pages into per-split streams, buffering one page at a time per split. */
-async function writeSplits(o: TrainerExportOptions, pages: AsyncGenerator<TrainerRow[]>): Promise<{ files: string[]; rows: TrainerRow[][] }> {
-  // Rows are small next to a batch's attempts, and both splits are needed for the card: collect, then write.
-  const train: TrainerRow[] = [], test: TrainerRow[] = [];
-  for await (const page of pages) for (const r of page) (r.extra_info.split === 'test' ? test : train).push(r);
-  const files: string[] = [];
-  const write = async (name: string, rows: TrainerRow[]) => {
-    const ext = o.format === 'openrlhf' ? 'jsonl' : 'parquet';
-    const file = path.join(o.dir, `${name}.${ext}`);
-    const chunks = async function* () { for (let i = 0; i < rows.length; i += 500) yield rows.slice(i, i + 500); };
-    if (o.format === 'openrlhf') {
-      await atomically(file, async (tmp) => {
-        fs.writeFileSync(tmp, rows.map((r) => JSON.stringify({
-          input: r.prompt, label: r.reward_model.ground_truth, data_source: r.data_source, id: r.extra_info.id, extra_info: r.extra_info,
-        }) + '\n').join(''));
-      });
-    } else {
-      await writeParquetRows(file, chunks(), o.format === 'verl' ? VERL : TRL, { cairn: JSON.stringify({ format: o.format, split: name }) });
-    }
-    files.push(file);
-  };
-  await write('train', train);
-  if (o.testFraction > 0) await write('test', test);
-  return { files, rows: [train, test] };
+function tallyWarnings({ unconverted, notInduction }: Tally): string[] {
+  const warnings: string[] = [];
+  if (unconverted) warnings.push(`--ground-truth apps: ${unconverted} induction records use values JSON cannot carry exactly (tuples, sets, bytes, non-string keys, nan); they keep Cairn's ground truth (data_source cairn/induction) and need cairn_reward.py.`);
+  if (notInduction) warnings.push(`--ground-truth apps: ${notInduction} records are not induction; they keep Cairn's ground truth and need cairn_reward.py.`);
+  return warnings;
+}
+
+/** Writes one split's file, streamed page by page (the split of an id is known before its row is read). */
+async function writeSplit(db: Database, o: TrainerExportOptions, split: string, ids: number[], summary: Summary, tally: Tally): Promise<string> {
+  const pages = rowPages(db, o, ids, split, summary, tally);
+  if (o.format === 'openrlhf') {
+    const file = path.join(o.dir, `${split}.jsonl`);
+    await atomically(file, async (tmp) => {
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        for await (const page of pages) {
+          fs.writeSync(fd, page.map((r) => JSON.stringify({
+            input: r.prompt, label: r.reward_model.ground_truth, data_source: r.data_source, id: r.extra_info.id, extra_info: r.extra_info,
+          }) + '\n').join(''));
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+    return file;
+  }
+  const file = path.join(o.dir, `${split}.parquet`);
+  await writeParquetRows(file, pages, o.format === 'verl' ? VERL : TRL, { cairn: JSON.stringify({ format: o.format, split }) });
+  return file;
 }
 
 export async function exportTrainer(db: Database, o: TrainerExportOptions): Promise<TrainerExportResult> {
   fs.mkdirSync(o.dir, { recursive: true });
-  const warnings: string[] = [];
-  const { files, rows } = await writeSplits(o, rowPages(db, o, warnings));
-  const all = rows.flat();
+  const summary: Summary = [];
+  const tally: Tally = { unconverted: 0, notInduction: 0 };
+  const test = o.ids.filter((id) => splitOf(id, o.testFraction) === 'test');
+  const train = o.ids.filter((id) => splitOf(id, o.testFraction) === 'train');
+  const files = [await writeSplit(db, o, 'train', train, summary, tally)];
+  if (o.testFraction > 0) files.push(await writeSplit(db, o, 'test', test, summary, tally));
   return {
-    files, warnings, rewardFile: writeRewardFile(o.dir),
-    counts: { train: rows[0]?.length ?? 0, test: rows[1]?.length ?? 0 },
-    rows: all.map((r) => ({ env: r.extra_info.env, pass_rate: r.extra_info.pass_rate, bin: r.extra_info.difficulty_bin, split: r.extra_info.split })),
+    files, warnings: tallyWarnings(tally), rewardFile: writeRewardFile(o.dir),
+    counts: { train: train.length, test: o.testFraction > 0 ? test.length : 0 }, rows: summary,
   };
 }
