@@ -43,7 +43,7 @@ export function exportOptions(f: Flags): ExportOptions {
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('write a dataset (JSONL or Parquet): graded, non-duplicate problems with min <= pass rate <= max, binned by difficulty; optionally flattened, with a curriculum plan')
+    .description('write a dataset (JSONL or Parquet, or a verl / TRL / OpenRLHF directory with cairn_reward.py and a dataset card): graded, non-duplicate problems with min <= pass rate <= max, binned by difficulty; optionally flattened, with a curriculum plan')
     .requiredOption('--batch <id>', 'batch id (repeat, or comma-separate, to export several batches into one file)', collect)
     .requiredOption('--out <file>', 'output file (.jsonl, or .parquet); a directory for verl, trl and openrlhf')
     .option('--format <fmt>', `${[...DATASET_FORMATS, ...TRAINER_FORMATS].join(' | ')} (default: from the extension of --out)`)
