@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { getProblem, listAttempts, listGradedAttempts, settleValidProblem, updateProblem, upsertGrade } from '../db/queries/problems';
 import { dedupKeys } from './dedup';
+import { contamination, type BenchmarkItem } from './decontam/ngrams';
 import { ERR } from '../workflows/contracts';
 import { environment } from './environments';
 import type { ExecutedProblem } from './environments/environment';
@@ -18,6 +19,13 @@ export interface GraderDeps {
   wallFactor?: number;
   /** What this grader enforces (memory limit, mode, python): recorded per batch it grades. */
   details?: Record<string, unknown>;
+  /** Public benchmark items for the contamination check (loaded on first use); without it, no check. */
+  benchmarks?: () => Promise<BenchmarkItem[]>;
+}
+
+/** The reason a contaminated problem gets (the teacher reads it next turn; status counts it). */
+export function contaminatedReason(c: { benchmark: string; item: string; overlap: number; kind: string }): string {
+  return `Contaminated: the problem is too close to ${c.item} of the ${c.benchmark} benchmark (${Math.round(c.overlap * 100)}% of its ${c.kind} n-grams shared); write a problem of your own.`;
 }
 
 export interface ValidateResult { valid: boolean; reason: string | null }
@@ -33,7 +41,7 @@ function describe(o: InputOutcome, i: number): string {
   }
 }
 
-export function createGraderActivities({ db, sandbox, wallFactor = 3, details }: GraderDeps) {
+export function createGraderActivities({ db, sandbox, wallFactor = 3, details, benchmarks }: GraderDeps) {
   const settingsOf = settingsReader(db);
   const recordUse = provenanceRecorder(db, 'grader', { wallFactor, ...details });
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
@@ -55,7 +63,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details }:
       if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
       // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
-      const { timeLimitMs, dedup } = await settingsOf(p.batchId);
+      const { timeLimitMs, dedup, decontam } = await settingsOf(p.batchId);
       await recordUse(p.batchId);
       const env = environment(p.env);
       const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor, failFast: true };
@@ -65,6 +73,11 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details }:
       if (bad >= 0) reason = `The code failed when executed: ${describe(a.outcomes[bad] as InputOutcome, bad)}.`;
       else if (a.outcomes.some((o, i) => o.out !== b.outcomes[i]?.out)) reason = 'The code is not deterministic: two runs gave different outputs.';
       else reason = env.checkOutputs({ code: p.code, inputs: p.inputs, message: p.message, outputs: a.outcomes.map((o) => o.out ?? '') });
+      // Before any student compute: a problem copied from a public benchmark is recorded, not graded.
+      if (!reason && decontam !== 'off' && benchmarks) {
+        const hit = contamination({ code: p.code, message: p.message }, await benchmarks());
+        if (hit) reason = contaminatedReason(hit);
+      }
       if (reason) {
         await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
         return { valid: false, reason };

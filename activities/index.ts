@@ -11,6 +11,7 @@ import { createBookkeepingActivities } from './bookkeeping';
 import { createGraderActivities } from './grader';
 import type { LlmClient } from './llm/llm-client';
 import type { Sandbox } from './sandbox/contract';
+import type { BenchmarkItem } from './decontam/ngrams';
 import { createStudentActivities } from './student';
 import { createTeacherActivities } from './teacher';
 
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   wallFactor?: number;
   /** Grader: what the sandbox enforces, recorded as provenance. */
   sandboxDetails?: Record<string, unknown>;
+  /** Grader: public benchmark items for the contamination check (loaded on first use). */
+  benchmarks?: () => Promise<BenchmarkItem[]>;
   /** Orchestration: lets the reconcile ask Temporal about seeds that closed without reporting. */
   temporal?: Client;
 }
@@ -52,7 +55,7 @@ export function activitiesFor<Q extends QueueName>(queue: Q, deps: ActivityDeps)
     teacher: () => createTeacherActivities({ db, teacher: need(deps.teacher, queue, 'teacher') }),
     student: () => createStudentActivities({ db, student: need(deps.student, queue, 'student') }),
     grader: () => createGraderActivities({
-      db, sandbox: need(deps.sandbox, queue, 'sandbox'), wallFactor: deps.wallFactor, details: deps.sandboxDetails,
+      db, sandbox: need(deps.sandbox, queue, 'sandbox'), wallFactor: deps.wallFactor, details: deps.sandboxDetails, benchmarks: deps.benchmarks,
     }),
   };
   return built[queue]();

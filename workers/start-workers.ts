@@ -7,6 +7,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { activitiesFor } from '../activities';
 import { createLlmClient } from '../activities/llm/llm-client';
 import { createSandbox } from '../activities/sandbox';
+import { benchmarkLoader } from '../activities/decontam/humaneval';
 import type { Sandbox, SandboxInfo } from '../activities/sandbox/contract';
 import { createDb, migrateDb } from '../db/client';
 import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
@@ -79,7 +80,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       } else if (sandbox) {
         const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sandbox.info.privilege, cgroupMode: sandbox.info.cgroupMode, python: sandbox.info.python };
         workers.push(await Worker.create({
-          ...base, activities: activitiesFor(q, { db, sandbox, wallFactor: cfg.sandbox.wallFactor, sandboxDetails }),
+          ...base, activities: activitiesFor(q, { db, sandbox, wallFactor: cfg.sandbox.wallFactor, sandboxDetails, benchmarks: benchmarkLoader(cfg.toolsDir) }),
           // Each activity runs several sandboxes through the sandbox's own slot queue.
           maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
         }));

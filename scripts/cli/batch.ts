@@ -21,6 +21,7 @@ function startCommand(): Command {
     .option('--env <spec>', 'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing', 'induction')
     .option('--mode <mode>', 'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)', 'multi')
     .option('--dedup <scope>', 'drop duplicate problems before the student sees them: global (within and across batches) | batch | off', 'global')
+    .option('--decontam <set>', 'check problems against public benchmarks by n-gram overlap before the student sees them (contaminated ones are not graded): humaneval | off', 'humaneval')
     .option('--chain-bins <spec>', "chain mode's target pass-rate bins, e.g. hard=0.05-0.16,medium=0.41-0.59,easy=0.81-0.91 (the paper's)")
     .option('--visible-pairs <n>', 'induction: input/output pairs the student sees (the rest are hidden tests)', nonNegativeInt('--visible-pairs'), 3)
     .option('--time-limit-ms <ms>', "per-input CPU-time floor for the teacher's code and for attempts", positiveInt('--time-limit-ms'), 2000)
@@ -30,12 +31,12 @@ function startCommand(): Command {
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
     .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
     .action(async (o: {
-      seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; chainBins?: string;
+      seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; decontam: string; chainBins?: string;
       visiblePairs: number; timeLimitMs: number; timeSlack: number; window?: number; paused?: boolean; skipBad?: boolean; preflight: boolean;
     }) => {
       try {
         const opts = {
-          turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode, dedup: o.dedup,
+          turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode, dedup: o.dedup, decontam: o.decontam,
           ...(o.chainBins ? { chainBins: parseChainBinsSpec(o.chainBins) } : {}),
           visiblePairs: o.visiblePairs, timeLimitMs: o.timeLimitMs, timeSlack: o.timeSlack,
           window: o.window, paused: o.paused, skipBad: o.skipBad,

@@ -5,11 +5,13 @@ import { parseFlattenTarget } from '../dataset/flatten';
 import { missingBatches } from '../dataset/records';
 import { DATASET_FORMATS, formatFor } from '../dataset/writers';
 import { exportBatch, type ExportOptions } from '../dataset/exporter';
+import { TRAINER_FORMATS, type GroundTruthStyle, type TrainerFormat } from '../dataset/trainer';
 import { fail, positiveInt, unitFloat, withDb } from './options';
 
 interface Flags {
   batch: string[]; out: string; min: number; max: number; all?: boolean; format?: string; bins?: string;
   flatten?: boolean; flattenTarget?: string; seed: string; curriculum?: string; steps?: number; batchSize?: number;
+  testFraction?: number; groundTruth?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -22,8 +24,18 @@ export function exportOptions(f: Flags): ExportOptions {
   if (!curriculum && (f.steps !== undefined || f.batchSize !== undefined)) throw new Error('--steps and --batch-size go with --curriculum.');
   if (f.flattenTarget !== undefined && !f.flatten) throw new Error('--flatten-target goes with --flatten.');
   const set = bins ?? (curriculum ? defaultBinSet(curriculum) : null) ?? 'broad';
+  const all: readonly string[] = [...DATASET_FORMATS, ...TRAINER_FORMATS];
+  if (f.format !== undefined && !all.includes(f.format)) throw new Error(`--format ${f.format}: choose one of ${all.join(', ')}.`);
+  const trainer = f.format !== undefined && (TRAINER_FORMATS as readonly string[]).includes(f.format);
+  if (!trainer && (f.testFraction !== undefined || f.groundTruth !== undefined)) throw new Error(`--test-fraction and --ground-truth go with --format ${TRAINER_FORMATS.join(' | ')}.`);
+  if (f.testFraction !== undefined && !(f.testFraction >= 0 && f.testFraction < 1)) throw new Error(`--test-fraction ${f.testFraction}: need 0 <= fraction < 1 (e.g. 0.1).`);
+  if (f.groundTruth !== undefined && !['cairn', 'apps'].includes(f.groundTruth)) throw new Error(`--ground-truth ${f.groundTruth}: choose cairn or apps.`);
+  if (f.groundTruth === 'apps' && f.format !== 'verl') throw new Error('--ground-truth apps is for --format verl (its built-in code scorer reads it).');
+  if (trainer && /\.(jsonl|parquet|pq)$/i.test(f.out)) throw new Error(`--format ${f.format} writes a directory (train.*, cairn_reward.py, README.md): give --out DIR, not ${f.out}.`);
   return {
-    batchId: f.batch, out: f.out, min: f.all ? 0 : f.min, max: f.all ? 1 : f.max, bins: set, format: formatFor(f.out, f.format),
+    batchId: f.batch, out: f.out, min: f.all ? 0 : f.min, max: f.all ? 1 : f.max, bins: set,
+    format: trainer ? f.format as TrainerFormat : formatFor(f.out, f.format),
+    testFraction: f.testFraction, groundTruth: f.groundTruth as GroundTruthStyle | undefined,
     flatten: !!f.flatten, flattenTarget: f.flattenTarget === undefined ? undefined : parseFlattenTarget(f.flattenTarget, set),
     seed: f.seed, curriculum: curriculum && { name: curriculum, steps: f.steps as number, batchSize: f.batchSize as number },
   };
@@ -31,10 +43,12 @@ export function exportOptions(f: Flags): ExportOptions {
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('write a dataset (JSONL or Parquet): graded, non-duplicate problems with min <= pass rate <= max, binned by difficulty; optionally flattened, with a curriculum plan')
+    .description('write a dataset (JSONL or Parquet, or a verl / TRL / OpenRLHF directory with cairn_reward.py and a dataset card): graded, non-duplicate problems with min <= pass rate <= max, binned by difficulty; optionally flattened, with a curriculum plan')
     .requiredOption('--batch <id>', 'batch id (repeat, or comma-separate, to export several batches into one file)', collect)
-    .requiredOption('--out <file>', 'output file (.jsonl, or .parquet)')
-    .option('--format <fmt>', `${DATASET_FORMATS.join(' | ')} (default: from the extension of --out)`)
+    .requiredOption('--out <file>', 'output file (.jsonl, or .parquet); a directory for verl, trl and openrlhf')
+    .option('--format <fmt>', `${[...DATASET_FORMATS, ...TRAINER_FORMATS].join(' | ')} (default: from the extension of --out)`)
+    .option('--test-fraction <f>', 'trainer formats: hold out this share of records (by a hash of the id) in test.*', Number)
+    .option('--ground-truth <style>', 'verl: cairn (default; graded by cairn_reward.py) | apps (induction as {"inputs","outputs","fn_name"} for verl\'s built-in code scorer)')
     .option('--min <p>', 'lowest pass rate kept', unitFloat('--min'), DEFAULT_BAND.min)
     .option('--max <p>', 'highest pass rate kept', unitFloat('--max'), DEFAULT_BAND.max)
     .option('--all', 'keep every graded problem (same as --min 0 --max 1)')
@@ -55,7 +69,11 @@ export function exportCommand(): Command {
           console.log(formatBinHistogram(r.before, r.binSet, `in band ${o.min}-${o.max}`));
           if (r.after) console.log(formatBinHistogram(r.after, r.binSet, 'after --flatten'));
           for (const w of r.warnings) console.log(`warning: ${w}`);
-          console.log(`wrote ${r.written} records (${r.format}) to ${r.file}`);
+          if (r.trainer) {
+            console.log(`wrote ${r.trainer.counts.train} train${r.trainer.counts.test ? ` + ${r.trainer.counts.test} test` : ''} records (${r.format}) to ${r.file}: ${r.trainer.files.map((x) => x.split('/').pop()).join(', ')}, cairn_reward.py, README.md`);
+          } else {
+            console.log(`wrote ${r.written} records (${r.format}) to ${r.file}`);
+          }
           if (r.plan) console.log(`${formatCurriculumPlan(r.plan)}\nwrote the plan to ${r.planFile}`);
           if (r.format === 'jsonl' && !r.plan) console.log(`next: Parquet for Hugging Face datasets with --out ${f.out.replace(/\.jsonl$/, '')}.parquet; a sampling plan with --curriculum soft --steps N --batch-size B`);
         });

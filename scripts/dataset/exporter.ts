@@ -15,6 +15,9 @@ import { buildCurriculumPlan, defaultBinSet, type CurriculumName, type Curriculu
 import { flattenByBins, type FlattenTarget } from './flatten';
 import { loadCandidates, recordPages, type ExportRecord } from './records';
 import { formatFor, writeJsonl, writeParquet, type DatasetFormat } from './writers';
+import { exportTrainer, type TrainerExportResult } from './trainer-export';
+import { TRAINER_FORMATS, type GroundTruthStyle, type TrainerFormat } from './trainer';
+import { writeCard } from './card';
 
 /** The broad bin, with names for the two ends the bins leave out (kept for callers of the old labeler). */
 export function difficultyBin(p: number): string {
@@ -35,16 +38,22 @@ export interface ExportOptions {
   flattenTarget?: FlattenTarget;
   /** Sampling seed for --flatten (default "0"). */
   seed?: string;
-  /** Default: from the file extension. */
-  format?: DatasetFormat;
+  /** Default: from the file extension. A trainer format (verl, trl, openrlhf) makes `out` a directory. */
+  format?: DatasetFormat | TrainerFormat;
+  /** Trainer formats: the share of records (by a hash of the id) held out in test.* (default 0: no test split). */
+  testFraction?: number;
+  /** Trainer formats: `apps` gives induction records verl's APPS-style ground truth (default cairn). */
+  groundTruth?: GroundTruthStyle;
   curriculum?: { name: CurriculumName; steps: number; batchSize: number };
 }
 
 export interface ExportResult {
   written: number;
   file: string;
-  format: DatasetFormat;
+  format: DatasetFormat | TrainerFormat;
   binSet: BinSetName;
+  /** Trainer formats: the files, split counts, reward file and card. */
+  trainer?: TrainerExportResult & { card: string };
   /** Records per bin after the band filter, and after flattening (null without --flatten). */
   before: BinHistogram;
   after: BinHistogram | null;
@@ -85,7 +94,16 @@ export async function exportBatch(db: Database, o: ExportOptions): Promise<Expor
   const pages = recordPages(db, ids, binSet);
 
   let written: number;
-  if (format === 'parquet') {
+  let trainer: ExportResult['trainer'];
+  if ((TRAINER_FORMATS as readonly string[]).includes(format)) {
+    const t = await exportTrainer(db, {
+      dir: o.out, format: format as TrainerFormat, batchIds, ids, binSet, testFraction: o.testFraction ?? 0, groundTruth: o.groundTruth ?? 'cairn',
+    });
+    warnings.push(...t.warnings);
+    written = t.counts.train + t.counts.test;
+    const card = await writeCard(db, { dir: o.out, format: format as TrainerFormat, batchIds, band, binSet, result: t, groundTruth: o.groundTruth ?? 'cairn', testFraction: o.testFraction ?? 0 });
+    trainer = { ...t, card };
+  } else if (format === 'parquet') {
     const settings = await db.select({ id: batches.id, settings: batches.settings }).from(batches).where(inArray(batches.id, batchIds));
     const provenance = {
       batches: settings, band, bins: binSet, bin_ranges: BIN_SETS[binSet],
@@ -104,10 +122,10 @@ export async function exportBatch(db: Database, o: ExportOptions): Promise<Expor
       file: path.basename(o.out), format, records: written,
       per_bin: Object.fromEntries(final.bins.map((b) => [b.name, b.n])), unbinned: final.unbinned,
     }) as CurriculumPlan;
-    planFile = curriculumPlanFile(o.out);
+    planFile = trainer ? path.join(o.out, 'curriculum.json') : curriculumPlanFile(o.out);
     fs.writeFileSync(planFile, JSON.stringify(plan, null, 2) + '\n');
   }
-  return { written, file: path.resolve(o.out), format, binSet, before, after, warnings, plan, planFile: planFile && path.resolve(planFile) };
+  return { written, file: path.resolve(o.out), format, binSet, before, after, warnings, plan, planFile: planFile && path.resolve(planFile), trainer };
 }
 
 export { DEFAULT_BAND, type ExportRecord };

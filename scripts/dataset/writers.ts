@@ -29,7 +29,7 @@ export function formatFor(file: string, explicit?: string): DatasetFormat {
   return /\.(parquet|pq)$/i.test(file) ? 'parquet' : 'jsonl';
 }
 
-async function atomically(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+export async function atomically(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.partial`;
   try {
@@ -64,7 +64,7 @@ const SEED_TYPE = new Struct([
 ]);
 
 /** Column order and Arrow type of every ExportRecord field. */
-const COLUMNS: [keyof ExportRecord, () => DataType, (r: ExportRecord) => unknown][] = [
+const COLUMNS: ParquetColumn<ExportRecord>[] = [
   ['id', () => new Int64(), (r) => BigInt(r.id)],
   ['env', str, (r) => r.env],
   ['seed', () => SEED_TYPE, (r) => r.seed],
@@ -86,19 +86,27 @@ const COLUMNS: [keyof ExportRecord, () => DataType, (r: ExportRecord) => unknown
   ['test_f', str, (r) => r.test_f],
 ];
 
-function arrowTable(records: readonly ExportRecord[]): Table {
-  return new Table(Object.fromEntries(COLUMNS.map(([name, type, get]) => [name, vectorFromArray(records.map(get), type())])));
+/** A column: name, Arrow type, and the value of one row. */
+export type ParquetColumn<T> = [string, () => DataType, (r: T) => unknown];
+
+function arrowTable<T>(records: readonly T[], columns: readonly ParquetColumn<T>[]): Table {
+  return new Table(Object.fromEntries(columns.map(([name, type, get]) => [name, vectorFromArray(records.map(get), type())])));
 }
 
 /** Arrow IPC bytes -> a record batch in WebAssembly memory, the unit the Parquet encoder consumes. */
-function wasmBatches(records: readonly ExportRecord[]) {
-  const t = WasmTable.fromIPCStream(tableToIPC(arrowTable(records), 'stream'));
+function wasmBatches<T>(records: readonly T[], columns: readonly ParquetColumn<T>[]) {
+  const t = WasmTable.fromIPCStream(tableToIPC(arrowTable(records, columns), 'stream'));
   const batches = t.recordBatches();
   t.free();
   return batches;
 }
 
 export async function writeParquet(file: string, pages: AsyncIterable<ExportRecord[]>, metadata: Record<string, string> = {}): Promise<number> {
+  return writeParquetRows(file, pages, COLUMNS, metadata);
+}
+
+/** Any rows as Parquet with the given columns (streamed page by page, zstd, atomic rename). */
+export async function writeParquetRows<T>(file: string, pages: AsyncIterable<T[]>, columns: readonly ParquetColumn<T>[], metadata: Record<string, string> = {}): Promise<number> {
   let n = 0;
   await atomically(file, async (tmp) => {
     const it = pages[Symbol.asyncIterator]();
@@ -108,13 +116,13 @@ export async function writeParquet(file: string, pages: AsyncIterable<ExportReco
         const next = await it.next();
         if (next.done) {
           // An empty export still gets its schema: one zero-row batch.
-          if (first) for (const b of wasmBatches([])) ctrl.enqueue(b);
+          if (first) for (const b of wasmBatches([], columns)) ctrl.enqueue(b);
           ctrl.close();
           return;
         }
         first = false;
         n += next.value.length;
-        if (next.value.length) for (const b of wasmBatches(next.value)) ctrl.enqueue(b);
+        if (next.value.length) for (const b of wasmBatches(next.value, columns)) ctrl.enqueue(b);
       },
     });
     const props = new WriterPropertiesBuilder()

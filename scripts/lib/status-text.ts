@@ -17,6 +17,9 @@ export function formatSummary(s: BatchSummary): string {
   for (const t of s.turns) {
     lines.push(`  turn ${t.turn}: ${t.problems} problems, ${t.valid} valid, ${t.invalid} invalid, ${t.duplicate} duplicate, ${t.inBand} with 0<p<1, mean p ${t.meanPassRate === null ? '-' : t.meanPassRate.toFixed(2)}`);
   }
+  // Contaminated problems are invalid with a reason naming the benchmark item (activities/grader.ts).
+  const contaminated = s.invalidReasons.filter((r) => r.reason.startsWith('Contaminated:')).reduce((a, r) => a + r.n, 0);
+  if (contaminated) lines.push(`contaminated (too close to a public benchmark problem; not graded): ${contaminated}`);
   if (s.invalidReasons.length) {
     lines.push('invalid problems, by reason:');
     for (const r of s.invalidReasons) lines.push(`  ${String(r.n).padStart(4)}  ${r.reason}`);
@@ -37,7 +40,7 @@ export function formatSummary(s: BatchSummary): string {
 export function formatSettings(s: BatchSettings, used: { role: string; details: Record<string, unknown>; host: string }[]): string {
   const env = s.envWeights ? Object.entries(s.envWeights).map(([k, w]) => `${k}=${w}`).join(',') : s.env;
   const lines = [
-    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, visible pairs ${s.visiblePairs}, ` +
+    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
       `time limit max(${s.timeLimitMs} ms, ${s.timeSlack} x reference CPU)${s.mode === 'chain' ? `, chain bins ${JSON.stringify(s.chainBins)}` : ''}`,
   ];
   if (used.length === 0) lines.push('workers used: none yet');

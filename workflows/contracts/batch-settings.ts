@@ -18,6 +18,10 @@ export const MODES: readonly Mode[] = ['multi', 'single', 'chain'];
 export type DedupScope = 'global' | 'batch' | 'off';
 export const DEDUP_SCOPES: readonly DedupScope[] = ['global', 'batch', 'off'];
 
+/** Benchmarks a problem is checked against (n-gram overlap) before any student compute, or off. */
+export type DecontamSetting = 'humaneval' | 'off';
+export const DECONTAM_SETTINGS: readonly DecontamSetting[] = ['humaneval', 'off'];
+
 export interface BatchSettings {
   env: EnvName;
   /** Environment weights when the batch mixes environments (each seed gets one by a hash of its id). */
@@ -30,6 +34,8 @@ export interface BatchSettings {
   /** Chain mode's target bins (also what the teacher is asked for). */
   chainBins: ChainBins;
   dedup: DedupScope;
+  /** Contamination check against public benchmarks (HumanEval) before the student sees a problem. */
+  decontam: DecontamSetting;
   /** Induction: input/output pairs the student is shown (the rest stay hidden tests). */
   visiblePairs: number;
   /** Per-input CPU-time floor for the teacher's code and for attempts, ms. */
@@ -50,13 +56,14 @@ export interface BatchOptions {
   attempts?: number;
   chainBins?: ChainBins;
   dedup?: string;
+  decontam?: string;
   visiblePairs?: number;
   timeLimitMs?: number;
   timeSlack?: number;
 }
 
 export const BATCH_DEFAULTS = {
-  env: 'induction', mode: 'multi', turns: 4, attempts: 8, dedup: 'global', visiblePairs: 3, timeLimitMs: 2000, timeSlack: 10,
+  env: 'induction', mode: 'multi', turns: 4, attempts: 8, dedup: 'global', decontam: 'humaneval', visiblePairs: 3, timeLimitMs: 2000, timeSlack: 10,
 } as const;
 
 /** A bad setting: names the option (as the CLI flag) and what it accepts. */
@@ -112,6 +119,8 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   if (!MODES.includes(mode as Mode)) throw new BatchSettingsError(`--mode ${mode}: choose one of ${MODES.join(', ')}.`);
   const dedup = o.dedup ?? BATCH_DEFAULTS.dedup;
   if (!DEDUP_SCOPES.includes(dedup as DedupScope)) throw new BatchSettingsError(`--dedup ${dedup}: choose global, batch or off.`);
+  const decontam = o.decontam ?? BATCH_DEFAULTS.decontam;
+  if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting)) throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
   return {
     env: envs.env, ...(envs.weights ? { envWeights: envs.weights } : {}),
@@ -120,6 +129,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     attempts: wholeAtLeast('--attempts', o.attempts ?? BATCH_DEFAULTS.attempts, 1, ' (the paper uses 32)'),
     chainBins: checkChainBins(o.chainBins ?? PAPER_CHAIN_BINS, '--chain-bins'),
     dedup: dedup as DedupScope,
+    decontam: decontam as DecontamSetting,
     visiblePairs: wholeAtLeast('--visible-pairs', o.visiblePairs ?? BATCH_DEFAULTS.visiblePairs, 0),
     timeLimitMs: wholeAtLeast('--time-limit-ms', o.timeLimitMs ?? BATCH_DEFAULTS.timeLimitMs, 100),
     timeSlack: wholeAtLeast('--time-slack', o.timeSlack ?? BATCH_DEFAULTS.timeSlack, 1),
@@ -130,7 +140,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
 /**
  * Reads a batch's recorded settings back, checked. Records written before a setting existed get
  * the value that was then built in (visiblePairs 3, timeSlack 10, the paper's chain bins, global
- * dedup), so old batches resume exactly as they ran.
+ * dedup, no decontamination), so old batches resume exactly as they ran.
  */
 export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -150,6 +160,8 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       turns: num('turns'), attempts: num('attempts'),
       chainBins: r.chainBins as ChainBins | undefined,
       dedup: r.dedup as string | undefined,
+      // Batches recorded before the check existed ran without it.
+      decontam: r.decontam === undefined ? 'off' : r.decontam as string,
       visiblePairs: num('visiblePairs'), timeLimitMs: num('timeLimitMs'), timeSlack: num('timeSlack'),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
