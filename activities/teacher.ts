@@ -8,6 +8,7 @@ import { truncate } from './environments/blocks';
 import { environment } from './environments';
 import type { PreviousProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
+import { sampleOrReason } from './llm/sample-outcome';
 import type { LlmClient } from './llm/llm-client';
 import { provenanceRecorder } from './provenance';
 import { settingsReader } from './settings-reader';
@@ -63,12 +64,13 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       const env = environment(inp.env);
       const messages = env.teacherMessages(seed.snippet, inp.instruction, prev, settings.chainBins);
       await recordUse(inp.batchId);
-      const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample }));
-      const parsed = env.parseTeacher(res.choices[0] ?? '');
+      const got = await sampleOrReason(() => withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample })));
+      // A refused request (context length, content filter...) is this turn's fault, not the endpoint's: the turn is invalid, the seed goes on.
+      const parsed = 'reason' in got ? { ok: false as const, reason: got.reason } : env.parseTeacher(got.choices[0] ?? '');
       const row = await insertProblem(db, {
         key, batchId: inp.batchId, seedId: inp.seedId, env: inp.env, turn: inp.turn,
         parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction, level: inp.level ?? null,
-        teacherCallId: res.callId,
+        teacherCallId: 'reason' in got ? null : got.callId,
         ...(parsed.ok
           ? { status: 'proposed' as const, code: parsed.value.code, inputs: parsed.value.inputs, message: parsed.value.message }
           : { status: 'invalid' as const, invalidReason: parsed.reason }),
