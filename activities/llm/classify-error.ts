@@ -40,16 +40,18 @@ function unknownModel(err: APIError): boolean {
 }
 
 /**
- * The `n` limit a 400 names, when the server rejected `n` itself: `Infinity` when it names none
- * (the caller then asks one sample per request), else the largest `n` it accepts. Null otherwise.
+ * The `n` limit a 400 names, when the server rejected the `n = asked` it was sent: `Infinity` when
+ * it names no number (the caller then asks one sample per request), else the largest `n` it takes.
+ * Null when the 400 is about something else.
  */
-export function nLimitOf(err: unknown): number | null {
-  if (!(err instanceof APIError) || err.status !== 400) return null;
+export function nLimitOf(err: unknown, asked: number): number | null {
+  if (!(err instanceof APIError) || err.status !== 400 || asked <= 1) return null;
   const m = err.message;
-  // llama.cpp: "Value must be between 1 <= value <= 2" (about n); OpenAI-style bodies name param 'n'.
+  // llama.cpp: "Value must be between 1 <= value <= 2" (its slot count, without naming n); OpenAI-style bodies name param 'n'.
   const range = /<=\s*value\s*<=\s*(\d+)/.exec(m);
-  if (err.param === 'n' || /'n'|\bn\s*=|\bn\b must|only n\b/i.test(m)) return range ? Number(range[1]) : Infinity;
-  if (range && /\bn\b/.test(m)) return Number(range[1]);
+  const limit = range ? Number(range[1]) : null;
+  if (err.param === 'n' || /'n'|\bn\s*=|\bn\b must|only n\b/i.test(m)) return limit ?? Number.POSITIVE_INFINITY;
+  if (limit !== null && limit < asked) return limit;
   return null;
 }
 

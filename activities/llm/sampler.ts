@@ -97,7 +97,7 @@ export async function fetchSamples(ctx: SampleContext, missing: number[]): Promi
       try {
         got.push(...(await askGroup(ctx, g)));
       } catch (err) {
-        const limit = g.length > 1 ? nLimitOf(err) : null;
+        const limit = nLimitOf(err, g.length);
         if (limit !== null) {
           ctx.state.nCap = Math.max(1, Math.min(ctx.state.nCap, limit === Number.POSITIVE_INFINITY ? 1 : Math.min(limit, g.length - 1)));
           continue;
