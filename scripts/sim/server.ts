@@ -23,6 +23,8 @@ export interface SimStats {
   /** Choices served with content in 200 answers, by role: the samples a client paid for. */
   samples: Record<Role, number>;
   inFlight: number;
+  /** Choices the requests in flight will answer (n summed): the most a client killed now may pay for twice. */
+  inFlightSamples: number;
   maxInFlight: number;
 }
 
@@ -44,6 +46,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
   let settings = parseSimSettings(flags);
   const faults = new FaultStream(settings.seed);
   let inFlight = 0;
+  let inFlightSamples = 0;
   let maxInFlight = 0;
   let counter = 0;
   let closing = false;
@@ -130,12 +133,13 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     if (body.stream === true) return fail(new HttpError(400, 'streaming is not supported', 'invalid_request_error', 'unsupported_value', 'stream'));
     const requestSeed = typeof body.seed === 'number' && Number.isFinite(body.seed) ? body.seed : null;
 
+    const served = s.nCap > 0 ? Math.min(n, s.nCap) : n;
     inFlight++;
+    inFlightSamples += served;
     maxInFlight = Math.max(maxInFlight, inFlight);
     try {
       if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
       if (closing || res.destroyed) return;
-      const served = s.nCap > 0 ? Math.min(n, s.nCap) : n;
       const choices = (await answer(s, role, model, messages, requestSeed, served))
         .map((c, i) => (decision.nullChoice(i, s.nullContentRate) ? { content: null, reasoning: null } : c));
       samples[role] += choices.filter((c) => c.content !== null).length;
@@ -155,6 +159,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
       });
     } finally {
       inFlight--;
+      inFlightSamples -= served;
     }
   }
 
@@ -186,7 +191,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     const copy = empty();
     for (const r of ['teacher', 'student', 'unknown'] as const) copy[r] = { ...byRole[r] };
     const requests = Object.values(copy).reduce((a, b) => a + Object.values(b).reduce((x, y) => x + y, 0), 0);
-    return { requests, byRole: copy, samples: { ...samples }, inFlight, maxInFlight };
+    return { requests, byRole: copy, samples: { ...samples }, inFlight, inFlightSamples, maxInFlight };
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
