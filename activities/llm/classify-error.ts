@@ -66,13 +66,14 @@ export function classifyLlmError(err: unknown, what: { role: string; model: stri
   }
   if (!(err instanceof APIError) || typeof err.status !== 'number') throw err;
   const status = err.status;
+  const detail = err.message.replace(/^\d{3}\s+/, ''); // the client puts the status first; it is said once below
   if (TRANSIENT.has(status) || status >= 500) {
     const ms = retryAfterOf(err) ?? (status === 429 || status === 503 ? DEFAULT_RETRY_AFTER_MS : null);
     return {
       fault: 'transient', retryAfterMs: ms,
       failure: ApplicationFailure.create({
         type: status === 429 || status === 503 ? ERR.rateLimited : ERR.llmUnavailable,
-        message: `${where} answered ${status}${ms === null ? '' : `; retrying in ${ms} ms`}: ${err.message}`,
+        message: `${where} answered ${status}${ms === null ? '' : `; retrying in ${ms} ms`}: ${detail}`,
         ...(ms === null ? {} : { nextRetryDelay: ms }), cause: err,
       }),
     };
@@ -81,7 +82,8 @@ export function classifyLlmError(err: unknown, what: { role: string; model: stri
     return {
       fault: 'request', retryAfterMs: null,
       failure: ApplicationFailure.create({
-        type: ERR.llmRequestInvalid, nonRetryable: true, message: `the ${where} refused this request with ${status}: ${err.message}`, cause: err,
+        // No URL: the reason is recorded with the turn (and shown to the teacher), so it reads the same from every worker.
+        type: ERR.llmRequestInvalid, nonRetryable: true, message: `the ${what.role} endpoint (model ${what.model}) refused this request with ${status}: ${detail}`, cause: err,
       }),
     };
   }
@@ -91,7 +93,7 @@ export function classifyLlmError(err: unknown, what: { role: string; model: stri
   return {
     fault: 'endpoint', retryAfterMs: null,
     failure: ApplicationFailure.create({
-      type: ERR.llmRejected, nonRetryable: true, message: `${where} rejected the request with ${status} (${err.message}): ${hint}`, cause: err,
+      type: ERR.llmRejected, nonRetryable: true, message: `${where} rejected the request with ${status} (${detail}): ${hint}`, cause: err,
     }),
   };
 }
