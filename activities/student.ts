@@ -36,7 +36,8 @@ export function createStudentActivities({ db, student }: StudentDeps) {
       await insertAttempts(db, res.choices.map((completion, idx) => {
         const parsed = env.parseStudent(completion);
         return {
-          problemId: p.id, idx, llmCallId: res.callIds[idx] ?? res.callId, completion,
+          // The completion itself stays in the sample's llm_calls row: stored once.
+          problemId: p.id, idx, llmCallId: res.callIds[idx] ?? res.callId,
           answer: parsed.ok ? parsed.value : null, parseError: parsed.ok ? null : parsed.reason,
         };
       }));

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { getSeed } from '../db/queries/batches';
+import { sampleTexts } from '../db/queries/llm';
 import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '../db/queries/problems';
 import type { EnvName, Instruction, Level } from '../workflows/contracts';
 import { ERR, problemKey } from '../workflows/contracts';
@@ -37,12 +38,15 @@ export async function loadPrevious(db: Database, id: number): Promise<PreviousPr
   const graded = p.status === 'graded' ? await listGradedAttempts(db, id) : [];
   const solved = graded.filter((g) => g.grade.verdict === 'pass').slice(0, 2);
   const failed = graded.filter((g) => g.grade.verdict === 'fail').slice(0, 2);
+  // An unparseable answer is shown as its completion, which lives once, in the sample's llm_calls row.
+  const texts = await sampleTexts(db, [...solved, ...failed].filter((g) => g.attempt.answer === null && g.attempt.completion === null).map((g) => g.attempt.llmCallId));
   return {
     code: p.code, inputs: p.inputs ?? [], outputs: p.outputs, message: p.message,
     passRate: p.passRate, attempts: p.attempts, passed: p.passed,
     invalidReason: p.status === 'invalid' || p.status === 'duplicate' ? (p.invalidReason ?? 'invalid') : null,
     examples: [...solved, ...failed].map((g) => ({
-      answer: truncate(g.attempt.answer ?? g.attempt.completion, 1500), failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
+      answer: truncate(g.attempt.answer ?? g.attempt.completion ?? texts.get(g.attempt.llmCallId) ?? '', 1500),
+      failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
     })),
   };
 }

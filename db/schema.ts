@@ -124,8 +124,10 @@ export const attempts = pgTable('attempts', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
   idx: integer('idx').notNull(),
+  /** The sample this attempt is: its llm_calls row holds the completion text (stored once). */
   llmCallId: bigint('llm_call_id', { mode: 'number' }).notNull(),
-  completion: text('completion').notNull(),
+  /** Null since samples are stored once in llm_calls; older rows kept a copy here. */
+  completion: text('completion'),
   /** The answer parsed from the completion (code, or a Python literal), or null with parseError set. */
   answer: text('answer'),
   parseError: text('parse_error'),

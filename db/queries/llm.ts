@@ -13,6 +13,13 @@ export async function findLlmCalls(db: Database, requestHashes: string[]): Promi
   return db.select().from(llmCalls).where(inArray(llmCalls.requestHash, requestHashes));
 }
 
+/** The completion texts of these sample rows, by id. */
+export async function sampleTexts(db: Database, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: llmCalls.id, choices: llmCalls.choices }).from(llmCalls).where(inArray(llmCalls.id, ids));
+  return new Map(rows.map((r) => [r.id, r.choices[0] ?? '']));
+}
+
 /** Insert-or-get: two racing callers end with the same row (the first answer wins). */
 export async function insertLlmCall(db: Database, call: typeof llmCalls.$inferInsert): Promise<LlmCall> {
   const [row] = await db.insert(llmCalls).values(call).onConflictDoNothing().returning();

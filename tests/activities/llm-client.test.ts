@@ -204,3 +204,16 @@ test('student samples that do not come: the problem fails with the reason, never
   expect(await getProblem(tdb.db, empty)).toMatchObject({ status: 'failed', invalidReason: expect.stringMatching(/answered 0 of 4 samples/) });
   expect(await count(`select count(*) n from attempts where problem_id = ${empty}`)).toBe(0);
 });
+
+test('each attempt is its own cached sample: text stored once (in llm_calls), a retried activity pays nothing', async () => {
+  const { problemId } = await run({}, activitiesFor('teacher', { db: tdb.db, teacher: fakeTeacher }).proposeProblem, { ...propose, seedId: 'short', turn: 21 });
+  await run({}, activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox }).validateProblem, { problemId });
+  const student = activitiesFor('student', { db: tdb.db, student: client({ useN: false }) });
+  const delta = freshStats();
+  expect(await run({}, student.attemptProblem, { problemId, attempts: 6 })).toBe(6);
+  expect(await run({}, student.attemptProblem, { problemId, attempts: 6 })).toBe(6);
+  expect(delta().samples).toBe(6);
+  const rows = (await tdb.db.execute(sql.raw(`select a.completion, c.sample, c.choices->>0 as text from attempts a join llm_calls c on c.id = a.llm_call_id where a.problem_id = ${problemId} order by a.idx`))).rows as { completion: string | null; sample: number; text: string }[];
+  expect(rows.map((r) => r.sample)).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(rows.every((r) => r.completion === null && r.text.length > 0)).toBe(true);
+});
