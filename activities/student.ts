@@ -1,7 +1,8 @@
 import type { Database } from '../db/client';
-import { getProblem, insertAttempts, listAttempts } from '../db/queries/problems';
+import { getProblem, insertAttempts, listAttempts, updateProblem } from '../db/queries/problems';
 import { environment } from './environments';
 import { withHeartbeat } from './heartbeat';
+import { sampleOrReason } from './llm/sample-outcome';
 import type { LlmClient } from './llm/llm-client';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
@@ -12,21 +13,31 @@ export function createStudentActivities({ db, student }: StudentDeps) {
   const settingsOf = settingsReader(db);
   const recordUse = provenanceRecorder(db, 'student', student.provenance ?? { model: student.model });
   return {
-    /** Asks the student for M attempts at a valid problem and records them. Returns how many exist. */
+    /**
+     * Asks the student for M attempts at a valid problem and records them. Returns how many exist:
+     * fewer than M only when the problem failed for want of samples (status 'failed', with the reason).
+     */
     async attemptProblem(inp: { problemId: number; attempts: number }): Promise<number> {
       const existing = await listAttempts(db, inp.problemId);
       if (existing.length >= inp.attempts) return existing.length;
       const p = await getProblem(db, inp.problemId);
+      if (p.status === 'failed') return existing.length;
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot ask the student`);
       const { visiblePairs } = await settingsOf(p.batchId);
       const env = environment(p.env);
       const messages = env.studentMessages({ code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message }, { visiblePairs });
       await recordUse(p.batchId);
-      const res = await withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal }));
+      const res = await sampleOrReason(() => withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal })));
+      if ('reason' in res) {
+        // The endpoint's failure, not the student's: the problem is never graded on samples that did not come.
+        await updateProblem(db, p.id, { status: 'failed', invalidReason: `student samples missing (not counted as student failures): ${res.reason}` });
+        return existing.length;
+      }
       await insertAttempts(db, res.choices.map((completion, idx) => {
         const parsed = env.parseStudent(completion);
         return {
-          problemId: p.id, idx, llmCallId: res.callId, completion,
+          // The completion itself stays in the sample's llm_calls row: stored once.
+          problemId: p.id, idx, llmCallId: res.callIds[idx] ?? res.callId,
           answer: parsed.ok ? parsed.value : null, parseError: parsed.ok ? null : parsed.reason,
         };
       }));

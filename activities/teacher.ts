@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { getSeed } from '../db/queries/batches';
+import { sampleTexts } from '../db/queries/llm';
 import { getProblem, getProblemByKey, insertProblem, listGradedAttempts } from '../db/queries/problems';
 import type { EnvName, Instruction, Level } from '../workflows/contracts';
 import { ERR, problemKey } from '../workflows/contracts';
@@ -8,6 +9,7 @@ import { truncate } from './environments/blocks';
 import { environment } from './environments';
 import type { PreviousProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
+import { sampleOrReason } from './llm/sample-outcome';
 import type { LlmClient } from './llm/llm-client';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
@@ -36,12 +38,15 @@ export async function loadPrevious(db: Database, id: number): Promise<PreviousPr
   const graded = p.status === 'graded' ? await listGradedAttempts(db, id) : [];
   const solved = graded.filter((g) => g.grade.verdict === 'pass').slice(0, 2);
   const failed = graded.filter((g) => g.grade.verdict === 'fail').slice(0, 2);
+  // An unparseable answer is shown as its completion, which lives once, in the sample's llm_calls row.
+  const texts = await sampleTexts(db, [...solved, ...failed].filter((g) => g.attempt.answer === null && g.attempt.completion === null).map((g) => g.attempt.llmCallId));
   return {
     code: p.code, inputs: p.inputs ?? [], outputs: p.outputs, message: p.message,
     passRate: p.passRate, attempts: p.attempts, passed: p.passed,
     invalidReason: p.status === 'invalid' || p.status === 'duplicate' ? (p.invalidReason ?? 'invalid') : null,
     examples: [...solved, ...failed].map((g) => ({
-      answer: truncate(g.attempt.answer ?? g.attempt.completion, 1500), failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
+      answer: truncate(g.attempt.answer ?? g.attempt.completion ?? texts.get(g.attempt.llmCallId) ?? '', 1500),
+      failure: g.grade.verdict === 'pass' ? null : (g.grade.failure ?? 'failed'),
     })),
   };
 }
@@ -63,12 +68,13 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       const env = environment(inp.env);
       const messages = env.teacherMessages(seed.snippet, inp.instruction, prev, settings.chainBins);
       await recordUse(inp.batchId);
-      const res = await withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample }));
-      const parsed = env.parseTeacher(res.choices[0] ?? '');
+      const got = await sampleOrReason(() => withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample })));
+      // A refused request (context length, content filter...) is this turn's fault, not the endpoint's: the turn is invalid, the seed goes on.
+      const parsed = 'reason' in got ? { ok: false as const, reason: got.reason } : env.parseTeacher(got.choices[0] ?? '');
       const row = await insertProblem(db, {
         key, batchId: inp.batchId, seedId: inp.seedId, env: inp.env, turn: inp.turn,
         parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction, level: inp.level ?? null,
-        teacherCallId: res.callId,
+        teacherCallId: 'reason' in got ? null : got.callId,
         ...(parsed.ok
           ? { status: 'proposed' as const, code: parsed.value.code, inputs: parsed.value.inputs, message: parsed.value.message }
           : { status: 'invalid' as const, invalidReason: parsed.reason }),

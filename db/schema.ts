@@ -9,7 +9,11 @@ import {
 } from 'drizzle-orm/pg-core';
 
 export const seedStatus = pgEnum('seed_status', ['pending', 'running', 'done', 'failed']);
-export const problemStatus = pgEnum('problem_status', ['proposed', 'invalid', 'duplicate', 'valid', 'graded']);
+/**
+ * 'failed': a valid problem that could not get its M student samples (the student endpoint refused
+ * the request, or kept answering without content); never graded, and not the student's failure.
+ */
+export const problemStatus = pgEnum('problem_status', ['proposed', 'invalid', 'duplicate', 'valid', 'graded', 'failed']);
 export const attemptVerdict = pgEnum('attempt_verdict', ['pass', 'fail']);
 
 export const batches = pgTable('batches', {
@@ -53,14 +57,23 @@ export const seeds = pgTable('seeds', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.batchId, t.seedId] }), index('seeds_status_idx').on(t.batchId, t.status)]);
 
+/**
+ * One row per paid sample: a request of M samples is M rows, each under its own key (the request's
+ * key + the sample index), so a retry asks only for the samples it lacks and a 429 on one sample
+ * never discards another that was paid for.
+ */
 export const llmCalls = pgTable('llm_calls', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
-  /** sha256 of model + rendered messages + sampling params: the content address of the call. */
+  /** sha256 of the request key + sample index: the content address of the sample. */
   requestHash: text('request_hash').notNull(),
+  /** sha256 of endpoint host + model + rendered messages + sampling params, shared by a request's samples. */
+  requestKey: text('request_key'),
+  /** The sample's index within its request (sent as `seed` when asked for alone). */
+  sample: integer('sample'),
   role: text('role').notNull(),
   model: text('model').notNull(),
   request: jsonb('request').$type<{ messages: unknown[]; params: Record<string, unknown> }>().notNull(),
-  /** The completion texts, one per choice. */
+  /** The completion text: one choice (older rows may hold several). */
   choices: jsonb('choices').$type<string[]>().notNull(),
   promptTokens: integer('prompt_tokens').notNull().default(0),
   completionTokens: integer('completion_tokens').notNull().default(0),
@@ -111,8 +124,10 @@ export const attempts = pgTable('attempts', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
   idx: integer('idx').notNull(),
+  /** The sample this attempt is: its llm_calls row holds the completion text (stored once). */
   llmCallId: bigint('llm_call_id', { mode: 'number' }).notNull(),
-  completion: text('completion').notNull(),
+  /** Null since samples are stored once in llm_calls; older rows kept a copy here. */
+  completion: text('completion'),
   /** The answer parsed from the completion (code, or a Python literal), or null with parseError set. */
   answer: text('answer'),
   parseError: text('parse_error'),

@@ -1,5 +1,5 @@
 import {
-  ActivityCancellationType, ActivityFailure, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType, ActivityFailure, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { CHAIN_START, chainNext, type ChainResult } from './method/chain';
@@ -114,7 +114,9 @@ async function oneTurn(input: SeedWorkflowInput, turn: number, instruction: Inst
   }
   if (!valid) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
   phase(turn, 'student', `${of}: student makes ${input.attempts} attempts`);
-  await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
+  const got = await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
+  // Fewer than M samples: the problem failed for want of samples (recorded with the reason); never graded on what came.
+  if (got < input.attempts && patched('sample-shortfall')) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
   phase(turn, 'grade', `${of}: grading ${input.attempts} attempts`);
   const g = await grader.gradeAttempts({ problemId: proposed.problemId });
   upsertSearchAttributes([{ key: SA.passRate, value: g.passRate }]);

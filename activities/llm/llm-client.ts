@@ -1,15 +1,19 @@
 /**
- * One LLM call, paid at most once: requests are content-addressed (model + messages + params),
- * answers cached in Postgres before the activity returns, so a retried or resumed activity reads
- * the cache instead of paying again.
+ * LLM samples, each paid at most once: a request of M samples is M cached rows, each under its own
+ * key (endpoint host + model + messages + sampling params, then the sample index). The client asks
+ * only for the samples it lacks, stores each one as soon as it arrives, and tops up when fewer
+ * choices come back than were asked for, so a 429 on one sample never discards another that was
+ * paid for, and a retried or resumed activity pays nothing twice.
  */
-import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { Database } from '../../db/client';
-import { countCacheHit, findLlmCall, insertLlmCall } from '../../db/queries/llm';
+import { countCacheHits, findLlmCalls } from '../../db/queries/llm';
+import { ERR } from '../../workflows/contracts';
 import type { ChatMessage } from '../environments/induction';
-import { classifyLlmError } from './classify-error';
 import { endpointHost } from '../usage-recorder';
+import { requestKey, sampleHash } from './sample-key';
+import { fetchSamples, type SamplerState } from './sampler';
 
 /** What the client needs of an endpoint (built from the worker's config). */
 export interface LlmEndpoint {
@@ -17,78 +21,79 @@ export interface LlmEndpoint {
   model: string;
   /** Secret: held by the worker only. */
   apiKey: string;
-  /** Concurrent requests per worker process (worker activity slots). */
+  /** Concurrent LLM activities per worker process (worker activity slots). */
   concurrency: number;
-  /** Extra request body fields, e.g. {"reasoning_effort":"high"} for the paper's preset. */
+  /** Requests in flight per activity when the samples go out separately (no `n`, or `n` capped). */
+  sampleConcurrency: number;
+  /** Extra request body fields, e.g. {"reasoning_effort":"high"}; never `n`, `seed`, `model`, `messages`. */
   extraBody: Record<string, unknown>;
-  /** Whether to ask for M samples with one `n = M` request (else M parallel requests). */
+  /** Whether to ask for M samples with one `n = M` request (else one request per sample). */
   useN: boolean;
   timeoutMs: number;
 }
 
-export interface LlmResult { callId: number; choices: string[]; cached: boolean }
+export interface LlmResult {
+  /** The first sample's row (the teacher's one sample). */
+  callId: number;
+  /** One llm_calls row per choice, in sample order. */
+  callIds: number[];
+  choices: string[];
+  /** Every sample came from the cache. */
+  cached: boolean;
+}
 
 export interface LlmClient {
   readonly role: string;
   readonly model: string;
   /** What this client sends to (recorded per batch by the activities): model, endpoint host, sampling extras. Never the key. */
   readonly provenance?: Record<string, unknown>;
-  /** `n` samples of the same request; `sample` separates otherwise identical requests (sent as `seed`). */
+  /** `n` samples of the same request; `sample` separates otherwise identical requests (their sample indices start at sample x 1000). */
   complete(messages: ChatMessage[], opts: { n: number; signal?: AbortSignal; sample?: number }): Promise<LlmResult>;
 }
 
-export function requestHash(model: string, messages: ChatMessage[], params: Record<string, unknown>): string {
-  return createHash('sha256').update(JSON.stringify({ model, messages, params })).digest('hex');
-}
+export { requestKey, sampleHash } from './sample-key';
+
+/** Rounds without an error that may still come back short (null content, capped `n`) before the activity gives up for now. */
+const TOP_UP_ROUNDS = 4;
 
 export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): LlmClient {
   // maxRetries 0: Temporal owns retries (with Retry-After); stacking both multiplies attempts.
   const openai = new OpenAI({ baseURL: ep.baseURL, apiKey: ep.apiKey, maxRetries: 0, timeout: ep.timeoutMs });
-  const what = { role, model: ep.model, baseURL: ep.baseURL };
-
-  async function one(messages: ChatMessage[], n: number, seed: number | undefined, signal?: AbortSignal) {
-    try {
-      const body = { model: ep.model, messages, n, ...(seed === undefined ? {} : { seed }), ...ep.extraBody };
-      const res = await openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
-      const choices = [...res.choices].sort((a, b) => a.index - b.index).map((c) => c.message?.content ?? '');
-      return { choices, promptTokens: res.usage?.prompt_tokens ?? 0, completionTokens: res.usage?.completion_tokens ?? 0 };
-    } catch (err) {
-      throw classifyLlmError(err, what);
-    }
-  }
+  const host = endpointHost(ep.baseURL);
+  // Learned per worker process: lowered when the server refuses or caps `n`.
+  const state: SamplerState = { nCap: ep.useN ? Number.POSITIVE_INFINITY : 1 };
 
   return {
     role,
     model: ep.model,
-    provenance: { model: ep.model, endpointHost: endpointHost(ep.baseURL), useN: ep.useN, extraBody: ep.extraBody },
+    provenance: { model: ep.model, endpointHost: host, useN: ep.useN, extraBody: ep.extraBody },
     async complete(messages, { n, signal, sample }) {
-      const params = { n, useN: ep.useN, ...(sample === undefined ? {} : { sample }), ...ep.extraBody };
-      const hash = requestHash(ep.model, messages, params);
-      const hit = await findLlmCall(db, hash);
-      if (hit) {
-        await countCacheHit(db, hit.id);
-        return { callId: hit.id, choices: hit.choices, cached: true };
+      const params = { ...ep.extraBody };
+      const key = requestKey(host, ep.model, messages, params);
+      const first = (sample ?? 0) * 1000;
+      const indices = Array.from({ length: n }, (_, i) => first + i);
+      const rows = new Map((await findLlmCalls(db, indices.map((i) => sampleHash(key, i)))).map((r) => [r.sample ?? -1, r]));
+      const hits = [...rows.values()].filter((r) => indices.includes(r.sample ?? -1)).map((r) => r.id);
+      await countCacheHits(db, hits);
+      const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state };
+      for (let round = 0; round < TOP_UP_ROUNDS; round++) {
+        const missing = indices.filter((i) => !rows.has(i));
+        if (missing.length === 0) break;
+        const got = await fetchSamples(ctx, missing); // throws (after storing what came) on an error
+        for (const r of got) rows.set(r.sample ?? -1, r);
       }
-      const started = Date.now();
-      let out: { choices: string[]; promptTokens: number; completionTokens: number };
-      // `seed` tells otherwise identical requests apart (a server with a fixed seed would repeat itself).
-      const base = sample === undefined ? 0 : sample * 1000;
-      if (ep.useN || n === 1) {
-        out = await one(messages, n, sample === undefined ? undefined : base, signal);
-      } else {
-        // Server without `n`: n parallel requests, told apart by `seed` so they are real samples.
-        const parts = await Promise.all(Array.from({ length: n }, (_, i) => one(messages, 1, base + i, signal)));
-        out = {
-          choices: parts.flatMap((p) => p.choices),
-          promptTokens: parts.reduce((s, p) => s + p.promptTokens, 0),
-          completionTokens: parts.reduce((s, p) => s + p.completionTokens, 0),
-        };
+      const missing = indices.filter((i) => !rows.has(i));
+      if (missing.length > 0) {
+        throw ApplicationFailure.create({
+          type: ERR.llmShortfall,
+          message: `the ${role} endpoint ${ep.baseURL} (model ${ep.model}) answered ${n - missing.length} of ${n} samples (the rest empty or missing) after ${TOP_UP_ROUNDS} tries; asking again`,
+        });
       }
-      const row = await insertLlmCall(db, {
-        requestHash: hash, role, model: ep.model, request: { messages, params }, choices: out.choices,
-        promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: Date.now() - started,
-      });
-      return { callId: row.id, choices: row.choices, cached: false };
+      const ordered = indices.flatMap((i) => rows.get(i) ?? []);
+      return {
+        callId: ordered[0]?.id ?? 0, callIds: ordered.map((r) => r.id),
+        choices: ordered.map((r) => r.choices[0] ?? ''), cached: hits.length === n,
+      };
     },
   };
 }

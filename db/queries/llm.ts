@@ -1,10 +1,23 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { llmCalls, type LlmCall } from '../schema';
 
 export async function findLlmCall(db: Database, requestHash: string): Promise<LlmCall | undefined> {
   const [row] = await db.select().from(llmCalls).where(eq(llmCalls.requestHash, requestHash)).limit(1);
   return row;
+}
+
+/** The cached samples among these keys (any order). */
+export async function findLlmCalls(db: Database, requestHashes: string[]): Promise<LlmCall[]> {
+  if (requestHashes.length === 0) return [];
+  return db.select().from(llmCalls).where(inArray(llmCalls.requestHash, requestHashes));
+}
+
+/** The completion texts of these sample rows, by id. */
+export async function sampleTexts(db: Database, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: llmCalls.id, choices: llmCalls.choices }).from(llmCalls).where(inArray(llmCalls.id, ids));
+  return new Map(rows.map((r) => [r.id, r.choices[0] ?? '']));
 }
 
 /** Insert-or-get: two racing callers end with the same row (the first answer wins). */
@@ -18,5 +31,10 @@ export async function insertLlmCall(db: Database, call: typeof llmCalls.$inferIn
 
 /** Counts a cache hit (an activity retried after a crash, a resumed batch, an identical request). */
 export async function countCacheHit(db: Database, id: number): Promise<void> {
-  await db.update(llmCalls).set({ cacheHits: sql`${llmCalls.cacheHits} + 1` }).where(eq(llmCalls.id, id));
+  await countCacheHits(db, [id]);
+}
+
+export async function countCacheHits(db: Database, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.update(llmCalls).set({ cacheHits: sql`${llmCalls.cacheHits} + 1` }).where(inArray(llmCalls.id, ids));
 }

@@ -49,6 +49,12 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     } else if (r.status === 'duplicate') t.duplicate++;
     else if (r.status === 'valid' || r.status === 'graded') t.valid++;
+    else if (r.status === 'failed') {
+      // Valid, but never graded: the student endpoint did not give its M samples (the reason says why).
+      t.valid++;
+      const reason = (r.reason ?? 'student samples missing').slice(0, 120);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
     if (r.status === 'graded' && r.passRate !== null) {
       t.graded++;
       t.sum += r.passRate;

@@ -11,7 +11,7 @@ export interface ProblemFacts {
   seedId: string;
   env: string;
   turn: number;
-  status: 'proposed' | 'invalid' | 'duplicate' | 'valid' | 'graded';
+  status: 'proposed' | 'invalid' | 'duplicate' | 'valid' | 'graded' | 'failed';
   invalidReason: string | null;
   passRate: number | null;
   chainId: string;

@@ -12,7 +12,7 @@ export type FaultDecision =
   | { kind: 'reset' }
   | { kind: 'rate_limit' }
   | { kind: 'server_error'; status: 500 | 502 | 503 }
-  | { kind: 'ok'; latencyMs: number };
+  | { kind: 'ok'; latencyMs: number; nullChoice: (i: number, rate: number) => boolean };
 
 export class FaultStream {
   private rng: Rng;
@@ -38,6 +38,9 @@ export class FaultStream {
     if (u5xx < s.rate5xx) return { kind: 'server_error', status: uKind < 0.5 ? 500 : uKind < 0.75 ? 502 : 503 };
     const mean = role === 'teacher' ? s.teacherLatencyMs : role === 'student' ? s.studentLatencyMs : 0;
     // Mean-preserving jitter with a floor: half fixed, half exponential.
-    return { kind: 'ok', latencyMs: mean * (0.5 - 0.5 * Math.log(1 - uLat)) };
+    // Null content per choice: from this arrival's draws (a retry draws afresh), spread over the choices.
+    // uKind is free on this path, so the stream keeps its draw count and every other fault stays where it was.
+    const nullChoice = (i: number, rate: number): boolean => rate > 0 && ((uKind + i * 0.618033988749895) % 1) < rate;
+    return { kind: 'ok', latencyMs: mean * (0.5 - 0.5 * Math.log(1 - uLat)), nullChoice };
   }
 }

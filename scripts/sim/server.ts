@@ -20,7 +20,11 @@ export interface SimOptions extends Partial<SimSettings> {
 export interface SimStats {
   requests: number;
   byRole: Record<Role | 'unknown', Record<string, number>>;
+  /** Choices served with content in 200 answers, by role: the samples a client paid for. */
+  samples: Record<Role, number>;
   inFlight: number;
+  /** Choices the requests in flight will answer (n summed): the most a client killed now may pay for twice. */
+  inFlightSamples: number;
   maxInFlight: number;
 }
 
@@ -42,11 +46,13 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
   let settings = parseSimSettings(flags);
   const faults = new FaultStream(settings.seed);
   let inFlight = 0;
+  let inFlightSamples = 0;
   let maxInFlight = 0;
   let counter = 0;
   let closing = false;
   const empty = (): SimStats['byRole'] => ({ teacher: {}, student: {}, unknown: {} });
   let byRole = empty();
+  let samples: SimStats['samples'] = { teacher: 0, student: 0 };
 
   const record = (role: Role | null, status: number | 'reset'): void => {
     const bucket = byRole[role ?? 'unknown'];
@@ -118,17 +124,26 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
       return fail(new HttpError(400, "'n' must be an integer from 1 to 128", 'invalid_request_error', 'invalid_value', 'n'));
     }
     if (n > 1 && !s.nSupport) return fail(new HttpError(400, "this server supports only n = 1", 'invalid_request_error', 'unsupported_value', 'n'));
+    if (s.nLimit > 0 && n > s.nLimit) return fail(new HttpError(400, `Value must be between 1 <= value <= ${s.nLimit}`, 'invalid_request_error', null));
+    const promptChars = messages.reduce((a, m) => a + m.content.length, 0);
+    if (s.contextLimitChars > 0 && promptChars > s.contextLimitChars) {
+      return fail(new HttpError(400, `This model's maximum context length is ${tokens(s.contextLimitChars)} tokens. However, your messages resulted in ${tokens(promptChars)} tokens. Please reduce the length of the messages.`,
+        'invalid_request_error', 'context_length_exceeded', 'messages'));
+    }
     if (body.stream === true) return fail(new HttpError(400, 'streaming is not supported', 'invalid_request_error', 'unsupported_value', 'stream'));
     const requestSeed = typeof body.seed === 'number' && Number.isFinite(body.seed) ? body.seed : null;
 
+    const served = s.nCap > 0 ? Math.min(n, s.nCap) : n;
     inFlight++;
+    inFlightSamples += served;
     maxInFlight = Math.max(maxInFlight, inFlight);
     try {
       if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
       if (closing || res.destroyed) return;
-      const choices = await answer(s, role, model, messages, requestSeed, n);
-      const promptChars = messages.reduce((a, m) => a + m.content.length, 0);
-      const completion = choices.reduce((a, c) => a + tokens(c.content.length + (c.reasoning?.length ?? 0)), 0);
+      const choices = (await answer(s, role, model, messages, requestSeed, served))
+        .map((c, i) => (decision.nullChoice(i, s.nullContentRate) ? { content: null, reasoning: null } : c));
+      samples[role] += choices.filter((c) => c.content !== null).length;
+      const completion = choices.reduce((a, c) => a + tokens((c.content?.length ?? 0) + (c.reasoning?.length ?? 0)), 0);
       record(role, 200);
       send(res, 200, {
         id: `chatcmpl-sim-${++counter}`,
@@ -138,12 +153,13 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
         choices: choices.map((c, index) => ({
           index,
           message: { role: 'assistant', content: c.content, ...(c.reasoning !== null ? { reasoning_content: c.reasoning } : {}) },
-          finish_reason: 'stop',
+          finish_reason: c.content === null ? 'content_filter' : 'stop',
         })),
         usage: { prompt_tokens: tokens(promptChars), completion_tokens: completion, total_tokens: tokens(promptChars) + completion },
       });
     } finally {
       inFlight--;
+      inFlightSamples -= served;
     }
   }
 
@@ -164,6 +180,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     if (path === '/admin/stats' && req.method === 'GET') return send(res, 200, stats());
     if (path === '/admin/stats' && req.method === 'DELETE') {
       byRole = empty();
+      samples = { teacher: 0, student: 0 };
       maxInFlight = inFlight;
       return send(res, 200, stats());
     }
@@ -174,7 +191,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     const copy = empty();
     for (const r of ['teacher', 'student', 'unknown'] as const) copy[r] = { ...byRole[r] };
     const requests = Object.values(copy).reduce((a, b) => a + Object.values(b).reduce((x, y) => x + y, 0), 0);
-    return { requests, byRole: copy, inFlight, maxInFlight };
+    return { requests, byRole: copy, samples: { ...samples }, inFlight, inFlightSamples, maxInFlight };
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

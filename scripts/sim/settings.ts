@@ -17,6 +17,10 @@
  * | feedbackMalformedFactor | 0.3     | malformedRate multiplier when the prompt has a `## Feedback` section |
  * | lazyInputsRate          | 0.25    | probability the teacher writes random inputs only (weak tests); 0.05 when asked for stronger / diverse tests |
  * | nSupport                | true    | false: `n > 1` is a 400 error, like servers without `n` |
+ * | nLimit                  | 0       | `n` above this is a 400 naming the limit, like llama.cpp's slot count (0 = none) |
+ * | nCap                    | 0       | answers at most this many choices whatever `n` asks, silently (0 = none) |
+ * | nullContentRate         | 0       | probability a choice comes back with `content: null` (drawn per arrival, so a retry may get it) |
+ * | contextLimitChars       | 0       | prompts longer than this (characters) get a 400 `context_length_exceeded` (0 = none) |
  * | maxConcurrent           | 0       | more requests in flight than this get 429 (0 = unlimited) |
  * | reasoningStyle          | none    | 'none', 'think_tags' (`<think>...</think>` before the answer) or 'reasoning_content' (a separate field) |
  * | apiKey                  | (none)  | when set, requests need `Authorization: Bearer <apiKey>` (else 401) |
@@ -45,6 +49,10 @@ export interface SimSettings {
   feedbackMalformedFactor: number;
   lazyInputsRate: number;
   nSupport: boolean;
+  nLimit: number;
+  nCap: number;
+  nullContentRate: number;
+  contextLimitChars: number;
   maxConcurrent: number;
   reasoningStyle: ReasoningStyle;
   apiKey?: string;
@@ -65,6 +73,10 @@ export const DEFAULT_SIM_SETTINGS: Readonly<SimSettings> = Object.freeze({
   feedbackMalformedFactor: 0.3,
   lazyInputsRate: 0.25,
   nSupport: true,
+  nLimit: 0,
+  nCap: 0,
+  nullContentRate: 0,
+  contextLimitChars: 0,
   maxConcurrent: 0,
   reasoningStyle: 'none',
 });
@@ -86,6 +98,10 @@ const KINDS: Record<keyof SimSettings, Kind> = {
   feedbackMalformedFactor: 'nonneg',
   lazyInputsRate: 'unit',
   nSupport: 'bool',
+  nLimit: 'nonneg',
+  nCap: 'nonneg',
+  nullContentRate: 'unit',
+  contextLimitChars: 'nonneg',
   maxConcurrent: 'nonneg',
   reasoningStyle: 'style',
   apiKey: 'string',
@@ -147,8 +163,8 @@ export function parseSimSettings(
     if (raw === undefined) continue;
     out[key] = coerce(key, kind, raw);
   }
-  if (out.maxConcurrent !== undefined && !Number.isInteger(out.maxConcurrent)) {
-    throw new SimSettingsError(`maxConcurrent: expected an integer, got ${String(out.maxConcurrent)}`);
+  for (const k of ['maxConcurrent', 'nLimit', 'nCap', 'contextLimitChars'] as const) {
+    if (out[k] !== undefined && !Number.isInteger(out[k])) throw new SimSettingsError(`${k}: expected an integer, got ${String(out[k])}`);
   }
   if (out.apiKey === undefined) delete out.apiKey;
   return Object.freeze(out as unknown as SimSettings);

@@ -5,7 +5,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { activitiesFor } from '../../activities';
-import { createLlmClient, requestHash, type LlmClient } from '../../activities/llm/llm-client';
+import { createLlmClient, requestKey, sampleHash, type LlmClient } from '../../activities/llm/llm-client';
 import { findLlmCall } from '../../db/queries/llm';
 import { createSimServer } from '../../scripts/sim';
 import { SandboxInfraError } from '../../activities/sandbox';
@@ -30,7 +30,7 @@ function fakeLlm(answers: string[]): LlmClient & { calls: number } {
     role: 'fake', model: 'fake', calls: 0,
     async complete(_m: unknown, o: { n: number }) {
       c.calls++;
-      return { callId: 0, choices: Array.from({ length: o.n }, (_, i) => answers[i % answers.length] ?? ''), cached: false };
+      return { callId: 0, callIds: Array.from({ length: o.n }, () => 0), choices: Array.from({ length: o.n }, (_, i) => answers[i % answers.length] ?? ''), cached: false };
     },
   };
   return c;
@@ -105,7 +105,7 @@ test('a sandbox that cannot start is a retryable infra failure, never a grade of
 test('the LLM client pays once per distinct request: a repeat is served from Postgres and counted', async () => {
   const sim = await createSimServer({ port: 0, seed: 4 });
   try {
-    const ep = { baseURL: sim.url, model: 'sim-teacher', apiKey: 'k', concurrency: 1, extraBody: {}, useN: true, timeoutMs: 10_000 };
+    const ep = { baseURL: sim.url, model: 'sim-teacher', apiKey: 'k', concurrency: 1, sampleConcurrency: 4, extraBody: {}, useN: true, timeoutMs: 10_000 };
     const llm = createLlmClient(tdb.db, 'teacher', ep);
     const msgs = [{ role: 'user' as const, content: '# Environment: induction\n\n## Seed\n\n```seed\nx = 1\n```' }];
     const a = await llm.complete(msgs, { n: 1 });
@@ -115,7 +115,7 @@ test('the LLM client pays once per distinct request: a repeat is served from Pos
     expect(b).toEqual({ ...a, cached: true });
     expect(c.cached).toBe(false);
     expect(sim.stats().byRole.teacher['200']).toBe(2);
-    expect((await findLlmCall(tdb.db, requestHash('sim-teacher', msgs, { n: 1, useN: true })))?.cacheHits).toBe(1);
+    expect((await findLlmCall(tdb.db, sampleHash(requestKey(new URL(sim.url).host, 'sim-teacher', msgs, {}), 0)))?.cacheHits).toBe(1);
   } finally {
     await sim.close();
   }

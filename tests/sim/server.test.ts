@@ -82,6 +82,30 @@ test('n > 1 is a 400 when n support is off', async () => {
   }
 });
 
+test('endpoint quirks on demand: n limited (llama.cpp message) or silently capped, null content, context-length 400; samples served counted', async () => {
+  await admin('/admin/stats', { method: 'DELETE' });
+  const student = chat(studentUser('Add one.', [['1', '2']]));
+  try {
+    await configure({ nLimit: 2 });
+    const limited = await h.client.chat.completions.create({ model: 'sim-student', messages: student, n: 3 }).catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((limited as Error).message).toMatch(/1 <= value <= 2/);
+    await configure({ nLimit: 0, nCap: 2 });
+    expect((await h.client.chat.completions.create({ model: 'sim-student', messages: student, n: 5 })).choices).toHaveLength(2);
+    await configure({ nCap: 0, nullContentRate: 1 });
+    const empty = await h.client.chat.completions.create({ model: 'sim-student', messages: student, n: 2 });
+    expect(empty.choices.map((c) => [c.message.content, c.finish_reason])).toEqual([[null, 'content_filter'], [null, 'content_filter']]);
+    await configure({ nullContentRate: 0, contextLimitChars: 20 });
+    const long = await h.client.chat.completions.create({ model: 'sim-student', messages: student }).catch((e: unknown) => e);
+    expect(long).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(long).toMatchObject({ code: 'context_length_exceeded' });
+    expect((long as Error).message).toMatch(/maximum context length/);
+    expect(h.sim.stats().samples.student).toBe(2); // only the capped answer's two choices had content
+  } finally {
+    await configure({ nLimit: 0, nCap: 0, nullContentRate: 0, contextLimitChars: 0 });
+  }
+});
+
 test('429 with Retry-After at rate429 = 1; the admin change takes effect and shows in stats', async () => {
   await admin('/admin/stats', { method: 'DELETE' });
   expect((await configure({ rate429: 1, retryAfterS: 2 })).status).toBe(200);

@@ -122,3 +122,18 @@ test('a rate-limited activity is retried after its Retry-After delay and the see
   expect(out.ok).toBe(true);
   expect(calls).toBe(3);
 });
+
+test('a problem short of its M samples is not graded: the turn is invalid and the seed goes on', async () => {
+  const s = script([0.5, 0.5]);
+  const graded: number[] = [];
+  const acts: Acts = {
+    ...s.acts,
+    async attemptProblem({ problemId, attempts }) { return problemId === 101 ? 0 : attempts; },
+    async gradeAttempts(inp) { graded.push(inp.problemId); return s.acts.gradeAttempts(inp); },
+  };
+  const { out } = await run(acts, input(2), 'wf-shortfall');
+  expect(out.ok).toBe(true);
+  expect(graded).toEqual([102]);
+  expect(s.proposals.map((p) => p.instruction)).toEqual(['initial', 'fix']);
+  if (out.ok) expect(out.r.turns.map((t) => [t.valid, t.passRate])).toEqual([[false, null], [true, 0.5]]);
+});

@@ -23,6 +23,8 @@ export interface LlmEndpoint {
   /** Whether to ask for M samples with one `n = M` request (else M parallel requests). */
   useN: boolean;
   timeoutMs: number;
+  /** Most sample requests in flight per activity (CAIRN_<ROLE>_SAMPLE_CONCURRENCY). */
+  sampleConcurrency: number;
 }
 
 export interface Config {
@@ -70,6 +72,19 @@ function json(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
   throw new ConfigError(`${name} must be a JSON object, e.g. {"reasoning_effort":"high"}; got ${raw}`);
 }
 
+/** Request fields Cairn sets itself: an extra body that overrides them would make every sample alike or hit another model. */
+export const RESERVED_BODY_KEYS = ['n', 'seed', 'model', 'messages', 'stream'] as const;
+
+function extraBody(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
+  const body = json(env, name);
+  const bad = RESERVED_BODY_KEYS.filter((k) => Object.prototype.hasOwnProperty.call(body, k));
+  if (bad.length > 0) {
+    throw new ConfigError(`${name} sets ${bad.map((k) => `"${k}"`).join(', ')}, which Cairn sets itself per request (${RESERVED_BODY_KEYS.join(', ')}): `
+      + `a fixed "seed" makes all M samples identical, "n" breaks per-sample accounting (use CAIRN_<ROLE>_USE_N), "model" belongs in CAIRN_<ROLE>_MODEL. Remove ${bad.length === 1 ? 'it' : 'them'}.`);
+  }
+  return body;
+}
+
 function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: number): LlmEndpoint {
   const p = `CAIRN_${role}_`;
   return {
@@ -77,7 +92,8 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
     model: env[`${p}MODEL`] || (role === 'TEACHER' ? 'sim-teacher' : 'sim-student'),
     apiKey: env[`${p}API_KEY`] || env.OPENAI_API_KEY || 'sim-no-key',
     concurrency: int(env, `${p}CONCURRENCY`, role === 'TEACHER' ? 8 : 8, 1),
-    extraBody: json(env, `${p}EXTRA_BODY`),
+    sampleConcurrency: int(env, `${p}SAMPLE_CONCURRENCY`, 8, 1),
+    extraBody: extraBody(env, `${p}EXTRA_BODY`),
     useN: (env[`${p}USE_N`] ?? '1') !== '0',
     timeoutMs: int(env, `${p}TIMEOUT_MS`, 600_000, 1000),
   };

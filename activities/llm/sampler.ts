@@ -1,0 +1,118 @@
+/**
+ * Asks the endpoint for the samples a request lacks: one request with `n` when the server takes it
+ * (in groups no larger than the `n` it accepts), else one request per sample, with bounded
+ * concurrency either way. Every sample is stored the moment its answer arrives; errors are
+ * classified and thrown only after every request in flight has settled, so nothing paid is lost.
+ */
+import type { ApplicationFailure } from '@temporalio/common';
+import type OpenAI from 'openai';
+import type { Database } from '../../db/client';
+import { insertLlmCall } from '../../db/queries/llm';
+import type { LlmCall } from '../../db/schema';
+import type { ChatMessage } from '../environments/induction';
+import { classifyLlmError, nLimitOf, type Classified } from './classify-error';
+import type { LlmEndpoint } from './llm-client';
+import { sampleHash } from './sample-key';
+
+export interface SamplerState { nCap: number }
+
+export interface SampleContext {
+  db: Database;
+  openai: OpenAI;
+  ep: LlmEndpoint;
+  role: string;
+  key: string;
+  messages: ChatMessage[];
+  params: Record<string, unknown>;
+  /** The caller set `sample`: always send `seed`, even for index 0. */
+  sampleGiven: boolean;
+  signal?: AbortSignal;
+  state: SamplerState;
+}
+
+/** Contiguous groups of at most `cap` indices (a group's samples come from one request). */
+export function groupsOf(indices: number[], cap: number): number[][] {
+  const out: number[][] = [];
+  for (const i of indices) {
+    const last = out[out.length - 1];
+    if (last && last.length < cap && last[last.length - 1] === i - 1) last.push(i);
+    else out.push([i]);
+  }
+  return out;
+}
+
+/** The most telling of several failures: endpoint wrong, then request wrong, then transient with the longest Retry-After. */
+export function worstOf(errors: Classified[]): ApplicationFailure | undefined {
+  const rank = { endpoint: 0, request: 1, transient: 2 } as const;
+  const sorted = [...errors].sort((a, b) => rank[a.fault] - rank[b.fault] || (b.retryAfterMs ?? 0) - (a.retryAfterMs ?? 0));
+  return sorted[0]?.failure;
+}
+
+/** One request for a group of sample indices; stores each choice that has content. */
+async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]> {
+  const { ep, state } = ctx;
+  const firstIdx = group[0] ?? 0;
+  // `seed` tells apart requests that would otherwise be identical (a server with a fixed seed repeats itself);
+  // a top-up group starts at its first missing index, so it never repeats the choices already paid for.
+  const seed = firstIdx === 0 && !ctx.sampleGiven ? undefined : firstIdx;
+  const body = { ...ctx.params, model: ep.model, messages: ctx.messages, n: group.length, ...(seed === undefined ? {} : { seed }) };
+  const started = Date.now();
+  const res = await ctx.openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal: ctx.signal });
+  const latencyMs = Date.now() - started;
+  const choices = [...(res.choices ?? [])].filter((c) => c && typeof c.index === 'number').sort((a, b) => a.index - b.index);
+  // A server that silently caps `n` answers fewer choices: ask it for at most that many from now on.
+  const returned = choices.length;
+  if (returned > 0 && returned < group.length) state.nCap = Math.min(state.nCap, returned);
+  const usable = choices.slice(0, group.length).map((c, j) => ({ idx: group[j] as number, text: c.message?.content }))
+    .filter((c): c is { idx: number; text: string } => typeof c.text === 'string');
+  const prompt = res.usage?.prompt_tokens ?? 0;
+  const completion = res.usage?.completion_tokens ?? 0;
+  const share = usable.length ? Math.floor(completion / usable.length) : 0;
+  const rows: LlmCall[] = [];
+  for (const [j, c] of usable.entries()) {
+    // Usage is per request: the prompt counts once, the completion tokens are shared out.
+    rows.push(await insertLlmCall(ctx.db, {
+      requestHash: sampleHash(ctx.key, c.idx), requestKey: ctx.key, sample: c.idx, role: ctx.role, model: ep.model,
+      request: { messages: ctx.messages, params: { ...ctx.params, n: group.length, ...(seed === undefined ? {} : { seed }) } },
+      choices: [c.text], promptTokens: j === 0 ? prompt : 0,
+      completionTokens: j === 0 ? completion - share * (usable.length - 1) : share, latencyMs,
+    }));
+  }
+  return rows;
+}
+
+/**
+ * Fetches the `missing` sample indices once each (capped groups, bounded concurrency). Returns the
+ * stored rows; throws the most telling failure after all requests settle when any failed. A 400
+ * about `n` lowers the cap and is not an error (the caller's next round asks again).
+ */
+export async function fetchSamples(ctx: SampleContext, missing: number[]): Promise<LlmCall[]> {
+  const what = { role: ctx.role, model: ctx.ep.model, baseURL: ctx.ep.baseURL };
+  const queue = groupsOf(missing, ctx.state.nCap);
+  const got: LlmCall[] = [];
+  const errors: Classified[] = [];
+  let fatal: unknown;
+  const worker = async () => {
+    for (let g = queue.shift(); g && fatal === undefined; g = queue.shift()) {
+      try {
+        got.push(...(await askGroup(ctx, g)));
+      } catch (err) {
+        const limit = nLimitOf(err, g.length);
+        if (limit !== null) {
+          ctx.state.nCap = Math.max(1, Math.min(ctx.state.nCap, limit === Number.POSITIVE_INFINITY ? 1 : Math.min(limit, g.length - 1)));
+          continue;
+        }
+        try {
+          errors.push(classifyLlmError(err, what));
+        } catch (e) {
+          fatal = e; // cancellation or a bug: stop starting requests, rethrow once the others settle
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.ep.sampleConcurrency, queue.length)) }, worker));
+  if (fatal !== undefined) throw fatal;
+  const failure = worstOf(errors);
+  if (failure) throw failure;
+  return got;
+}

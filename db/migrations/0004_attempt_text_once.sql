@@ -1,0 +1,1 @@
+ALTER TABLE "attempts" ALTER COLUMN "completion" DROP NOT NULL;
