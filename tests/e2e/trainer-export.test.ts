@@ -110,7 +110,7 @@ print(json.dumps({k: v.num_rows for k, v in ds.items()}))
 
   // Re-grade every attempt of every exported problem with cairn_reward.py.
   const gt = new Map(rows.map((r) => [r.extra_info.id, r.reward_model.ground_truth]));
-  const att = await db.execute(sql.raw(`select a.problem_id id, a.completion c, g.verdict v from attempts a join grades g on g.attempt_id = a.id order by a.id`));
+  const att = await db.execute(sql.raw(`select a.problem_id id, coalesce(a.completion, l.choices->>0) c, g.verdict v from attempts a join grades g on g.attempt_id = a.id join llm_calls l on l.id = a.llm_call_id order by a.id`));
   const mine = att.rows.filter((a) => gt.has(Number(a.id)));
   const scores = score(path.join(dir, 'cairn_reward.py'), mine.map((a) => ({ completion: String(a.c), ground_truth: gt.get(Number(a.id)) as string })));
   const agree = mine.filter((a, i) => (scores[i] === 1) === (a.v === 'pass')).length;
@@ -190,7 +190,7 @@ print(json.dumps({
 }, 300_000);
 
 test("the Python answer parser reads every completion exactly as the student activity did", async () => {
-  const rows = (await stack.tdb.db.execute(sql.raw(`select p.env, a.completion, a.answer, a.parse_error from attempts a join problems p on p.id = a.problem_id`))).rows;
+  const rows = (await stack.tdb.db.execute(sql.raw(`select p.env, coalesce(a.completion, l.choices->>0) completion, a.answer, a.parse_error from attempts a join problems p on p.id = a.problem_id join llm_calls l on l.id = a.llm_call_id`))).rows;
   const hostile = ['<think>```python\nx\n```', '```python\ndef f(x):\n  return x\n``` trailing', '````input\n1, 2,\n````', '```input\nf(1, [2])\n```',
     '\u2028```output\n\ufeff5\u00a0\n```\u3000', '<answer>```output\n1\n```', '```py\r\ndef f(): pass\r\n```', '```\n\n```', `\`\`\`output\n${'😀'.repeat(5001)}\n\`\`\``,
     '```input\n,\n```', '```text\n(1,)\n```\n```input\n2\n```', '``` python\n1\n```', '```Python\n1\n```'];
