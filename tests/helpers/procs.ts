@@ -87,13 +87,16 @@ export async function killGroup(child: ChildProcess, graceMs = 3000): Promise<vo
   const pgid = child.pid;
   if (!pgid) return;
   if (child.exitCode === null && child.signalCode === null) {
+    let timer: NodeJS.Timeout | undefined;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
       process.kill(pgid, 'SIGTERM');
     } catch {
       /* gone */
     }
-    await Promise.race([exited, sleep(graceMs)]);
+    // The grace timer is cleared once the child is gone: a pending one would hold jest open.
+    await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
   }
   for (let i = 0; i < 100; i++) {
     try {
