@@ -6,6 +6,7 @@ import {
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
+import { tracked } from '../helpers/procs';
 
 const CODE = 'def f(xs, k):\n    return sorted(x % k for x in xs)';
 const good = ['Here is my problem.', '```python\n' + CODE + '\n```', '```input\n[7, 3, 10], 4\n```'].join('\n\n');
@@ -139,7 +140,7 @@ describe('abduction rewards through the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') });
+    sb = tracked('sandbox', await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') }), 'close');
     problem = await execute({ code: CODE, inputs: ['[7, 3, 10], 4'], message: null });
     identity = await execute({ code: 'def f(x):\n    return x\n', inputs: ['[1, 2]'], message: null });
   }, 30_000);

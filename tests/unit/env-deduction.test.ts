@@ -6,6 +6,7 @@ import {
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
+import { tracked } from '../helpers/procs';
 
 const CODE = [
   'def f(xs):',
@@ -103,7 +104,7 @@ describe('deduction rewards through the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') });
+    sb = tracked('sandbox', await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') }), 'close');
     problem = await execute({ code: CODE, inputs: ['[4, 1, 3, 9, 7]'], message: null });
   }, 30_000);
   afterAll(async () => {

@@ -6,6 +6,7 @@ import {
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
+import { tracked } from '../helpers/procs';
 
 /** Second largest distinct value; the flaw: duplicates of the maximum are not skipped. */
 const CODE = [
@@ -101,7 +102,7 @@ describe('fuzzing through the sandbox', () => {
   const problem: ExecutedProblem = { code: CODE, inputs: ['[1, 5, 3]'], outputs: ['3'], message: null };
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') });
+    sb = tracked('sandbox', await createSandbox({ stateDir: path.resolve(__dirname, '../../.tools') }), 'close');
   }, 30_000);
   afterAll(async () => {
     await sb.close();
