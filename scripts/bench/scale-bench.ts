@@ -95,7 +95,7 @@ async function batchFigures(tmp: string): Promise<void> {
     for (const q of ALL_QUEUES) console.log(`   worker ${q.padEnd(13)} RSS ${mb(rssStart[q] ?? 0)} at start, ${mb(rssEnd[q] ?? 0)} at end`);
     // History events per seed: every seed workflow of a sample, plus the batch workflow's runs spread over all seeds.
     let seedEvents = 0;
-    const sample = 20;
+    const sample = Math.min(20, n);
     for (let i = 0; i < sample; i++) {
       const hist = await env.client.workflow.getHandle(seedWorkflowId('scale', `g${String(i).padStart(7, '0')}`)).fetchHistory();
       seedEvents += hist.events?.length ?? 0;

@@ -2,7 +2,6 @@
  * A batch survives its starter being SIGKILLed mid-load: nothing runs for a half-loaded batch, and
  * `resume` finishes loading and runs every seed, on the real stack.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { getBatch, seedCounts } from '../../db/queries/batches';
 import { resumeBatch } from '../../scripts/lib';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import { batchWorkflowId } from '../../workflows/contracts';
+import { spawnTracked } from '../helpers/procs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -26,7 +26,7 @@ test('starter killed mid-load; resume loads the rest and finishes the batch', as
     id: `s${String(i).padStart(2, '0')}`, snippet: `def f(xs):\n    return [x * ${i} for x in xs if x > ${i % 5}]\n${body}`,
   })).join('\n') + '\n');
 
-  const child = spawn(process.execPath, ['scripts/cairn.js', 'batch', 'start', '--seeds', file, '--batch', 'killed', '--turns', '1', '--attempts', '2', '--window', '8'], {
+  const child = spawnTracked(process.execPath, ['scripts/cairn.js', 'batch', 'start', '--seeds', file, '--batch', 'killed', '--turns', '1', '--attempts', '2', '--window', '8'], {
     cwd: path.resolve(__dirname, '../..'), env: stack.childEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -2,14 +2,15 @@
  * Bad input gets a one-paragraph error naming the input and the fix, a non-zero exit, and nothing
  * half-written: the real `cairn` command against real (or deliberately absent) services.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
-import { createSimServer } from '../../scripts/sim';
+import type { createSimServer } from '../../scripts/sim';
 import { createTestDb, type TestDb } from '../helpers/db';
+import { runTracked } from '../helpers/procs';
+import { startTestSim } from '../helpers/stack';
 import { startTestEnv } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -21,7 +22,7 @@ let sim: Awaited<ReturnType<typeof createSimServer>>;
 let seeds: string;
 
 beforeAll(async () => {
-  [env, tdb, sim] = await Promise.all([startTestEnv(), createTestDb('bad'), createSimServer({ port: 0, apiKey: KEY })]);
+  [env, tdb, sim] = await Promise.all([startTestEnv(), createTestDb('bad'), startTestSim({ port: 0, apiKey: KEY })]);
   seeds = path.join(tmp, 'seeds.jsonl');
   fs.writeFileSync(seeds, '{"id":"a","snippet":"def f(x):\\n    return x"}\n');
 }, 120_000);
@@ -32,18 +33,12 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function cairn(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
+function cairn(args: string[], extra: NodeJS.ProcessEnv = {}): ReturnType<typeof runTracked> {
   const childEnv = {
     ...process.env, DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: env.address, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url,
     CAIRN_TEACHER_API_KEY: KEY, CAIRN_STUDENT_API_KEY: KEY, ...extra,
   };
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], { cwd: ROOT, env: childEnv });
-    let out = '';
-    c.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    c.stderr.on('data', (b: Buffer) => { out += b.toString(); });
-    c.once('exit', (code) => resolve({ code, out }));
-  });
+  return runTracked(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], { cwd: ROOT, env: childEnv });
 }
 
 async function batches(): Promise<number> {
@@ -52,7 +47,7 @@ async function batches(): Promise<number> {
 
 const start = (...more: string[]) => ['batch', 'start', '--seeds', seeds, '--batch', 'bad', ...more];
 
-test.each([
+const CASES: Array<[string, () => string[], NodeJS.ProcessEnv, RegExp]> = [
   ['malformed seed file', () => { fs.writeFileSync(path.join(tmp, 'm.jsonl'), '{"id":"a","snippet":"x"}\n{oops\n'); return ['batch', 'start', '--seeds', path.join(tmp, 'm.jsonl')]; }, {}, /m\.jsonl:2: not valid JSON/],
   ['unreadable seed file', () => ['batch', 'start', '--seeds', path.join(tmp, 'missing.jsonl')], {}, /missing\.jsonl does not exist\. Make one with `npx cairn seeds cut/],
   ['unknown environment', () => start('--env', 'poetry'), {}, /--env poetry: unknown environment "poetry"; choose from induction/],
@@ -63,10 +58,28 @@ test.each([
   ['unknown model', () => start(), { CAIRN_TEACHER_MODEL: 'gpt-nope' }, /does not serve model "gpt-nope".*Set CAIRN_TEACHER_MODEL/],
   ['Postgres down', () => start(), { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/cairn' }, /Cannot reach Postgres at DATABASE_URL .*set DATABASE_URL=/s],
   ['Temporal down', () => start(), { TEMPORAL_ADDRESS: '127.0.0.1:9' }, /Cannot reach Temporal at 127\.0\.0\.1:9.*npx cairn dev/s],
-])('%s: clear error, non-zero exit, nothing written', async (_name, args, extra, re) => {
-  const r = await cairn(args(), extra);
-  expect(r.out).toMatch(re);
-  expect(r.code).not.toBe(0);
-  expect(r.out).not.toContain(KEY);
-  expect(await batches()).toBe(0);
-}, 60_000);
+];
+
+// Each case is a `cairn` process (about 2 s of CPU to start, and 5 s of connect timeout for
+// Temporal down), run three at a time before the tests judge them: a third of the wall time.
+// A case still running after 90 s is killed (its test then fails on the output it has).
+const results = new Map<string, { code: number | null; out: string }>();
+beforeAll(async () => {
+  let next = 0;
+  await Promise.all(Array.from({ length: 3 }, async () => {
+    for (let c = CASES[next++]; c; c = CASES[next++]) {
+      const [name, args, extra] = c;
+      const run = cairn(args(), extra);
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), 90_000);
+      results.set(name, await run.finally(() => clearTimeout(timer)));
+    }
+  }));
+}, 240_000);
+
+test.each(CASES)('%s: clear error, non-zero exit, nothing written', async (name, _args, _extra, re) => {
+  const r = results.get(name);
+  expect(r?.out).toMatch(re);
+  expect(r?.code).not.toBe(0);
+  expect(r?.out).not.toContain(KEY);
+  expect(await batches()).toBe(0); // after every case has run
+});

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { createDb, migrateDb, type Database } from '../../db/client';
 import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/config/find-postgres';
 import type { Pool } from 'pg';
+import { tracked } from './procs';
 import { batchSettingsFrom, type BatchOptions, type BatchSettings } from '../../workflows/contracts';
 
 /** Valid batch settings for tests that write a batch row directly (defaults, plus overrides). */
@@ -33,17 +34,29 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Drops a database if it exists (with force: a killed owner's connections may linger). */
+export async function dropDatabase(name: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`not a test database name: ${name}`);
+  await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+}
+
 export async function createTestDb(tag: string): Promise<TestDb> {
   const name = `cairn_t_${tag}_${process.pid}_${Date.now() % 100000}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   await admin((c) => c.query(`create database ${name}`));
   const url = withDatabase(adminUrl(), name);
   const { db, pool } = createDb(url, { max: 10 });
-  await migrateDb(db);
-  return {
+  const tdb = tracked(`database ${name}`, {
     db, pool, url,
     drop: async () => {
       await pool.end();
-      await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+      await dropDatabase(name);
     },
-  };
+  }, 'drop');
+  try {
+    await migrateDb(db);
+  } catch (err) {
+    await tdb.drop().catch(() => undefined);
+    throw err;
+  }
+  return tdb;
 }

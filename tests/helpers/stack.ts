@@ -7,6 +7,7 @@ import { createSimServer, type SimOptions } from '../../scripts/sim';
 import { loadConfig, type Config } from '../../workers/config/load-config';
 import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/start-workers';
 import { createTestDb, type TestDb } from './db';
+import { tracked } from './procs';
 import { startTestEnv, workflowBundle } from './temporal';
 
 export interface TestStack {
@@ -20,8 +21,9 @@ export interface TestStack {
 }
 
 export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<TestStack> {
+  // Each part is tracked (procs.ts): when one fails to start, the test cleanup closes the others.
   const [env, tdb, sim] = await Promise.all([
-    startTestEnv(), createTestDb(tag), createSimServer({ port: 0, seed: 3, ...(o.apiKey ? { apiKey: o.apiKey } : {}), ...o.sim }),
+    startTestEnv(), createTestDb(tag), startTestSim({ port: 0, seed: 3, ...(o.apiKey ? { apiKey: o.apiKey } : {}), ...o.sim }),
   ]);
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url, DATABASE_URL: tdb.url,
@@ -41,7 +43,7 @@ export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?
     await Promise.all([sim.close(), tdb.drop(), env.teardown()]);
     throw err;
   }
-  return {
+  return tracked('test stack (workers, simulator, database, dev server)', {
     env, tdb, sim, cfg, childEnv,
     stop: async () => {
       workers?.shutdown();
@@ -51,5 +53,10 @@ export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?
       await tdb.drop();
       await env.teardown();
     },
-  };
+  }, 'stop');
+}
+
+/** The LLM simulator on a random port, closed by the test cleanup if the test does not. */
+export async function startTestSim(opts: SimOptions): Promise<Awaited<ReturnType<typeof createSimServer>>> {
+  return tracked('LLM simulator', await createSimServer(opts), 'close');
 }

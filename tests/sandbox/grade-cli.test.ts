@@ -1,5 +1,4 @@
 /** `cairn grade`: the real command on real sandboxes, plus the ordering/retry logic on a fake sandbox. */
-import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -7,6 +6,7 @@ import { SandboxInfraError } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox';
 import { gradeFile, gradeJob, parseJob } from '../../scripts/lib/grade-jobs';
 import type { GradeResult } from '../../scripts/lib/grade-jobs';
+import { spawnTracked } from '../helpers/procs';
 import { liveProcsOf } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -19,11 +19,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function cairn(args: string[], opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       opts.onStderr?.(stderr, (sig) => child.kill(sig));
     });

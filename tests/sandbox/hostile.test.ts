@@ -17,8 +17,15 @@ afterAll(async () => {
 });
 afterEach(() => expectClean(sb, stateDir));
 
-/** Time-limit cases must end within limit + 300 ms of driver/host overhead (plus sandbox start). */
-const TIMEOUT_BOUND = 1000 + 300 + 200;
+/**
+ * Time-limit cases end at the limit plus driver/host overhead and a sandbox start: about 1.05 s
+ * idle, 1.1-1.25 s with two CPU hogs beside the suite. The bound leaves room for a loaded machine;
+ * which mechanism stopped the code (the driver's alarm or the host watchdog 500 ms later) is
+ * asserted from the verdict's error, not inferred from the wall time.
+ */
+const TIMEOUT_BOUND = 1000 + 1000;
+const DRIVER_ALARM = 'time limit exceeded';
+const HOST_WATCHDOG = 'time limit exceeded (sandbox killed by the host)';
 
 describe('time', () => {
   test.each([
@@ -28,6 +35,7 @@ describe('time', () => {
   ])('%s -> timeout', async (_name, code) => {
     const { r, ms } = await timed(sb, code, ['']);
     expect(statuses(r)).toEqual(['timeout']);
+    expect(r.outcomes[0]?.error).toBe(DRIVER_ALARM);
     expect(ms).toBeLessThan(TIMEOUT_BOUND);
   });
 
@@ -40,7 +48,8 @@ describe('time', () => {
     const code = 'def f():\n    while True:\n        try:\n            k = 0\n            while True: k += 1\n        except BaseException:\n            pass';
     const { r, ms } = await timed(sb, code, ['', '']);
     expect(statuses(r)).toEqual(['timeout', 'timeout']);
-    expect(ms).toBeLessThan(2 * (1000 + 500 + 300));
+    expect(r.outcomes.map((o) => o.error)).toEqual([HOST_WATCHDOG, HOST_WATCHDOG]);
+    expect(ms).toBeLessThan(2 * (1000 + 500) + 1500); // idle about 3.1 s: two watchdog kills, two sandbox starts
   });
 });
 
@@ -113,10 +122,14 @@ def f():
 
 describe('memory and files', () => {
   test('memory bomb -> memory_limit (cgroup OOM kill)', async () => {
-    const { r, ms } = await timed(sb, 'def f():\n    a = []\n    while True: a.append(bytearray(10 ** 7))', ['']);
+    // The OOM kill needs about 0.2 s of CPU; near the cgroup limit the kernel reclaims before it
+    // kills, which on a loaded machine took over 1 s of wall: 4 s of CPU and a 5x wall backstop so
+    // that the time limit cannot decide this verdict, and "promptly" is judged in CPU time.
+    const { r, ms } = await timed(sb, 'def f():\n    a = []\n    while True: a.append(bytearray(10 ** 7))', [''], { timeLimitMs: 4000, wallFactor: 5 });
     expect(statuses(r)).toEqual(['memory_limit']);
     expect(r.limitsHit?.oomKills).toBeGreaterThan(0);
-    expect(ms).toBeLessThan(3000);
+    expect(r.outcomes[0]?.cpuMs ?? Infinity).toBeLessThan(1500);
+    expect(ms).toBeLessThan(15_000);
   });
 
   test('a 10 GB file -> error EFBIG at the 16 MiB RLIMIT_FSIZE', async () => {

@@ -1,9 +1,9 @@
 /** SIGKILL of the host process mid-grade: nothing of the sandbox survives, and the next start cleans up. */
-import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { createSandbox } from '../../activities/sandbox';
+import { spawnTracked } from '../helpers/procs';
 import { cgroupsOf, liveProcsOf, uidBaseFor } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -14,12 +14,12 @@ test('kill -9 of the grading process: no sandbox process after 1 s, stale cgroup
   fs.chmodSync(stateDir, 0o755);
   const uid = uidBaseFor(2);
   try {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/grade-child.ts'), stateDir, String(uid)], {
+    const child = spawnTracked(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/grade-child.ts'), stateDir, String(uid)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     // Wait until the sandbox and its daemons are running (python + 3 daemons + 2 bwrap).
     const t0 = Date.now();

@@ -5,6 +5,7 @@ import path from 'path';
 import { createSandbox } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox, SandboxInfo, SandboxOptions } from '../../activities/sandbox';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
+import { tracked } from '../helpers/procs';
 
 export type TestSandbox = Sandbox & { info: SandboxInfo };
 
@@ -20,7 +21,7 @@ export async function makeSandbox(fileIndex: number, extra: Partial<SandboxOptio
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-sbx-test-'));
   fs.chmodSync(stateDir, 0o755);
   try {
-    const sb = await createSandbox({ stateDir, uidBase: uidBaseFor(fileIndex), ...extra });
+    const sb = tracked('sandbox', await createSandbox({ stateDir, uidBase: uidBaseFor(fileIndex), ...extra }), 'close');
     return { sb, stateDir };
   } catch (err) {
     fs.rmSync(stateDir, { recursive: true, force: true });

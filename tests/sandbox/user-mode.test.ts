@@ -5,13 +5,14 @@
  * temp dir with driver.py and mkseccomp.py beside them, so the test works wherever the checkout
  * lives (a clone under /root is not readable by other users).
  */
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import { buildSync } from 'esbuild';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { sandboxArgv } from '../../activities/sandbox';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
+import { spawnTracked } from '../helpers/procs';
 import { liveProcsOf } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -53,11 +54,11 @@ function runFixture(script: string, user: { uid: number; gid: number }, args: st
   const argv = [...drop, ...wrap, process.execPath, script, ...args];
   return new Promise((resolve, reject) => {
     // cwd / : nothing of the checkout is needed, and the user can always enter it.
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', TMPDIR: os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', TMPDIR: os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       try {
@@ -113,10 +114,11 @@ describe('user mode, run by a real non-root user', () => {
   });
 
   test('hostile cases get the right verdicts within bounds', () => {
-    expect(byName('loop')).toMatchObject({ statuses: ['timeout'] });
-    expect(byName('loop').ms).toBeLessThan(1500);
+    // Bounds as in hostile.test.ts: the 1 s limit plus room for sandbox start on a loaded machine.
+    expect(byName('loop')).toMatchObject({ statuses: ['timeout'], errors: ['time limit exceeded'] });
+    expect(byName('loop').ms).toBeLessThan(2000);
     expect(byName('forkBomb')).toMatchObject({ statuses: ['timeout'] });
-    expect(byName('forkBomb').ms).toBeLessThan(2500);
+    expect(byName('forkBomb').ms).toBeLessThan(3000);
     expect(byName('daemons')).toMatchObject({ statuses: ['ok', 'ok'], outs: ['1', '2'] });
     expect(byName('memoryBomb').statuses).toEqual(['memory_limit']);
     expect(byName('segfault')).toMatchObject({ statuses: ['ok', 'crash', 'ok'], sandboxes: 2 });

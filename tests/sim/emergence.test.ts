@@ -5,6 +5,10 @@
  */
 import { chat, mean, parseProblem, runPython, startSim, studentCode, studentUser, teacherUser, type Harness, type Previous } from './sim-helpers';
 
+// CPU-bound (hundreds of simulator and harness python processes): 10-35 s a test, more on a busy
+// machine; the default minute is too close for a verdict that does not depend on time.
+jest.setTimeout(180_000);
+
 const SEEDS = Array.from({ length: 24 }, (_x, i) => `def helper_${i}(data):\n    total = 0\n    for item in data:\n        total += item * ${i + 1}\n    return total\n`);
 const TURNS = 4;
 const M = 32;

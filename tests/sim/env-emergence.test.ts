@@ -10,6 +10,10 @@ import { nextInstruction } from '../../workflows/method/progression';
 import type { Instruction } from '../../workflows/contracts';
 import { mean, rewardsAll, startSim, validateAll, type Harness, type SimGameEnv, type Validated } from './sim-helpers';
 
+// CPU-bound (hundreds of simulator and harness python processes): 10-35 s a test, more on a busy
+// machine; the default minute is too close for a verdict that does not depend on time.
+jest.setTimeout(180_000);
+
 const SEEDS = Array.from({ length: 24 }, (_x, i) => `def helper_${i}(items):\n    out = []\n    for x in items:\n        out.append(x * ${i + 2})\n    return out\n`);
 const TURNS = 2;
 const M = 32;

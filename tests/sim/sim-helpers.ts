@@ -2,13 +2,13 @@
  * Helpers for the simulator suite: a Python runner (test-only, no sandbox: the code is the
  * simulator's own), prompt renderers that follow the fixed protocol, and an answer parser.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { createSimServer, type SimOptions, type SimServer } from '../../scripts/sim';
 import { environment } from '../../activities/environments';
 import type { ExecutedProblem, ProblemText } from '../../activities/environments/environment';
 import { fencedBlocks } from '../../scripts/sim/prompt';
+import { spawnTracked, tracked } from '../helpers/procs';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -40,17 +40,17 @@ export interface PyResult {
 /** Runs jobs in one fresh python process (one process = one address space, see determinism). */
 export function runPython(jobs: PyJob[]): Promise<PyResult[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [path.join(__dirname, 'harness.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnTracked(PYTHON, [path.join(__dirname, 'harness.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`harness exited ${code}: ${Buffer.concat(err).toString()}`));
       resolve(JSON.parse(Buffer.concat(out).toString()) as PyResult[]);
     });
-    child.stdin.end(JSON.stringify({ jobs }));
+    child.stdin?.end(JSON.stringify({ jobs }));
   });
 }
 
@@ -61,7 +61,7 @@ export interface Harness {
 
 /** A simulator on a random port and an OpenAI client without retries (failures must show). */
 export async function startSim(opts: SimOptions = {}): Promise<Harness> {
-  const sim = await createSimServer({ port: 0, ...opts });
+  const sim = tracked('LLM simulator', await createSimServer({ port: 0, ...opts }), 'close');
   const client = new OpenAI({ baseURL: sim.url, apiKey: opts.apiKey ?? 'unused', maxRetries: 0, timeout: 20_000 });
   return { sim, client };
 }

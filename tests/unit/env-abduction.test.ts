@@ -6,6 +6,7 @@ import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activi
 import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 import { loadConfig } from '../../workers/config/load-config';
+import { tracked } from '../helpers/procs';
 
 const CODE = 'def f(xs, k):\n    return sorted(x % k for x in xs)';
 const good = ['Here is my problem.', '```python\n' + CODE + '\n```', '```input\n[7, 3, 10], 4\n```'].join('\n\n');
@@ -139,7 +140,7 @@ describe('abduction rewards through the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir });
+    sb = tracked('sandbox', await createSandbox({ stateDir: loadConfig().sandbox.stateDir }), 'close');
     problem = await execute({ code: CODE, inputs: ['[7, 3, 10], 4'], message: null });
     identity = await execute({ code: 'def f(x):\n    return x\n', inputs: ['[1, 2]'], message: null });
   }, 30_000);

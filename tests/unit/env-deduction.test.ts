@@ -6,6 +6,7 @@ import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activi
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 import { loadConfig } from '../../workers/config/load-config';
+import { tracked } from '../helpers/procs';
 
 const CODE = [
   'def f(xs):',
@@ -103,7 +104,7 @@ describe('deduction rewards through the sandbox', () => {
   }
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir });
+    sb = tracked('sandbox', await createSandbox({ stateDir: loadConfig().sandbox.stateDir }), 'close');
     problem = await execute({ code: CODE, inputs: ['[4, 1, 3, 9, 7]'], message: null });
   }, 30_000);
   afterAll(async () => {

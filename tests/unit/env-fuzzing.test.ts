@@ -6,6 +6,7 @@ import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activi
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 import { loadConfig } from '../../workers/config/load-config';
+import { tracked } from '../helpers/procs';
 
 /** Second largest distinct value; the flaw: duplicates of the maximum are not skipped. */
 const CODE = [
@@ -101,7 +102,7 @@ describe('fuzzing through the sandbox', () => {
   const problem: ExecutedProblem = { code: CODE, inputs: ['[1, 5, 3]'], outputs: ['3'], message: null };
 
   beforeAll(async () => {
-    sb = await createSandbox({ stateDir: loadConfig().sandbox.stateDir });
+    sb = tracked('sandbox', await createSandbox({ stateDir: loadConfig().sandbox.stateDir }), 'close');
   }, 30_000);
   afterAll(async () => {
     await sb.close();

@@ -1,0 +1,7 @@
+/**
+ * Jest, slow tier (`npm run test:slow`): the chaos run, the starter killed mid-load, and the scale
+ * smoke test. Each runs a whole stack of processes for minutes; CI runs this tier as its own step.
+ */
+const { base, SLOW } = require('./jest.config').slowTier;
+
+module.exports = { ...base, testMatch: SLOW.globs };
