@@ -4,8 +4,18 @@
  */
 /** The slow tier, as globs (for its testMatch) and as the path patterns the fast tier ignores. */
 const SLOW = {
-  globs: ['<rootDir>/tests/chaos/**/*.test.ts', '<rootDir>/tests/batch/resume.test.ts', '<rootDir>/tests/bench/**/*.test.ts', '<rootDir>/tests/stack/dev-demo.test.ts'],
-  ignore: ['<rootDir>/tests/chaos/', '<rootDir>/tests/batch/resume\\.test\\.ts$', '<rootDir>/tests/bench/', '<rootDir>/tests/stack/dev-demo\\.test\\.ts$'],
+  globs: [
+    '<rootDir>/tests/chaos/**/*.test.ts',
+    '<rootDir>/tests/batch/resume.test.ts',
+    '<rootDir>/tests/bench/**/*.test.ts',
+    '<rootDir>/tests/stack/dev-demo.test.ts',
+  ],
+  ignore: [
+    '<rootDir>/tests/chaos/',
+    '<rootDir>/tests/batch/resume\\.test\\.ts$',
+    '<rootDir>/tests/bench/',
+    '<rootDir>/tests/stack/dev-demo\\.test\\.ts$',
+  ],
 };
 
 const base = {

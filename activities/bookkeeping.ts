@@ -50,7 +50,10 @@ export function createBookkeepingActivities({ db, temporal }: BookkeepingDeps) {
       for (const seedId of candidates) {
         const d = await temporal.workflow.getHandle(seedWorkflowId(inp.batchId, seedId)).describe();
         if (d.status.name === 'RUNNING') continue;
-        if (d.status.name === 'COMPLETED') { out.push({ seedId, ok: true }); continue; }
+        if (d.status.name === 'COMPLETED') {
+          out.push({ seedId, ok: true });
+          continue;
+        }
         await setSeedStatus(db, inp.batchId, seedId, 'failed', d.status.name.toLowerCase());
         out.push({ seedId, ok: false });
       }

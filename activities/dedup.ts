@@ -6,7 +6,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 
-export interface DedupKeys { codeHash: string; astHash: string }
+export interface DedupKeys {
+  codeHash: string;
+  astHash: string;
+}
 
 const SCRIPT = path.join(__dirname, 'dedup.py');
 

@@ -28,16 +28,28 @@ export function contaminatedReason(c: { benchmark: string; item: string; overlap
   return `Contaminated: the problem is too close to ${c.item} of the ${c.benchmark} benchmark (${Math.round(c.overlap * 100)}% of its ${c.kind} n-grams shared); write a problem of your own.`;
 }
 
-export interface ValidateResult { valid: boolean; reason: string | null }
-export interface GradeResult { passed: number; total: number; passRate: number }
+export interface ValidateResult {
+  valid: boolean;
+  reason: string | null;
+}
+export interface GradeResult {
+  passed: number;
+  total: number;
+  passRate: number;
+}
 
 function describe(o: InputOutcome, i: number): string {
   switch (o.status) {
-    case 'timeout': return `input ${i + 1} timed out`;
-    case 'memory_limit': return `input ${i + 1} exceeded the memory limit`;
-    case 'output_limit': return `input ${i + 1} produced too large an output`;
-    case 'crash': return `the process crashed on input ${i + 1}${o.error ? ` (${o.error})` : ''}`;
-    default: return `input ${i + 1} raised ${o.error ?? 'an error'}`;
+    case 'timeout':
+      return `input ${i + 1} timed out`;
+    case 'memory_limit':
+      return `input ${i + 1} exceeded the memory limit`;
+    case 'output_limit':
+      return `input ${i + 1} produced too large an output`;
+    case 'crash':
+      return `the process crashed on input ${i + 1}${o.error ? ` (${o.error})` : ''}`;
+    default:
+      return `input ${i + 1} raised ${o.error ?? 'an error'}`;
   }
 }
 
@@ -71,7 +83,8 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       let reason: string | null = null;
       const bad = a.outcomes.findIndex((o) => o.status !== 'ok');
       if (bad >= 0) reason = `The code failed when executed: ${describe(a.outcomes[bad] as InputOutcome, bad)}.`;
-      else if (a.outcomes.some((o, i) => o.out !== b.outcomes[i]?.out)) reason = 'The code is not deterministic: two runs gave different outputs.';
+      else if (a.outcomes.some((o, i) => o.out !== b.outcomes[i]?.out))
+        reason = 'The code is not deterministic: two runs gave different outputs.';
       else reason = env.checkOutputs({ code: p.code, inputs: p.inputs, message: p.message, outputs: a.outcomes.map((o) => o.out ?? '') });
       // Before any student compute: a problem copied from a public benchmark is recorded, not graded.
       if (!reason && decontam !== 'off' && benchmarks) {
@@ -82,10 +95,16 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
         await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
         return { valid: false, reason };
       }
-      const dup = await settleValidProblem(db, p, await dedupKeys(p.code), {
-        outputs: a.outcomes.map((o) => o.out ?? ''),
-        refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
-      }, dedup);
+      const dup = await settleValidProblem(
+        db,
+        p,
+        await dedupKeys(p.code),
+        {
+          outputs: a.outcomes.map((o) => o.out ?? ''),
+          refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
+        },
+        dedup,
+      );
       // A duplicate is recorded, not graded: no student compute is spent on it.
       if (dup) return { valid: false, reason: `duplicate of problem ${dup.duplicateOf}` };
       return { valid: true, reason: null };
@@ -104,23 +123,43 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       const limit = Math.max(timeLimitMs, Math.ceil(timeSlack * Math.max(0, ...(p.refCpuMs ?? []))));
       const graded = new Set((await listGradedAttempts(db, p.id)).map((g) => g.attempt.id));
       const todo = (await listAttempts(db, p.id)).filter((a) => !graded.has(a.id));
-      await withHeartbeat((signal) => Promise.all(todo.map(async (a) => {
-        if (a.answer === null) {
-          await upsertGrade(db, { attemptId: a.id, verdict: 'fail', inputVerdicts: [], cpuMs: [], failure: a.parseError ?? 'no answer' });
-          return;
-        }
-        const job = env.gradeJob(problem, a.answer);
-        // failFast: the reward is all-or-nothing, so a looping attempt costs one limit, not five.
-        const res = await run({ code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor, failFast: true }, signal);
-        const cmp = compareOutcomes(res.outcomes, job.expected);
-        const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
-        const failure = firstBad < 0 ? null : cmp.verdicts[firstBad] === 'wrong'
-          ? `wrong output on input ${firstBad + 1}` : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
-        await upsertGrade(db, {
-          attemptId: a.id, verdict: cmp.pass ? 'pass' : 'fail', inputVerdicts: cmp.verdicts,
-          cpuMs: res.outcomes.map((o) => o.cpuMs ?? null), failure,
-        });
-      })));
+      await withHeartbeat((signal) =>
+        Promise.all(
+          todo.map(async (a) => {
+            if (a.answer === null) {
+              await upsertGrade(db, {
+                attemptId: a.id,
+                verdict: 'fail',
+                inputVerdicts: [],
+                cpuMs: [],
+                failure: a.parseError ?? 'no answer',
+              });
+              return;
+            }
+            const job = env.gradeJob(problem, a.answer);
+            // failFast: the reward is all-or-nothing, so a looping attempt costs one limit, not five.
+            const res = await run(
+              { code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor, failFast: true },
+              signal,
+            );
+            const cmp = compareOutcomes(res.outcomes, job.expected);
+            const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
+            const failure =
+              firstBad < 0
+                ? null
+                : cmp.verdicts[firstBad] === 'wrong'
+                  ? `wrong output on input ${firstBad + 1}`
+                  : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
+            await upsertGrade(db, {
+              attemptId: a.id,
+              verdict: cmp.pass ? 'pass' : 'fail',
+              inputVerdicts: cmp.verdicts,
+              cpuMs: res.outcomes.map((o) => o.cpuMs ?? null),
+              failure,
+            });
+          }),
+        ),
+      );
       const all = await listGradedAttempts(db, p.id);
       const passed = all.filter((g) => g.grade.verdict === 'pass').length;
       const total = all.length;

@@ -6,7 +6,11 @@ import { Context } from '@temporalio/activity';
  */
 export async function withHeartbeat<T>(fn: (signal: AbortSignal | undefined) => Promise<T>, everyMs = 5_000): Promise<T> {
   let ctx: Context | undefined;
-  try { ctx = Context.current(); } catch { ctx = undefined; }
+  try {
+    ctx = Context.current();
+  } catch {
+    ctx = undefined;
+  }
   if (!ctx) return fn(undefined);
   const c = ctx;
   c.heartbeat();

@@ -41,7 +41,10 @@ export interface QueueActivities {
 }
 
 /** Every activity of every queue (what a test's mock must provide). */
-export type AllActivities = QueueActivities['orchestration'] & QueueActivities['teacher'] & QueueActivities['student'] & QueueActivities['grader'];
+export type AllActivities = QueueActivities['orchestration'] &
+  QueueActivities['teacher'] &
+  QueueActivities['student'] &
+  QueueActivities['grader'];
 
 function need<T>(v: T | undefined, queue: QueueName, what: string): T {
   if (v === undefined) throw new Error(`activitiesFor('${queue}') needs deps.${what}`);
@@ -54,9 +57,14 @@ export function activitiesFor<Q extends QueueName>(queue: Q, deps: ActivityDeps)
     orchestration: () => createBookkeepingActivities({ db, temporal: deps.temporal }),
     teacher: () => createTeacherActivities({ db, teacher: need(deps.teacher, queue, 'teacher') }),
     student: () => createStudentActivities({ db, student: need(deps.student, queue, 'student') }),
-    grader: () => createGraderActivities({
-      db, sandbox: need(deps.sandbox, queue, 'sandbox'), wallFactor: deps.wallFactor, details: deps.sandboxDetails, benchmarks: deps.benchmarks,
-    }),
+    grader: () =>
+      createGraderActivities({
+        db,
+        sandbox: need(deps.sandbox, queue, 'sandbox'),
+        wallFactor: deps.wallFactor,
+        details: deps.sandboxDetails,
+        benchmarks: deps.benchmarks,
+      }),
   };
   return built[queue]();
 }

@@ -18,7 +18,8 @@ export function settingsReader(db: Database): SettingsReader {
     const row = await getBatch(db, batchId);
     if (!row) {
       throw ApplicationFailure.create({
-        type: ERR.badBatch, nonRetryable: true,
+        type: ERR.badBatch,
+        nonRetryable: true,
         message: `batch ${batchId} is not in Postgres (was it started against another DATABASE_URL?)`,
       });
     }

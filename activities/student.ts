@@ -7,7 +7,10 @@ import type { LlmClient } from './llm/llm-client';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 
-export interface StudentDeps { db: Database; student: LlmClient }
+export interface StudentDeps {
+  db: Database;
+  student: LlmClient;
+}
 
 export function createStudentActivities({ db, student }: StudentDeps) {
   const settingsOf = settingsReader(db);
@@ -30,17 +33,26 @@ export function createStudentActivities({ db, student }: StudentDeps) {
       const res = await sampleOrReason(() => withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal })));
       if ('reason' in res) {
         // The endpoint's failure, not the student's: the problem is never graded on samples that did not come.
-        await updateProblem(db, p.id, { status: 'failed', invalidReason: `student samples missing (not counted as student failures): ${res.reason}` });
+        await updateProblem(db, p.id, {
+          status: 'failed',
+          invalidReason: `student samples missing (not counted as student failures): ${res.reason}`,
+        });
         return existing.length;
       }
-      await insertAttempts(db, res.choices.map((completion, idx) => {
-        const parsed = env.parseStudent(completion);
-        return {
-          // The completion itself stays in the sample's llm_calls row: stored once.
-          problemId: p.id, idx, llmCallId: res.callIds[idx] ?? res.callId,
-          answer: parsed.ok ? parsed.value : null, parseError: parsed.ok ? null : parsed.reason,
-        };
-      }));
+      await insertAttempts(
+        db,
+        res.choices.map((completion, idx) => {
+          const parsed = env.parseStudent(completion);
+          return {
+            // The completion itself stays in the sample's llm_calls row: stored once.
+            problemId: p.id,
+            idx,
+            llmCallId: res.callIds[idx] ?? res.callId,
+            answer: parsed.ok ? parsed.value : null,
+            parseError: parsed.ok ? null : parsed.reason,
+          };
+        }),
+      );
       return res.choices.length;
     },
   };

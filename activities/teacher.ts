@@ -14,7 +14,10 @@ import type { LlmClient } from './llm/llm-client';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 
-export interface TeacherDeps { db: Database; teacher: LlmClient }
+export interface TeacherDeps {
+  db: Database;
+  teacher: LlmClient;
+}
 
 export interface ProposeInput {
   batchId: string;
@@ -30,7 +33,10 @@ export interface ProposeInput {
   sample?: number;
 }
 
-export interface ProposeResult { problemId: number; parsed: boolean }
+export interface ProposeResult {
+  problemId: number;
+  parsed: boolean;
+}
 
 /** Loads what the teacher is shown of its previous problem: the performance summary. */
 export async function loadPrevious(db: Database, id: number): Promise<PreviousProblem> {
@@ -39,10 +45,18 @@ export async function loadPrevious(db: Database, id: number): Promise<PreviousPr
   const solved = graded.filter((g) => g.grade.verdict === 'pass').slice(0, 2);
   const failed = graded.filter((g) => g.grade.verdict === 'fail').slice(0, 2);
   // An unparseable answer is shown as its completion, which lives once, in the sample's llm_calls row.
-  const texts = await sampleTexts(db, [...solved, ...failed].filter((g) => g.attempt.answer === null && g.attempt.completion === null).map((g) => g.attempt.llmCallId));
+  const texts = await sampleTexts(
+    db,
+    [...solved, ...failed].filter((g) => g.attempt.answer === null && g.attempt.completion === null).map((g) => g.attempt.llmCallId),
+  );
   return {
-    code: p.code, inputs: p.inputs ?? [], outputs: p.outputs, message: p.message,
-    passRate: p.passRate, attempts: p.attempts, passed: p.passed,
+    code: p.code,
+    inputs: p.inputs ?? [],
+    outputs: p.outputs,
+    message: p.message,
+    passRate: p.passRate,
+    attempts: p.attempts,
+    passed: p.passed,
     invalidReason: p.status === 'invalid' || p.status === 'duplicate' ? (p.invalidReason ?? 'invalid') : null,
     examples: [...solved, ...failed].map((g) => ({
       answer: truncate(g.attempt.answer ?? g.attempt.completion ?? texts.get(g.attempt.llmCallId) ?? '', 1500),
@@ -62,7 +76,11 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       if (done) return { problemId: done.id, parsed: done.status !== 'invalid' };
       const [seed, settings] = await Promise.all([getSeed(db, inp.batchId, inp.seedId), settingsOf(inp.batchId)]);
       if (!seed) {
-        throw ApplicationFailure.create({ type: ERR.badBatch, nonRetryable: true, message: `seed ${inp.seedId} of batch ${inp.batchId} is not in Postgres` });
+        throw ApplicationFailure.create({
+          type: ERR.badBatch,
+          nonRetryable: true,
+          message: `seed ${inp.seedId} of batch ${inp.batchId} is not in Postgres`,
+        });
       }
       const prev = inp.prevProblemId === null ? null : await loadPrevious(db, inp.prevProblemId);
       const env = environment(inp.env);
@@ -72,8 +90,15 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       // A refused request (context length, content filter...) is this turn's fault, not the endpoint's: the turn is invalid, the seed goes on.
       const parsed = 'reason' in got ? { ok: false as const, reason: got.reason } : env.parseTeacher(got.choices[0] ?? '');
       const row = await insertProblem(db, {
-        key, batchId: inp.batchId, seedId: inp.seedId, env: inp.env, turn: inp.turn,
-        parentId: inp.prevProblemId, chainId: `${inp.batchId}/${inp.seedId}`, instruction: inp.instruction, level: inp.level ?? null,
+        key,
+        batchId: inp.batchId,
+        seedId: inp.seedId,
+        env: inp.env,
+        turn: inp.turn,
+        parentId: inp.prevProblemId,
+        chainId: `${inp.batchId}/${inp.seedId}`,
+        instruction: inp.instruction,
+        level: inp.level ?? null,
         teacherCallId: 'reason' in got ? null : got.callId,
         ...(parsed.ok
           ? { status: 'proposed' as const, code: parsed.value.code, inputs: parsed.value.inputs, message: parsed.value.message }

@@ -4,8 +4,18 @@
  * chooses, so every write is safe to repeat.
  */
 import {
-  bigserial, bigint, doublePrecision, index, integer, jsonb, pgEnum, pgTable, primaryKey, text,
-  timestamp, uniqueIndex,
+  bigserial,
+  bigint,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 export const seedStatus = pgEnum('seed_status', ['pending', 'running', 'done', 'failed']);
@@ -34,107 +44,137 @@ export const batches = pgTable('batches', {
  * sampling extras (teacher, student) or the sandbox's limits and mode (grader). One row per
  * distinct set of details, recorded by the first worker to use it; never a secret.
  */
-export const batchProvenance = pgTable('batch_provenance', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  batchId: text('batch_id').notNull().references(() => batches.id),
-  role: text('role').notNull(),
-  details: jsonb('details').$type<Record<string, unknown>>().notNull(),
-  /** sha256 of the details: the row's natural key with batch and role. */
-  detailsHash: text('details_hash').notNull(),
-  /** The host of the worker that first recorded these details. */
-  host: text('host').notNull(),
-  firstSeen: timestamp('first_seen', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('batch_provenance_key').on(t.batchId, t.role, t.detailsHash)]);
+export const batchProvenance = pgTable(
+  'batch_provenance',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => batches.id),
+    role: text('role').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+    /** sha256 of the details: the row's natural key with batch and role. */
+    detailsHash: text('details_hash').notNull(),
+    /** The host of the worker that first recorded these details. */
+    host: text('host').notNull(),
+    firstSeen: timestamp('first_seen', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('batch_provenance_key').on(t.batchId, t.role, t.detailsHash)],
+);
 
-export const seeds = pgTable('seeds', {
-  batchId: text('batch_id').notNull().references(() => batches.id),
-  seedId: text('seed_id').notNull(),
-  kind: text('kind').notNull().default('snippet'),
-  snippet: text('snippet').notNull(),
-  source: text('source'),
-  status: seedStatus('status').notNull().default('pending'),
-  outcome: text('outcome'),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.batchId, t.seedId] }), index('seeds_status_idx').on(t.batchId, t.status)]);
+export const seeds = pgTable(
+  'seeds',
+  {
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => batches.id),
+    seedId: text('seed_id').notNull(),
+    kind: text('kind').notNull().default('snippet'),
+    snippet: text('snippet').notNull(),
+    source: text('source'),
+    status: seedStatus('status').notNull().default('pending'),
+    outcome: text('outcome'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.seedId] }), index('seeds_status_idx').on(t.batchId, t.status)],
+);
 
 /**
  * One row per paid sample: a request of M samples is M rows, each under its own key (the request's
  * key + the sample index), so a retry asks only for the samples it lacks and a 429 on one sample
  * never discards another that was paid for.
  */
-export const llmCalls = pgTable('llm_calls', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  /** sha256 of the request key + sample index: the content address of the sample. */
-  requestHash: text('request_hash').notNull(),
-  /** sha256 of endpoint host + model + rendered messages + sampling params, shared by a request's samples. */
-  requestKey: text('request_key'),
-  /** The sample's index within its request (sent as `seed` when asked for alone). */
-  sample: integer('sample'),
-  role: text('role').notNull(),
-  model: text('model').notNull(),
-  request: jsonb('request').$type<{ messages: unknown[]; params: Record<string, unknown> }>().notNull(),
-  /** The completion text: one choice (older rows may hold several). */
-  choices: jsonb('choices').$type<string[]>().notNull(),
-  promptTokens: integer('prompt_tokens').notNull().default(0),
-  completionTokens: integer('completion_tokens').notNull().default(0),
-  latencyMs: integer('latency_ms').notNull().default(0),
-  /** Times this answer was served from the cache instead of paying for the call again. */
-  cacheHits: integer('cache_hits').notNull().default(0),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('llm_calls_request_hash_uq').on(t.requestHash)]);
+export const llmCalls = pgTable(
+  'llm_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** sha256 of the request key + sample index: the content address of the sample. */
+    requestHash: text('request_hash').notNull(),
+    /** sha256 of endpoint host + model + rendered messages + sampling params, shared by a request's samples. */
+    requestKey: text('request_key'),
+    /** The sample's index within its request (sent as `seed` when asked for alone). */
+    sample: integer('sample'),
+    role: text('role').notNull(),
+    model: text('model').notNull(),
+    request: jsonb('request').$type<{ messages: unknown[]; params: Record<string, unknown> }>().notNull(),
+    /** The completion text: one choice (older rows may hold several). */
+    choices: jsonb('choices').$type<string[]>().notNull(),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    latencyMs: integer('latency_ms').notNull().default(0),
+    /** Times this answer was served from the cache instead of paying for the call again. */
+    cacheHits: integer('cache_hits').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('llm_calls_request_hash_uq').on(t.requestHash)],
+);
 
-export const problems = pgTable('problems', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  /** Natural key `<batch>/<seed>/t<turn>`. */
-  key: text('key').notNull(),
-  batchId: text('batch_id').notNull(),
-  seedId: text('seed_id').notNull(),
-  env: text('env').notNull(),
-  turn: integer('turn').notNull(),
-  parentId: bigint('parent_id', { mode: 'number' }),
-  chainId: text('chain_id').notNull(),
-  /** Chain level in explicit stepping-stone mode (hard, medium, easy); null in multi-turn mode. */
-  level: text('level'),
-  /** The progression instruction the teacher was given for this problem. */
-  instruction: text('instruction').notNull(),
-  status: problemStatus('status').notNull().default('proposed'),
-  invalidReason: text('invalid_reason'),
-  code: text('code'),
-  inputs: jsonb('inputs').$type<string[]>(),
-  message: text('message'),
-  /** Outputs from executing the teacher's code (canonical Python literals), never its text. */
-  outputs: jsonb('outputs').$type<string[]>(),
-  refCpuMs: jsonb('ref_cpu_ms').$type<number[]>(),
-  /** sha256 of the whitespace/comment-normalized code, and of its AST with names normalized: dedup keys. */
-  codeHash: text('code_hash'),
-  astHash: text('ast_hash'),
-  /** The earlier problem this one duplicates (status 'duplicate'): recorded, not graded. */
-  duplicateOf: bigint('duplicate_of', { mode: 'number' }),
-  attempts: integer('attempts'),
-  passed: integer('passed'),
-  passRate: doublePrecision('pass_rate'),
-  teacherCallId: bigint('teacher_call_id', { mode: 'number' }),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [
-  uniqueIndex('problems_key_uq').on(t.key), index('problems_batch_idx').on(t.batchId, t.seedId),
-  index('problems_code_hash_idx').on(t.codeHash), index('problems_ast_hash_idx').on(t.astHash),
-]);
+export const problems = pgTable(
+  'problems',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Natural key `<batch>/<seed>/t<turn>`. */
+    key: text('key').notNull(),
+    batchId: text('batch_id').notNull(),
+    seedId: text('seed_id').notNull(),
+    env: text('env').notNull(),
+    turn: integer('turn').notNull(),
+    parentId: bigint('parent_id', { mode: 'number' }),
+    chainId: text('chain_id').notNull(),
+    /** Chain level in explicit stepping-stone mode (hard, medium, easy); null in multi-turn mode. */
+    level: text('level'),
+    /** The progression instruction the teacher was given for this problem. */
+    instruction: text('instruction').notNull(),
+    status: problemStatus('status').notNull().default('proposed'),
+    invalidReason: text('invalid_reason'),
+    code: text('code'),
+    inputs: jsonb('inputs').$type<string[]>(),
+    message: text('message'),
+    /** Outputs from executing the teacher's code (canonical Python literals), never its text. */
+    outputs: jsonb('outputs').$type<string[]>(),
+    refCpuMs: jsonb('ref_cpu_ms').$type<number[]>(),
+    /** sha256 of the whitespace/comment-normalized code, and of its AST with names normalized: dedup keys. */
+    codeHash: text('code_hash'),
+    astHash: text('ast_hash'),
+    /** The earlier problem this one duplicates (status 'duplicate'): recorded, not graded. */
+    duplicateOf: bigint('duplicate_of', { mode: 'number' }),
+    attempts: integer('attempts'),
+    passed: integer('passed'),
+    passRate: doublePrecision('pass_rate'),
+    teacherCallId: bigint('teacher_call_id', { mode: 'number' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('problems_key_uq').on(t.key),
+    index('problems_batch_idx').on(t.batchId, t.seedId),
+    index('problems_code_hash_idx').on(t.codeHash),
+    index('problems_ast_hash_idx').on(t.astHash),
+  ],
+);
 
-export const attempts = pgTable('attempts', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
-  idx: integer('idx').notNull(),
-  /** The sample this attempt is: its llm_calls row holds the completion text (stored once). */
-  llmCallId: bigint('llm_call_id', { mode: 'number' }).notNull(),
-  /** Null since samples are stored once in llm_calls; older rows kept a copy here. */
-  completion: text('completion'),
-  /** The answer parsed from the completion (code, or a Python literal), or null with parseError set. */
-  answer: text('answer'),
-  parseError: text('parse_error'),
-}, (t) => [uniqueIndex('attempts_problem_idx_uq').on(t.problemId, t.idx)]);
+export const attempts = pgTable(
+  'attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    problemId: bigint('problem_id', { mode: 'number' })
+      .notNull()
+      .references(() => problems.id),
+    idx: integer('idx').notNull(),
+    /** The sample this attempt is: its llm_calls row holds the completion text (stored once). */
+    llmCallId: bigint('llm_call_id', { mode: 'number' }).notNull(),
+    /** Null since samples are stored once in llm_calls; older rows kept a copy here. */
+    completion: text('completion'),
+    /** The answer parsed from the completion (code, or a Python literal), or null with parseError set. */
+    answer: text('answer'),
+    parseError: text('parse_error'),
+  },
+  (t) => [uniqueIndex('attempts_problem_idx_uq').on(t.problemId, t.idx)],
+);
 
 export const grades = pgTable('grades', {
-  attemptId: bigint('attempt_id', { mode: 'number' }).primaryKey().references(() => attempts.id),
+  attemptId: bigint('attempt_id', { mode: 'number' })
+    .primaryKey()
+    .references(() => attempts.id),
   verdict: attemptVerdict('verdict').notNull(),
   /** Per-input verdicts: ok | wrong | error | timeout | memory_limit | output_limit | crash. */
   inputVerdicts: jsonb('input_verdicts').$type<string[]>().notNull(),

@@ -11,6 +11,8 @@ export default async function globalSetup(): Promise<void> {
       throw new Error('The report test needs Chromium: run `apt-get install -y chromium` as root, then `npm test` again.');
     }
     console.log('[test setup] installing chromium (Debian) for the report test ...');
-    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium', { stdio: 'inherit' });
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium', {
+      stdio: 'inherit',
+    });
   }
 }

@@ -54,7 +54,11 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     // any Worker exists leaves nothing holding the connection.
     if (queues.includes('grader')) {
       sandbox = await createSandbox({
-        stateDir: cfg.sandbox.stateDir, slots: cfg.sandbox.slots, uidBase: cfg.sandbox.uidBase, memoryMb: cfg.sandbox.memoryMb, log,
+        stateDir: cfg.sandbox.stateDir,
+        slots: cfg.sandbox.slots,
+        uidBase: cfg.sandbox.uidBase,
+        memoryMb: cfg.sandbox.memoryMb,
+        log,
       });
     }
     const connection = opts.connection ?? (ownConnection = await connectWorker(cfg));
@@ -65,25 +69,44 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       // SIGTERM lets in-flight activities finish (their LLM answers are cached) before they are cancelled.
       const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs };
       if (q === 'orchestration') {
-        workers.push(await Worker.create({
-          ...base,
-          ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-          activities: activitiesFor(q, { db, temporal }),
-          maxConcurrentWorkflowTaskExecutions: 40,
-        }));
+        workers.push(
+          await Worker.create({
+            ...base,
+            ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+            activities: activitiesFor(q, { db, temporal }),
+            maxConcurrentWorkflowTaskExecutions: 40,
+          }),
+        );
       } else if (q === 'teacher' || q === 'student') {
         const ep = cfg[q];
-        workers.push(await Worker.create({
-          ...base, activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
-          maxConcurrentActivityTaskExecutions: ep.concurrency,
-        }));
+        workers.push(
+          await Worker.create({
+            ...base,
+            activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
+            maxConcurrentActivityTaskExecutions: ep.concurrency,
+          }),
+        );
       } else if (sandbox) {
-        const sandboxDetails = { memoryMb: cfg.sandbox.memoryMb, privilege: sandbox.info.privilege, cgroupMode: sandbox.info.cgroupMode, python: sandbox.info.python };
-        workers.push(await Worker.create({
-          ...base, activities: activitiesFor(q, { db, sandbox, wallFactor: cfg.sandbox.wallFactor, sandboxDetails, benchmarks: benchmarkLoader(cfg.toolsDir) }),
-          // Each activity runs several sandboxes through the sandbox's own slot queue.
-          maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
-        }));
+        const sandboxDetails = {
+          memoryMb: cfg.sandbox.memoryMb,
+          privilege: sandbox.info.privilege,
+          cgroupMode: sandbox.info.cgroupMode,
+          python: sandbox.info.python,
+        };
+        workers.push(
+          await Worker.create({
+            ...base,
+            activities: activitiesFor(q, {
+              db,
+              sandbox,
+              wallFactor: cfg.sandbox.wallFactor,
+              sandboxDetails,
+              benchmarks: benchmarkLoader(cfg.toolsDir),
+            }),
+            // Each activity runs several sandboxes through the sandbox's own slot queue.
+            maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
+          }),
+        );
       }
       log(`worker polling ${tq(q)}`);
     }
@@ -98,8 +121,12 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
   }
 
   return {
-    run: async () => { await Promise.all(workers.map((w) => w.run())); },
-    shutdown: () => { for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown(); },
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
     close: async () => {
       await sandbox?.close();
       await pool.end();

@@ -1,14 +1,24 @@
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, condition, patched, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, setHandler, startChild,
-  allHandlersFinished, workflowInfo, type ActivityOptions,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  condition,
+  patched,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  allHandlersFinished,
+  workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities } from '../activities';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate, seedDoneSignal } from './contracts/messages';
 import { pickWeighted } from './env-mix';
 import { windowCapacity } from './window';
-import {
-  SA, TASK_QUEUES, seedWorkflowId, type BatchCounts, type BatchProgress, type BatchWorkflowInput, type SeedDone,
-} from './contracts';
+import { SA, TASK_QUEUES, seedWorkflowId, type BatchCounts, type BatchProgress, type BatchWorkflowInput, type SeedDone } from './contracts';
 import type { Duration } from '@temporalio/common';
 import type { seedWorkflow } from './seed-workflow';
 
@@ -55,34 +65,60 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       log.warn('batch paused', { batchId: input.batchId, reason: d.rejected });
     }
     if (!open.delete(d.seedId)) return;
-    if (d.ok) counts.finished++; else counts.failed++;
+    if (d.ok) counts.finished++;
+    else counts.failed++;
   };
   setHandler(progressQuery, progress);
   setHandler(seedDoneSignal, finish);
-  setHandler(pauseUpdate, () => { paused = true; return progress(); });
+  setHandler(pauseUpdate, () => {
+    paused = true;
+    return progress();
+  });
   setHandler(resumeUpdate, () => {
     paused = false;
     stopReason = null;
     // Page again from the start: seeds that failed behind the cursor run now, not after the batch
     // ends (the open set keeps running ones from starting twice). Behind a patch for histories
     // recorded before it.
-    if (patched('resume-reruns-failed')) { cursor = ''; exhausted = false; rewinds++; }
+    if (patched('resume-reruns-failed')) {
+      cursor = '';
+      exhausted = false;
+      rewinds++;
+    }
     return progress();
   });
-  setHandler(resizeUpdate, (n) => { window = n; return progress(); }, {
-    validator: (n) => { if (!Number.isInteger(n) || n < 1) throw new Error(`window must be a whole number >= 1 (got ${n})`); },
-  });
+  setHandler(
+    resizeUpdate,
+    (n) => {
+      window = n;
+      return progress();
+    },
+    {
+      validator: (n) => {
+        if (!Number.isInteger(n) || n < 1) throw new Error(`window must be a whole number >= 1 (got ${n})`);
+      },
+    },
+  );
   setHandler(cancelUpdate, async () => {
     cancelled = true;
     // Ask every open seed to stop; each records itself as failed ('cancelled') and can be resumed later.
-    await Promise.all([...open].map((id) => getExternalWorkflowHandle(seedWorkflowId(input.batchId, id)).cancel().catch(() => undefined)));
+    await Promise.all(
+      [...open].map((id) =>
+        getExternalWorkflowHandle(seedWorkflowId(input.batchId, id))
+          .cancel()
+          .catch(() => undefined),
+      ),
+    );
     return progress();
   });
 
   for (;;) {
     const ready = await condition(
-      () => cancelled || (!paused && !exhausted && windowCapacity(open.size, window) > 0) || (exhausted && open.size === 0)
-        || startedThisRun >= perRun,
+      () =>
+        cancelled ||
+        (!paused && !exhausted && windowCapacity(open.size, window) > 0) ||
+        (exhausted && open.size === 0) ||
+        startedThisRun >= perRun,
       (input.reconcileEvery ?? RECONCILE_AFTER) as Duration,
     );
     if (!ready) {
@@ -107,7 +143,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
     const asked = rewinds;
     const page = await books.pageSeeds({ batchId: input.batchId, after: cursor, limit: Math.min(PAGE, windowCapacity(open.size, window)) });
     if (asked !== rewinds) continue; // a resume rewound the cursor while this page was in flight
-    if (page.length === 0) { exhausted = true; continue; }
+    if (page.length === 0) {
+      exhausted = true;
+      continue;
+    }
     for (const seedId of page) {
       cursor = seedId;
       if (open.has(seedId)) continue;
@@ -132,14 +171,24 @@ async function startSeed(input: BatchWorkflowInput, seedId: string) {
   const child = await startChild<typeof seedWorkflow>('seedWorkflow', {
     workflowId: seedWorkflowId(input.batchId, seedId),
     taskQueue: TASK_QUEUES.orchestration,
-    args: [{
-      batchId: input.batchId, seedId, env, turns: input.turns, attempts: input.attempts, notifyBatch: true,
-      mode: input.mode, chainBins: input.chainBins,
-    }],
+    args: [
+      {
+        batchId: input.batchId,
+        seedId,
+        env,
+        turns: input.turns,
+        attempts: input.attempts,
+        notifyBatch: true,
+        mode: input.mode,
+        chainBins: input.chainBins,
+      },
+    ],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     typedSearchAttributes: [
-      { key: SA.batchId, value: input.batchId }, { key: SA.seedId, value: seedId }, { key: SA.env, value: env },
+      { key: SA.batchId, value: input.batchId },
+      { key: SA.seedId, value: seedId },
+      { key: SA.env, value: env },
       { key: SA.phase, value: 'queued' },
     ],
   });

@@ -1,26 +1,52 @@
 import {
-  ActivityCancellationType, ActivityFailure, type ActivityOptions, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType,
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { CHAIN_START, chainNext, type ChainResult } from './method/chain';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './method/progression';
 import { seedDoneSignal } from './contracts/messages';
-import { ERR, PAPER_CHAIN_BINS, SA, TASK_QUEUES, batchWorkflowId, type Instruction, type Level, type SeedWorkflowInput, type SeedWorkflowResult, type TurnSummary } from './contracts';
+import {
+  ERR,
+  PAPER_CHAIN_BINS,
+  SA,
+  TASK_QUEUES,
+  batchWorkflowId,
+  type Instruction,
+  type Level,
+  type SeedWorkflowInput,
+  type SeedWorkflowResult,
+  type TurnSummary,
+} from './contracts';
 
 // Retry profiles sit next to the proxies. LLM calls: long start-to-close (a big model can take
 // minutes), heartbeats to notice a dead worker, unlimited attempts (429 storms cost time, not data),
 // capped backoff; rejected requests are non-retryable by classification.
 const llmCall: ActivityOptions = {
-  startToCloseTimeout: '15 minutes', heartbeatTimeout: '60 seconds',
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '60 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: [ERR.llmRejected] },
 };
 const sandbox: ActivityOptions = {
-  startToCloseTimeout: '10 minutes', heartbeatTimeout: '60 seconds',
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '60 seconds',
   retry: { initialInterval: '1s', maximumInterval: '1 minute' },
 };
 // Bookkeeping waits for a cancelled write to really end, so a late 'running' cannot land after 'failed'.
 const dbWrite: ActivityOptions = {
-  startToCloseTimeout: '30 seconds', retry: { initialInterval: '500ms', maximumInterval: '30s' },
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
 
@@ -44,26 +70,35 @@ export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkfl
     // Record why in Postgres (the record of what is done), even when cancelled, then fail as before.
     rejected = rejectionOf(err);
     const outcome = isCancellation(err) ? 'cancelled' : `error: ${rejected ?? (err as Error).message}`.slice(0, 500);
-    await CancellationScope.nonCancellable(() => books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'failed', outcome }));
+    await CancellationScope.nonCancellable(() =>
+      books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'failed', outcome }),
+    );
     throw err;
   } finally {
     if (input.notifyBatch) {
-      await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(batchWorkflowId(input.batchId))
-        .signal(seedDoneSignal, { seedId: input.seedId, ok, ...(rejected ? { rejected } : {}) })
-        .catch(() => undefined)); // no batch running (a direct start): nothing to tell
+      await CancellationScope.nonCancellable(() =>
+        getExternalWorkflowHandle(batchWorkflowId(input.batchId))
+          .signal(seedDoneSignal, { seedId: input.seedId, ok, ...(rejected ? { rejected } : {}) })
+          .catch(() => undefined),
+      ); // no batch running (a direct start): nothing to tell
     }
   }
 }
 
 /** The endpoint's message when an LLM request was rejected (non-retryable 4xx), else undefined. */
 function rejectionOf(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ERR.llmRejected) return err.cause.message;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ERR.llmRejected)
+    return err.cause.message;
   return undefined;
 }
 
 async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
   if (input.turns < 1 || input.attempts < 1) {
-    throw ApplicationFailure.create({ type: ERR.badBatch, nonRetryable: true, message: `turns (${input.turns}) and attempts (${input.attempts}) must be >= 1` });
+    throw ApplicationFailure.create({
+      type: ERR.badBatch,
+      nonRetryable: true,
+      message: `turns (${input.turns}) and attempts (${input.attempts}) must be >= 1`,
+    });
   }
   await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'running' });
   const mode = input.mode ?? 'multi';
@@ -83,27 +118,45 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
     let prev: (PreviousTurn & { problemId: number }) | undefined;
     for (let turn = 1; turn <= input.turns; turn++) {
       // single: every call independent (no summary), the paper's baseline with the same teacher budget.
-      const t = mode === 'single'
-        ? await oneTurn(input, turn, 'initial', null, null)
-        : await oneTurn(input, turn, nextInstruction(prev), prev?.problemId ?? null, null);
+      const t =
+        mode === 'single'
+          ? await oneTurn(input, turn, 'initial', null, null)
+          : await oneTurn(input, turn, nextInstruction(prev), prev?.problemId ?? null, null);
       turns.push(t);
       prev = t.valid ? { valid: true, passRate: t.passRate as number, problemId: t.problemId } : { valid: false, problemId: t.problemId };
     }
   }
   const outcome = seedOutcome(turns);
-  upsertSearchAttributes([{ key: SA.phase, value: 'done' }, { key: SA.outcome, value: outcome }]);
-  setCurrentDetails(`done (${mode}): ${outcome}; pass rates ${turns.map((t) => (t.passRate === null ? 'invalid' : t.passRate.toFixed(2))).join(', ')}`);
+  upsertSearchAttributes([
+    { key: SA.phase, value: 'done' },
+    { key: SA.outcome, value: outcome },
+  ]);
+  setCurrentDetails(
+    `done (${mode}): ${outcome}; pass rates ${turns.map((t) => (t.passRate === null ? 'invalid' : t.passRate.toFixed(2))).join(', ')}`,
+  );
   await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'done', outcome });
   log.info('seed done', { seedId: input.seedId, outcome, workflowId: workflowInfo().workflowId });
   return { outcome, turns };
 }
 
 /** One problem: teacher -> validate (sandbox) -> student x M -> grade (sandbox). Invalid ones skip the student. */
-async function oneTurn(input: SeedWorkflowInput, turn: number, instruction: Instruction, prevProblemId: number | null, level: Level | null): Promise<TurnSummary> {
+async function oneTurn(
+  input: SeedWorkflowInput,
+  turn: number,
+  instruction: Instruction,
+  prevProblemId: number | null,
+  level: Level | null,
+): Promise<TurnSummary> {
   const of = `turn ${turn}/${input.turns}`;
   phase(turn, 'teacher', `${of}: teacher writes a problem (${instruction})`);
   const proposed = await teacher.proposeProblem({
-    batchId: input.batchId, seedId: input.seedId, env: input.env, turn, instruction, prevProblemId, level,
+    batchId: input.batchId,
+    seedId: input.seedId,
+    env: input.env,
+    turn,
+    instruction,
+    prevProblemId,
+    level,
     // Independent calls with the same prompt must still be distinct samples.
     sample: input.mode === 'single' ? turn : undefined,
   });
@@ -124,6 +177,9 @@ async function oneTurn(input: SeedWorkflowInput, turn: number, instruction: Inst
 }
 
 function phase(turn: number, name: string, details: string): void {
-  upsertSearchAttributes([{ key: SA.turn, value: turn }, { key: SA.phase, value: name }]);
+  upsertSearchAttributes([
+    { key: SA.turn, value: turn },
+    { key: SA.phase, value: name },
+  ]);
   setCurrentDetails(details);
 }

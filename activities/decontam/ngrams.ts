@@ -10,12 +10,27 @@ export const TEXT_N = 8;
 export const MIN_SHARED = 3;
 export const DEFAULT_THRESHOLD = 0.5;
 
-export interface BenchmarkItem { benchmark: string; id: string; code: Set<string>; text: Set<string> }
-export interface Contamination { benchmark: string; item: string; overlap: number; kind: 'code' | 'text' }
+export interface BenchmarkItem {
+  benchmark: string;
+  id: string;
+  code: Set<string>;
+  text: Set<string>;
+}
+export interface Contamination {
+  benchmark: string;
+  item: string;
+  overlap: number;
+  kind: 'code' | 'text';
+}
 
 /** Code tokens: names and numbers lowercased, every other non-space character on its own; comments dropped. */
 export function codeTokens(src: string): string[] {
-  return (src.replace(/#[^\n]*/g, '').toLowerCase().match(/[a-z_][a-z0-9_]*|\d+(?:\.\d+)?|\S/g) ?? []);
+  return (
+    src
+      .replace(/#[^\n]*/g, '')
+      .toLowerCase()
+      .match(/[a-z_][a-z0-9_]*|\d+(?:\.\d+)?|\S/g) ?? []
+  );
 }
 
 export function words(text: string): string[] {
@@ -46,12 +61,19 @@ export function benchmarkItem(benchmark: string, id: string, code: string, text:
 }
 
 /** The benchmark item the problem overlaps most, if that overlap reaches the threshold. */
-export function contamination(p: { code: string; message: string | null }, items: readonly BenchmarkItem[], threshold = DEFAULT_THRESHOLD): Contamination | null {
+export function contamination(
+  p: { code: string; message: string | null },
+  items: readonly BenchmarkItem[],
+  threshold = DEFAULT_THRESHOLD,
+): Contamination | null {
   const code = shingles(codeTokens(p.code), CODE_N);
   const text = shingles(words(p.message ?? ''), TEXT_N);
   let best: Contamination | null = null;
   for (const it of items) {
-    for (const [kind, o] of [['code', containment(code, it.code)], ['text', containment(text, it.text)]] as const) {
+    for (const [kind, o] of [
+      ['code', containment(code, it.code)],
+      ['text', containment(text, it.text)],
+    ] as const) {
       if (o >= threshold && (!best || o > best.overlap)) best = { benchmark: it.benchmark, item: it.id, overlap: o, kind };
     }
   }

@@ -12,7 +12,11 @@ import { parseBlocks, stripReasoning, fence } from './blocks';
 import { BANNED_MODULES, bannedImport } from './induction';
 import {
   parseInputAnswer,
-  answerFailure, checkInputs, MAX_OUTPUT_CHARS, studentRequest, teacherRequest,
+  answerFailure,
+  checkInputs,
+  MAX_OUTPUT_CHARS,
+  studentRequest,
+  teacherRequest,
   type TeacherRequest,
 } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
@@ -23,7 +27,7 @@ const RULES = [
   'input itself) and must find an input on which f returns exactly that output; any such input counts.',
   'The output is computed by running your code.',
   `Rules: no imports of ${BANNED_MODULES.slice(0, 8).join(', ')} or similar; no randomness, time or I/O;`,
-  'the input is a Python-literal argument list (for example `[3, 1, 2], 2` or `\'John\', {\'age\': 20}`);',
+  "the input is a Python-literal argument list (for example `[3, 1, 2], 2` or `'John', {'age': 20}`);",
   'choose an input whose output says something about it, so that finding an input takes reasoning about',
   `the code (not a constant function, not an output almost every input gives); keep the output under ${MAX_OUTPUT_CHARS} characters.`,
 ].join('\n');
@@ -41,7 +45,10 @@ export function describeFailure(text: string): string {
 }
 
 const REQUEST: TeacherRequest = {
-  env: 'abduction', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'input', answerMax: 500, failure: describeFailure },
+  env: 'abduction',
+  rules: RULES,
+  outputFormat: OUTPUT_FORMAT,
+  style: { answerLang: 'input', answerMax: 500, failure: describeFailure },
 };
 
 export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
@@ -71,7 +78,8 @@ export function parseCodeAndInputs(
   if (bad) return { ok: false, reason: bad };
   const codeText = code[0]?.body ?? '';
   for (const fn of opts.functions) {
-    if (!new RegExp(`^def ${fn}\\s*\\(`, 'm').test(codeText)) return { ok: false, reason: `The code does not define a top-level function \`${fn}\`.` };
+    if (!new RegExp(`^def ${fn}\\s*\\(`, 'm').test(codeText))
+      return { ok: false, reason: `The code does not define a top-level function \`${fn}\`.` };
   }
   const banned = bannedImport(codeText);
   if (banned) return { ok: false, reason: `The code imports \`${banned}\`, which is not allowed.` };
@@ -96,10 +104,13 @@ export function studentMessages(code: string, output: string): ChatMessage[] {
   return studentRequest(
     'abduction',
     'Find an input on which the Python function `f` below returns exactly the given output. Any input that gives this output counts.',
-    [['Function', fence('python', code)], ['Output', fence('output', output)]],
+    [
+      ['Function', fence('python', code)],
+      ['Output', fence('output', output)],
+    ],
     [
       'One ```input block holding the arguments of the call `f(...)` as a Python-literal argument list: for example',
-      '`[3, 1, 2], 2` for two arguments, or `\'abc\'` for one. Only literals (numbers, strings, lists, tuples, dicts,',
+      "`[3, 1, 2], 2` for two arguments, or `'abc'` for one. Only literals (numbers, strings, lists, tuples, dicts,",
       'sets, True/False/None): no names, calls or expressions. Nothing else is read.',
     ].join('\n'),
   );

@@ -14,9 +14,7 @@ import type { Instruction } from '../../workflows/contracts';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
 import { BANNED_MODULES } from './induction';
-import {
-  answerFailure, MAX_OUTPUT_CHARS, parseLiteralAnswer, studentRequest, teacherRequest, type TeacherRequest,
-} from './summary';
+import { answerFailure, MAX_OUTPUT_CHARS, parseLiteralAnswer, studentRequest, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 /** The identity function that canonicalizes the student's literal inside the sandbox. */
@@ -28,7 +26,7 @@ const RULES = [
   'and ONE input for it. A student will see your code and the input and must predict the value f returns;',
   'the expected value is computed by running your code.',
   `Rules: no imports of ${BANNED_MODULES.slice(0, 8).join(', ')} or similar; no randomness, time or I/O;`,
-  'the input is a Python-literal argument list (for example `[3, 1, 2], 2` or `\'John\', {\'age\': 20}`);',
+  "the input is a Python-literal argument list (for example `[3, 1, 2], 2` or `'John', {'age': 20}`);",
   'f must return a value a Python literal can write (numbers, strings, lists, tuples, dicts, sets, booleans,',
   `None; no nan or infinity, no objects), under ${MAX_OUTPUT_CHARS} characters.`,
 ].join('\n');
@@ -46,7 +44,10 @@ export function describeFailure(text: string): string {
 }
 
 const REQUEST: TeacherRequest = {
-  env: 'deduction', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'output', answerMax: 500, failure: describeFailure },
+  env: 'deduction',
+  rules: RULES,
+  outputFormat: OUTPUT_FORMAT,
+  style: { answerLang: 'output', answerMax: 500, failure: describeFailure },
 };
 
 export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
@@ -78,9 +79,12 @@ export function studentMessages(code: string, input: string): ChatMessage[] {
   return studentRequest(
     'deduction',
     'Work out the value the Python function `f` below returns when it is called with the given input (an argument list: `f(<input>)`).',
-    [['Function', fence('python', code)], ['Input', fence('input', input)]],
     [
-      'One ```output block holding the returned value as a Python literal: for example `[1, 2]`, `\'abc\'`, `{\'a\': 1}`,',
+      ['Function', fence('python', code)],
+      ['Input', fence('input', input)],
+    ],
+    [
+      "One ```output block holding the returned value as a Python literal: for example `[1, 2]`, `'abc'`, `{'a': 1}`,",
       '`(3, True)` or `None`. Types count: `1`, `1.0` and `True` are different answers. Nothing else is read.',
     ].join('\n'),
   );

@@ -7,7 +7,10 @@
 import type { EnvName, Instruction } from '../../workflows/contracts';
 import type { ChainBins } from '../../workflows/method/numbers';
 
-export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -22,7 +25,9 @@ export interface ProblemText {
 }
 
 /** A valid problem: its outputs come from executing the code, never from the teacher's text. */
-export interface ExecutedProblem extends ProblemText { outputs: string[] }
+export interface ExecutedProblem extends ProblemText {
+  outputs: string[];
+}
 
 /** What the teacher is shown of its previous problem (the performance summary). */
 export interface PreviousProblem {
@@ -39,7 +44,12 @@ export interface PreviousProblem {
 }
 
 /** One sandbox job and the canonical outputs it must produce for a reward of 1. */
-export interface GradeJob { code: string; entry: string; inputs: string[]; expected: string[] }
+export interface GradeJob {
+  code: string;
+  entry: string;
+  inputs: string[];
+  expected: string[];
+}
 
 export interface Environment {
   readonly name: EnvName;

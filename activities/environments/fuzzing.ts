@@ -92,7 +92,7 @@ const RULES = [
   'functions and your example inputs and must find a valid input on which test_f fails (returns anything',
   'but True, or raises). Also give 1 to ' + MAX_EXAMPLE_INPUTS + ' example inputs on which pre_test_f and test_f both return True.',
   `Rules: no imports of ${BANNED_MODULES.slice(0, 8).join(', ')} or similar; no randomness, time or I/O;`,
-  'each input is a Python-literal argument list (for example `[3, 1, 2], 2` or `\'John\', {\'age\': 20}`);',
+  "each input is a Python-literal argument list (for example `[3, 1, 2], 2` or `'John', {'age': 20}`);",
   'some valid input must make test_f fail, and finding one should take reasoning about the code.',
 ].join('\n');
 
@@ -111,7 +111,10 @@ export function describeFailure(text: string): string {
 }
 
 const REQUEST: TeacherRequest = {
-  env: 'fuzzing', rules: RULES, outputFormat: OUTPUT_FORMAT, style: { answerLang: 'input', answerMax: 500, failure: describeFailure },
+  env: 'fuzzing',
+  rules: RULES,
+  outputFormat: OUTPUT_FORMAT,
+  style: { answerLang: 'input', answerMax: 500, failure: describeFailure },
 };
 
 export function teacherMessages(seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
@@ -131,10 +134,13 @@ export function studentMessages(code: string, inputs: string[], outputs: string[
       'Find a valid input on which the test fails: `pre_test_f(<input>)` returns True and `test_f(<input>)` returns',
       'anything but True, or raises. Time-outs and running out of memory or recursion depth do not count.',
     ].join('\n'),
-    [['Code', fence('python', code)], ['Passing inputs', `These valid inputs pass the test (with what f returns):\n\n${examples}`]],
+    [
+      ['Code', fence('python', code)],
+      ['Passing inputs', `These valid inputs pass the test (with what f returns):\n\n${examples}`],
+    ],
     [
       'One ```input block holding the arguments as a Python-literal argument list (the same arguments for `f`,',
-      '`pre_test_f` and `test_f`): for example `[3, 1, 2], 2` for two arguments, or `\'abc\'` for one. Only literals:',
+      "`pre_test_f` and `test_f`): for example `[3, 1, 2], 2` for two arguments, or `'abc'` for one. Only literals:",
       'no names, calls or expressions. Nothing else is read.',
     ].join('\n'),
   );

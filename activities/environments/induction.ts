@@ -14,8 +14,26 @@ export { instructionText };
 export const INPUTS_PER_PROBLEM = 5;
 /** Imports a problem may not use (method.md: Absolute Zero's checks). */
 export const BANNED_MODULES = [
-  'os', 'sys', 'subprocess', 'random', 'time', 'datetime', 'threading', 'multiprocessing', 'socket',
-  'shutil', 'pathlib', 'signal', 'ctypes', 'asyncio', 'importlib', 'builtins', 'gc', 'inspect', 'secrets', 'uuid',
+  'os',
+  'sys',
+  'subprocess',
+  'random',
+  'time',
+  'datetime',
+  'threading',
+  'multiprocessing',
+  'socket',
+  'shutil',
+  'pathlib',
+  'signal',
+  'ctypes',
+  'asyncio',
+  'importlib',
+  'builtins',
+  'gc',
+  'inspect',
+  'secrets',
+  'uuid',
 ];
 
 const RULES = [
@@ -23,7 +41,7 @@ const RULES = [
   `then ${INPUTS_PER_PROBLEM} inputs for it and a message. A student will see the message and some of the`,
   'input/output pairs (never your code) and must write `f`. Outputs are computed by running your code.',
   `Rules: no imports of ${BANNED_MODULES.slice(0, 8).join(', ')} or similar; no randomness, time or I/O;`,
-  'each input is a Python-literal argument list (for example `[3, 1, 2], 2` or `\'John\', {\'age\': 20}`);',
+  "each input is a Python-literal argument list (for example `[3, 1, 2], 2` or `'John', {'age': 20}`);",
   'inputs should give diverse outputs; the message is a hint that must not contain the code.',
 ].join('\n');
 
@@ -88,7 +106,10 @@ export function studentMessages(message: string, inputs: string[], outputs: stri
     '## Answer format',
     'One ```python block defining `f`. Nothing else is read.',
   ].join('\n\n');
-  return [{ role: 'system', content: STUDENT_SYSTEM }, { role: 'user', content: user }];
+  return [
+    { role: 'system', content: STUDENT_SYSTEM },
+    { role: 'user', content: user },
+  ];
 }
 
 /** The student's code: the last ```python block after reasoning is removed. */
@@ -107,9 +128,10 @@ export const induction: Environment = {
   teacherMessages,
   parseTeacher,
   validation: (p) => ({ code: p.code, entry: 'f', inputs: p.inputs }),
-  checkOutputs: (p: ExecutedProblem) => (new Set(p.outputs).size < MIN_DISTINCT_OUTPUTS
-    ? `The tests are too weak: the inputs give fewer than ${MIN_DISTINCT_OUTPUTS} distinct outputs. Choose inputs with diverse outputs.`
-    : null),
+  checkOutputs: (p: ExecutedProblem) =>
+    new Set(p.outputs).size < MIN_DISTINCT_OUTPUTS
+      ? `The tests are too weak: the inputs give fewer than ${MIN_DISTINCT_OUTPUTS} distinct outputs. Choose inputs with diverse outputs.`
+      : null,
   studentMessages: (p, { visiblePairs }) => studentMessages(p.message ?? '', p.inputs, p.outputs, visiblePairs),
   parseStudent,
   // Reward 1 iff the student's f gives the executed output on every input, hidden ones included.

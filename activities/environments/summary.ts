@@ -26,10 +26,14 @@ export const MAX_OUTPUT_CHARS = 2_000;
 
 /** The p = 1 message: what "too easy" usually means in each environment. */
 const WEAK: Record<EnvName, string> = {
-  induction: 'the tests are probably too weak (a trivial function may pass). Make the problem harder, and choose inputs with diverse, distinguishing outputs',
-  abduction: 'the output is probably too easy to reach (an obvious input, or very many inputs, give it). Make the problem harder: choose a function and an input whose output takes real reasoning to invert',
-  deduction: 'tracing the function on this input is too easy. Make the problem harder: more steps or state to follow, and an input that exercises them',
-  fuzzing: 'the flaw is probably too easy to trigger, or pre_test_f is too loose (inputs outside the intended domain make test_f fail). Make the problem harder: a subtler flaw that only some valid inputs reveal, and a pre_test_f that admits exactly the inputs f is meant for',
+  induction:
+    'the tests are probably too weak (a trivial function may pass). Make the problem harder, and choose inputs with diverse, distinguishing outputs',
+  abduction:
+    'the output is probably too easy to reach (an obvious input, or very many inputs, give it). Make the problem harder: choose a function and an input whose output takes real reasoning to invert',
+  deduction:
+    'tracing the function on this input is too easy. Make the problem harder: more steps or state to follow, and an input that exercises them',
+  fuzzing:
+    'the flaw is probably too easy to trigger, or pre_test_f is too loose (inputs outside the intended domain make test_f fail). Make the problem harder: a subtler flaw that only some valid inputs reveal, and a pre_test_f that admits exactly the inputs f is meant for',
 };
 
 const KEEP: Record<EnvName, string> = {
@@ -50,7 +54,12 @@ const EASIER_TAIL: Record<EnvName, string> = {
  * The progression instruction, in words (the only place its text lives). The numbers come from the
  * method module and the batch's chain bins, so the teacher is asked for what the workflow steers to.
  */
-export function instructionText(instr: Instruction, passRate: number | null, env: EnvName = 'induction', bins: ChainBins = PAPER_CHAIN_BINS): string {
+export function instructionText(
+  instr: Instruction,
+  passRate: number | null,
+  env: EnvName = 'induction',
+  bins: ChainBins = PAPER_CHAIN_BINS,
+): string {
   const p = passRate === null ? '' : ` (pass rate ${passRate.toFixed(2)})`;
   const target = percentRange(TARGET_BAND);
   const [hard, medium, easy] = [percentRange(bins.hard), percentRange(bins.medium), percentRange(bins.easy)];
@@ -123,7 +132,13 @@ export interface TeacherRequest {
 }
 
 /** Renders the teacher's request for one turn. */
-export function teacherRequest(req: TeacherRequest, seedSnippet: string, instr: Instruction, prev: PreviousProblem | null, bins?: ChainBins): ChatMessage[] {
+export function teacherRequest(
+  req: TeacherRequest,
+  seedSnippet: string,
+  instr: Instruction,
+  prev: PreviousProblem | null,
+  bins?: ChainBins,
+): ChatMessage[] {
   const sections = [`# Environment: ${req.env}\n${req.rules}`, '## Seed', fence('seed', truncate(seedSnippet, 6000))];
   if (prev) sections.push(previousSection(prev, req.style));
   sections.push('## Instruction', instructionText(instr, prev?.passRate ?? null, req.env, bins), req.outputFormat);
@@ -142,7 +157,10 @@ export function studentRequest(env: EnvName, intro: string, sections: Array<[str
     '## Answer format',
     answerFormat,
   ].join('\n\n');
-  return [{ role: 'system', content: STUDENT_SYSTEM }, { role: 'user', content: user }];
+  return [
+    { role: 'system', content: STUDENT_SYSTEM },
+    { role: 'user', content: user },
+  ];
 }
 
 /**
@@ -187,7 +205,8 @@ export function answerFailure(text: string, subject: string): string {
 export function checkInputs(inputs: string[]): string | null {
   if (inputs.some((i) => i === '')) return 'An input block is empty.';
   const long = inputs.findIndex((i) => i.length > MAX_INPUT_CHARS);
-  if (long >= 0) return `Input ${long + 1} is ${inputs[long]?.length} characters long; keep each input under ${MAX_INPUT_CHARS} characters.`;
+  if (long >= 0)
+    return `Input ${long + 1} is ${inputs[long]?.length} characters long; keep each input under ${MAX_INPUT_CHARS} characters.`;
   return null;
 }
 

@@ -55,14 +55,22 @@ export function nLimitOf(err: unknown, asked: number): number | null {
   return null;
 }
 
-export interface Classified { fault: Fault; failure: ApplicationFailure; retryAfterMs: number | null }
+export interface Classified {
+  fault: Fault;
+  failure: ApplicationFailure;
+  retryAfterMs: number | null;
+}
 
 /** Converts anything the OpenAI client throws into a classified ApplicationFailure; aborts and unknown errors are rethrown as they are. */
 export function classifyLlmError(err: unknown, what: { role: string; model: string; baseURL: string }): Classified {
   if (err instanceof APIUserAbortError) throw err; // cancellation: let it propagate as is
   const where = `${what.role} endpoint ${what.baseURL} (model ${what.model})`;
   if (err instanceof APIConnectionTimeoutError || err instanceof APIConnectionError) {
-    return { fault: 'transient', retryAfterMs: null, failure: ApplicationFailure.create({ type: ERR.llmUnavailable, message: `cannot reach the ${where}: ${err.message}`, cause: err }) };
+    return {
+      fault: 'transient',
+      retryAfterMs: null,
+      failure: ApplicationFailure.create({ type: ERR.llmUnavailable, message: `cannot reach the ${where}: ${err.message}`, cause: err }),
+    };
   }
   if (!(err instanceof APIError) || typeof err.status !== 'number') throw err;
   const status = err.status;
@@ -70,30 +78,43 @@ export function classifyLlmError(err: unknown, what: { role: string; model: stri
   if (TRANSIENT.has(status) || status >= 500) {
     const ms = retryAfterOf(err) ?? (status === 429 || status === 503 ? DEFAULT_RETRY_AFTER_MS : null);
     return {
-      fault: 'transient', retryAfterMs: ms,
+      fault: 'transient',
+      retryAfterMs: ms,
       failure: ApplicationFailure.create({
         type: status === 429 || status === 503 ? ERR.rateLimited : ERR.llmUnavailable,
         message: `${where} answered ${status}${ms === null ? '' : `; retrying in ${ms} ms`}: ${detail}`,
-        ...(ms === null ? {} : { nextRetryDelay: ms }), cause: err,
+        ...(ms === null ? {} : { nextRetryDelay: ms }),
+        cause: err,
       }),
     };
   }
   if (REQUEST_WRONG.has(status) && !unknownModel(err)) {
     return {
-      fault: 'request', retryAfterMs: null,
+      fault: 'request',
+      retryAfterMs: null,
       failure: ApplicationFailure.create({
         // No URL: the reason is recorded with the turn (and shown to the teacher), so it reads the same from every worker.
-        type: ERR.llmRequestInvalid, nonRetryable: true, message: `the ${what.role} endpoint (model ${what.model}) refused this request with ${status}: ${detail}`, cause: err,
+        type: ERR.llmRequestInvalid,
+        nonRetryable: true,
+        message: `the ${what.role} endpoint (model ${what.model}) refused this request with ${status}: ${detail}`,
+        cause: err,
       }),
     };
   }
-  const hint = status === 401 || status === 403 ? 'check the API key (CAIRN_<ROLE>_API_KEY)'
-    : status === 404 || unknownModel(err) ? 'check the model name (CAIRN_<ROLE>_MODEL) and base URL'
-      : 'check the endpoint settings';
+  const hint =
+    status === 401 || status === 403
+      ? 'check the API key (CAIRN_<ROLE>_API_KEY)'
+      : status === 404 || unknownModel(err)
+        ? 'check the model name (CAIRN_<ROLE>_MODEL) and base URL'
+        : 'check the endpoint settings';
   return {
-    fault: 'endpoint', retryAfterMs: null,
+    fault: 'endpoint',
+    retryAfterMs: null,
     failure: ApplicationFailure.create({
-      type: ERR.llmRejected, nonRetryable: true, message: `${where} rejected the request with ${status} (${detail}): ${hint}`, cause: err,
+      type: ERR.llmRejected,
+      nonRetryable: true,
+      message: `${where} rejected the request with ${status} (${detail}): ${hint}`,
+      cause: err,
     }),
   };
 }

@@ -72,7 +72,14 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       const key = requestKey(host, ep.model, messages, params);
       const first = (sample ?? 0) * 1000;
       const indices = Array.from({ length: n }, (_, i) => first + i);
-      const rows = new Map((await findLlmCalls(db, indices.map((i) => sampleHash(key, i)))).map((r) => [r.sample ?? -1, r]));
+      const rows = new Map(
+        (
+          await findLlmCalls(
+            db,
+            indices.map((i) => sampleHash(key, i)),
+          )
+        ).map((r) => [r.sample ?? -1, r]),
+      );
       const hits = [...rows.values()].filter((r) => indices.includes(r.sample ?? -1)).map((r) => r.id);
       await countCacheHits(db, hits);
       const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state };
@@ -91,8 +98,10 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       }
       const ordered = indices.flatMap((i) => rows.get(i) ?? []);
       return {
-        callId: ordered[0]?.id ?? 0, callIds: ordered.map((r) => r.id),
-        choices: ordered.map((r) => r.choices[0] ?? ''), cached: hits.length === n,
+        callId: ordered[0]?.id ?? 0,
+        callIds: ordered.map((r) => r.id),
+        choices: ordered.map((r) => r.choices[0] ?? ''),
+        cached: hits.length === n,
       };
     },
   };

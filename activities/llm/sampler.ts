@@ -14,7 +14,9 @@ import { classifyLlmError, nLimitOf, type Classified } from './classify-error';
 import type { LlmEndpoint } from './llm-client';
 import { sampleHash } from './sample-key';
 
-export interface SamplerState { nCap: number }
+export interface SamplerState {
+  nCap: number;
+}
 
 export interface SampleContext {
   db: Database;
@@ -63,7 +65,9 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   // A server that silently caps `n` answers fewer choices: ask it for at most that many from now on.
   const returned = choices.length;
   if (returned > 0 && returned < group.length) state.nCap = Math.min(state.nCap, returned);
-  const usable = choices.slice(0, group.length).map((c, j) => ({ idx: group[j] as number, text: c.message?.content }))
+  const usable = choices
+    .slice(0, group.length)
+    .map((c, j) => ({ idx: group[j] as number, text: c.message?.content }))
     .filter((c): c is { idx: number; text: string } => typeof c.text === 'string');
   const prompt = res.usage?.prompt_tokens ?? 0;
   const completion = res.usage?.completion_tokens ?? 0;
@@ -71,12 +75,20 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   const rows: LlmCall[] = [];
   for (const [j, c] of usable.entries()) {
     // Usage is per request: the prompt counts once, the completion tokens are shared out.
-    rows.push(await insertLlmCall(ctx.db, {
-      requestHash: sampleHash(ctx.key, c.idx), requestKey: ctx.key, sample: c.idx, role: ctx.role, model: ep.model,
-      request: { messages: ctx.messages, params: { ...ctx.params, n: group.length, ...(seed === undefined ? {} : { seed }) } },
-      choices: [c.text], promptTokens: j === 0 ? prompt : 0,
-      completionTokens: j === 0 ? completion - share * (usable.length - 1) : share, latencyMs,
-    }));
+    rows.push(
+      await insertLlmCall(ctx.db, {
+        requestHash: sampleHash(ctx.key, c.idx),
+        requestKey: ctx.key,
+        sample: c.idx,
+        role: ctx.role,
+        model: ep.model,
+        request: { messages: ctx.messages, params: { ...ctx.params, n: group.length, ...(seed === undefined ? {} : { seed }) } },
+        choices: [c.text],
+        promptTokens: j === 0 ? prompt : 0,
+        completionTokens: j === 0 ? completion - share * (usable.length - 1) : share,
+        latencyMs,
+      }),
+    );
   }
   return rows;
 }

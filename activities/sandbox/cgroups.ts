@@ -62,7 +62,10 @@ export function detectCgroups(opts: DetectOptions = { privilege: 'root' }): { la
       return { layout: { mode: 'none' }, warning: 'no memory/pids cgroup controllers found' };
     }
     if (!writable(memParent) || !writable(pidsParent)) {
-      return { layout: { mode: 'none' }, warning: `the memory/pids cgroups (${memParent}, ${pidsParent}) are not writable (read-only cgroupfs, e.g. an unprivileged container)` };
+      return {
+        layout: { mode: 'none' },
+        warning: `the memory/pids cgroups (${memParent}, ${pidsParent}) are not writable (read-only cgroupfs, e.g. an unprivileged container)`,
+      };
     }
     const unifiedDir = path.join(root, 'unified', own.get('') ?? '/');
     const unified = fs.existsSync(`${root}/unified/cgroup.procs`) && writable(unifiedDir) ? unifiedDir : undefined;
@@ -89,7 +92,9 @@ function delegatedV2(dir: string, pureV2: boolean): { layout: CgroupLayout; warn
       fs.writeFileSync(`${dir}/cgroup.subtree_control`, off.map((c) => `+${c}`).join(' '));
     } catch (err) {
       // EBUSY: processes live in it ("no internal processes"); give Cairn a leaf beside the sandboxes.
-      return none(`cannot enable ${off.join(', ')} for its children (${(err as NodeJS.ErrnoException).code}); move Cairn's own processes into a leaf cgroup first`);
+      return none(
+        `cannot enable ${off.join(', ')} for its children (${(err as NodeJS.ErrnoException).code}); move Cairn's own processes into a leaf cgroup first`,
+      );
     }
   }
   return { layout: { mode: 'v2', unifiedParent: dir } };

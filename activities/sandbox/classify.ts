@@ -33,9 +33,12 @@ export function blameFor(seg: SegmentResult): { status: RunStatus; error: string
 export function infraError(seg: SegmentResult, startupMs: number): SandboxInfraError {
   if (seg.spawnError) return new SandboxInfraError(`cannot spawn the sandbox: ${seg.spawnError.message}`, { cause: seg.spawnError });
   const why =
-    seg.code === EXIT_CGROUP_JOIN ? 'the launch shim could not join the cgroups'
-    : seg.killedBy === 'watchdog' ? `the driver did not start within ${startupMs} ms`
-    : seg.killedBy === 'protocol' ? 'the driver wrote garbage before its first line'
-    : `the sandbox ended before the driver started (exit ${String(seg.code)}, signal ${String(seg.signal)})`;
+    seg.code === EXIT_CGROUP_JOIN
+      ? 'the launch shim could not join the cgroups'
+      : seg.killedBy === 'watchdog'
+        ? `the driver did not start within ${startupMs} ms`
+        : seg.killedBy === 'protocol'
+          ? 'the driver wrote garbage before its first line'
+          : `the sandbox ended before the driver started (exit ${String(seg.code)}, signal ${String(seg.signal)})`;
   return new SandboxInfraError(`${why}${seg.stderr ? `: ${seg.stderr.trim().slice(0, 1000)}` : ''}`);
 }

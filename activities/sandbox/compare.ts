@@ -5,10 +5,7 @@ import type { InputOutcome, InputVerdict } from './contract';
  * the expected canonical string exactly. Expected values never enter the sandbox, so nothing the
  * code does in there can forge a pass. `pass` needs at least one input and all of them ok.
  */
-export function compareOutcomes(
-  outcomes: InputOutcome[],
-  expected: string[],
-): { verdicts: InputVerdict[]; passed: number; pass: boolean } {
+export function compareOutcomes(outcomes: InputOutcome[], expected: string[]): { verdicts: InputVerdict[]; passed: number; pass: boolean } {
   if (outcomes.length !== expected.length) {
     throw new RangeError(`compareOutcomes: ${outcomes.length} outcomes for ${expected.length} expected values`);
   }

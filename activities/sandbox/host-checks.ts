@@ -33,7 +33,9 @@ export function preflight(privilege: 'root' | 'user'): void {
   }
   // A setuid bwrap changes which options are honoured; this design assumes the plain Debian one.
   if (fs.statSync('/usr/bin/bwrap').mode & 0o4000) {
-    throw new SandboxSetupError('/usr/bin/bwrap is setuid-root; this sandbox expects the unprivileged Debian build (chmod u-s /usr/bin/bwrap)');
+    throw new SandboxSetupError(
+      '/usr/bin/bwrap is setuid-root; this sandbox expects the unprivileged Debian build (chmod u-s /usr/bin/bwrap)',
+    );
   }
 }
 
@@ -52,7 +54,9 @@ export function ensureStateDir(stateDir: string, privilege: 'root' | 'user'): st
   try {
     first = fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new SandboxSetupError(`cannot create the sandbox state dir ${dir}: ${(err as Error).message}; fix that ${STATE_DIR_HINT}`, { cause: err });
+    throw new SandboxSetupError(`cannot create the sandbox state dir ${dir}: ${(err as Error).message}; fix that ${STATE_DIR_HINT}`, {
+      cause: err,
+    });
   }
   for (let d = dir; first !== undefined; d = path.dirname(d)) {
     fs.chmodSync(d, privilege === 'root' ? 0o755 : 0o700);
@@ -61,7 +65,10 @@ export function ensureStateDir(stateDir: string, privilege: 'root' | 'user'): st
   const st = fs.statSync(dir);
   const me = process.getuid?.() ?? 0;
   if (st.uid !== me || st.mode & 0o022) {
-    const why = st.uid !== me ? `is owned by uid ${st.uid}, not by uid ${me} who runs the sandbox` : `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
+    const why =
+      st.uid !== me
+        ? `is owned by uid ${st.uid}, not by uid ${me} who runs the sandbox`
+        : `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
     throw new SandboxSetupError(
       `sandbox state dir ${dir} ${why}: whoever can write there could replace the seccomp filter or the driver. ` +
         `chown it to uid ${me} and chmod go-w ${dir}, ${STATE_DIR_HINT}`,
@@ -91,7 +98,10 @@ export function prepareStateDir(stateDir: string, privilege: 'root' | 'user'): s
     fs.mkdirSync(jobs, { recursive: true });
     fs.chmodSync(jobs, privilege === 'root' ? 0o711 : 0o700);
   } catch (err) {
-    throw new SandboxSetupError(`cannot make the sandbox job dir ${jobs}: ${(err as Error).message}; remove what is in the way ${STATE_DIR_HINT}`, { cause: err });
+    throw new SandboxSetupError(
+      `cannot make the sandbox job dir ${jobs}: ${(err as Error).message}; remove what is in the way ${STATE_DIR_HINT}`,
+      { cause: err },
+    );
   }
   return jobs;
 }
@@ -120,7 +130,7 @@ export async function prepareDriver(stateDir: string): Promise<string> {
   const python = fs.realpathSync(SYSTEM_PYTHON);
   const hash = createHash('sha256').update(fs.readFileSync(DRIVER_SRC)).update(`\0${python}`).digest('hex').slice(0, 16);
   const out = path.join(stateDir, `driver-${hash}.pyc`);
-  if (!(fs.statSync(out, { throwIfNoEntry: false })?.size)) {
+  if (!fs.statSync(out, { throwIfNoEntry: false })?.size) {
     const tmp = `${out}.tmp${process.pid}`;
     const code = 'import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)';
     await new Promise<void>((resolve, reject) =>
@@ -143,7 +153,12 @@ export interface ProbeResult {
 }
 
 interface ProbeLine {
-  uid?: number; ifaces?: string[]; pid1?: string; seccomp?: string; nnp?: string; py?: string;
+  uid?: number;
+  ifaces?: string[];
+  pid1?: string;
+  seccomp?: string;
+  nnp?: string;
+  py?: string;
 }
 
 /** Starts one real sandbox and verifies from the host that it is what we think it is. */
@@ -181,7 +196,9 @@ export async function probe(
         else hostUid = tree;
         const me = process.getuid?.() ?? -1;
         if (!failure && launch.uid === null && hostUid !== me) {
-          failure = new SandboxSetupError(`user mode: the sandboxed python runs as host uid ${hostUid}, expected the invoking user's ${me}`);
+          failure = new SandboxSetupError(
+            `user mode: the sandboxed python runs as host uid ${hostUid}, expected the invoking user's ${me}`,
+          );
         }
         if (!failure && launch.uid !== null && hostUid !== launch.uid) {
           failure = new SandboxSetupError(`the sandboxed python runs as host uid ${hostUid}, expected slot uid ${launch.uid}`);
@@ -249,10 +266,15 @@ function checkTree(rootPid: number): SandboxSetupError | number {
 function checkLine(line: ProbeLine): Omit<ProbeResult, 'uid' | 'ms'> {
   const ifaces = Array.isArray(line.ifaces) ? line.ifaces.map(String) : [];
   if (ifaces.some((i) => i !== 'lo')) {
-    throw new SandboxSetupError(`the sandbox network namespace has interfaces besides lo (${ifaces.join(', ')}); bwrap --unshare-all did not isolate the network`);
+    throw new SandboxSetupError(
+      `the sandbox network namespace has interfaces besides lo (${ifaces.join(', ')}); bwrap --unshare-all did not isolate the network`,
+    );
   }
   if (line.pid1 !== 'bwrap') throw new SandboxSetupError(`the sandbox has no private pid namespace (pid 1 is ${String(line.pid1)})`);
-  if (line.seccomp !== '2') throw new SandboxSetupError(`the seccomp filter is not active in the sandbox (Seccomp: ${String(line.seccomp)}); regenerate it by deleting seccomp-*.bpf in the state dir`);
+  if (line.seccomp !== '2')
+    throw new SandboxSetupError(
+      `the seccomp filter is not active in the sandbox (Seccomp: ${String(line.seccomp)}); regenerate it by deleting seccomp-*.bpf in the state dir`,
+    );
   if (line.nnp !== '1') throw new SandboxSetupError('no_new_privs is not set in the sandbox (setpriv --no-new-privs failed)');
   return { interfaces: ifaces, python: String(line.py ?? '') };
 }

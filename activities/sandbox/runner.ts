@@ -38,8 +38,10 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   if (opts.uidBase !== undefined && !(Number.isInteger(opts.uidBase) && opts.uidBase > 0)) {
     throw new RangeError(`uidBase must be a positive integer (never 0), got ${opts.uidBase}`);
   }
-  if (opts.memoryMb !== undefined && !(Number.isFinite(opts.memoryMb) && opts.memoryMb >= 16)) throw new RangeError('memoryMb must be >= 16');
-  if (opts.pidsMax !== undefined && !(Number.isInteger(opts.pidsMax) && opts.pidsMax >= 8)) throw new RangeError('pidsMax must be an integer >= 8');
+  if (opts.memoryMb !== undefined && !(Number.isFinite(opts.memoryMb) && opts.memoryMb >= 16))
+    throw new RangeError('memoryMb must be >= 16');
+  if (opts.pidsMax !== undefined && !(Number.isInteger(opts.pidsMax) && opts.pidsMax >= 8))
+    throw new RangeError('pidsMax must be an integer >= 8');
   const myUid = process.getuid?.() ?? 0;
   const privilege: PrivilegeMode = myUid === 0 ? 'root' : 'user';
   preflight(privilege);
@@ -71,7 +73,17 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   // User mode: RLIMIT_NPROC counts the user's own tasks too, so it is raised by their number.
   // The driver then caps each sandbox at RLIMITS.nproc (counted per user namespace).
   const nproc = privilege === 'user' ? new UserNproc(myUid, RLIMITS.nproc * (slots + 1)) : undefined;
-  const grader = new Grader({ seccompPath, driverPath }, layout, jobsDir, lease, privilege, nproc, opts.memoryMb ?? 256, opts.pidsMax ?? 32, log);
+  const grader = new Grader(
+    { seccompPath, driverPath },
+    layout,
+    jobsDir,
+    lease,
+    privilege,
+    nproc,
+    opts.memoryMb ?? 256,
+    opts.pidsMax ?? 32,
+    log,
+  );
   let probeDir: string | undefined;
   try {
     probeDir = await grader.makeJobDir(null);
@@ -85,7 +97,9 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
       // unprivileged (CgroupJoinError), nor can one whose files are not ours: fall back, logged.
       // A failure without cgroups, or in root mode, is a refusal.
       if (privilege === 'root' || layout.mode === 'none') throw err;
-      warn(`cgroups under ${opts.cgroupParent ?? '?'} unusable (${err instanceof CgroupJoinError ? err.message : (err as Error).message})${noCgroups}`);
+      warn(
+        `cgroups under ${opts.cgroupParent ?? '?'} unusable (${err instanceof CgroupJoinError ? err.message : (err as Error).message})${noCgroups}`,
+      );
       layout = { mode: 'none' };
       grader.layout = layout;
       p = await probeWith(layout);
@@ -191,7 +205,10 @@ class Grader implements Sandbox {
       await fsp.mkdir(dir, { mode: 0o755 });
       await fsp.chmod(dir, 0o755); // mkdir's mode is filtered by umask
       if (job) {
-        for (const [name, text] of [['solution.py', job.code], ['job.json', job.json]] as const) {
+        for (const [name, text] of [
+          ['solution.py', job.code],
+          ['job.json', job.json],
+        ] as const) {
           await fsp.writeFile(path.join(dir, name), text, { mode: 0o644 });
           await fsp.chmod(path.join(dir, name), 0o644);
         }
@@ -210,21 +227,37 @@ class Grader implements Sandbox {
     // ast.literal_eval and so never needs the (slow to import) json module.
     const factor = req.wallFactor ?? 1;
     const walls = limits.map((l) => Math.round(l * factor));
-    const json = JSON.stringify({ entry: req.entry, inputs: req.inputs, limits, walls, loadMs, nproc: RLIMITS.nproc, failFast: req.failFast ? 1 : 0 }); // numbers, not JSON booleans: the driver reads a Python literal
+    const json = JSON.stringify({
+      entry: req.entry,
+      inputs: req.inputs,
+      limits,
+      walls,
+      loadMs,
+      nproc: RLIMITS.nproc,
+      failFast: req.failFast ? 1 : 0,
+    }); // numbers, not JSON booleans: the driver reads a Python literal
     const jobDir = await this.makeJobDir({ code: req.code, json });
     const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
     let sandboxes = 0;
     const limitsHit = { oomKills: 0, pidsMax: 0 };
     let startRetries = 0;
     try {
-      for (let next = 0; next < n; ) {
+      for (let next = 0; next < n;) {
         if (signal.aborted) throw signal.reason;
         sandboxes++;
         const seg = await runSegment({
           launch: { ...this.launch, jobDir, ...this.launchIds(slot) },
-          layout: this.layout, memBytes: this.memBytes(req.memoryMb), pidsMax: this.pidsMax,
+          layout: this.layout,
+          memBytes: this.memBytes(req.memoryMb),
+          pidsMax: this.pidsMax,
           // The host watchdog backs up the wall limit; the driver enforces CPU and wall limits itself.
-          start: next, limits: walls, loadMs, graceMs: GRACE_MS, startupMs: STARTUP_MS, signal, log: this.log,
+          start: next,
+          limits: walls,
+          loadMs,
+          graceMs: GRACE_MS,
+          startupMs: STARTUP_MS,
+          signal,
+          log: this.log,
         });
         if (seg.killedBy === 'abort' || signal.aborted) throw signal.reason;
         limitsHit.oomKills += seg.stats?.oomKills ?? 0;
@@ -253,7 +286,11 @@ class Grader implements Sandbox {
           break;
         }
         const cpu = seg.stats?.cpuMs;
-        outcomes[next] = { ...blame, wallMs: seg.sinceLastLineMs, cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs) };
+        outcomes[next] = {
+          ...blame,
+          wallMs: seg.sinceLastLineMs,
+          cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs),
+        };
         next++;
         if (req.failFast) {
           fill(outcomes, next, { status: 'skipped', error: 'not run: an earlier input failed' });
@@ -271,13 +308,16 @@ class Grader implements Sandbox {
 function checkRequest(req: RunRequest): number[] {
   if (typeof req.code !== 'string') throw new TypeError('RunRequest.code must be a string');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(req.entry)) throw new TypeError(`RunRequest.entry is not a Python identifier: ${req.entry}`);
-  if (!Array.isArray(req.inputs) || !req.inputs.every((s) => typeof s === 'string')) throw new TypeError('RunRequest.inputs must be strings');
+  if (!Array.isArray(req.inputs) || !req.inputs.every((s) => typeof s === 'string'))
+    throw new TypeError('RunRequest.inputs must be strings');
   const limits = Array.isArray(req.timeLimitMs) ? req.timeLimitMs : req.inputs.map(() => req.timeLimitMs as number);
   if (limits.length !== req.inputs.length || !limits.every((t) => Number.isFinite(t) && t > 0)) {
     throw new TypeError('RunRequest.timeLimitMs must be a positive number or one per input');
   }
-  if (req.memoryMb !== undefined && !(Number.isFinite(req.memoryMb) && req.memoryMb >= 16)) throw new TypeError('RunRequest.memoryMb must be >= 16');
-  if (req.wallFactor !== undefined && !(Number.isFinite(req.wallFactor) && req.wallFactor >= 1 && req.wallFactor <= 20)) throw new TypeError('RunRequest.wallFactor must be in [1, 20]');
+  if (req.memoryMb !== undefined && !(Number.isFinite(req.memoryMb) && req.memoryMb >= 16))
+    throw new TypeError('RunRequest.memoryMb must be >= 16');
+  if (req.wallFactor !== undefined && !(Number.isFinite(req.wallFactor) && req.wallFactor >= 1 && req.wallFactor <= 20))
+    throw new TypeError('RunRequest.wallFactor must be in [1, 20]');
   return limits;
 }
 

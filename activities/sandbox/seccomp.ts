@@ -17,7 +17,10 @@ const GENERATOR = path.join(__dirname, 'mkseccomp.py');
  * the right owner and mode). Throws SandboxSetupError when python3-seccomp is not installed.
  */
 export async function ensureSeccomp(stateDir: string): Promise<string> {
-  const hash = createHash('sha256').update(await fsp.readFile(GENERATOR)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(await fsp.readFile(GENERATOR))
+    .digest('hex')
+    .slice(0, 16);
   const out = path.join(stateDir, `seccomp-${hash}.bpf`);
   const bpf = await statOrNull(out);
   if (bpf && bpf.size > 0) return out;

@@ -53,7 +53,14 @@ export interface SegmentResult {
 }
 
 interface Line {
-  t?: unknown; i?: unknown; status?: unknown; out?: unknown; error?: unknown; ms?: unknown; cpu?: unknown; tot?: unknown;
+  t?: unknown;
+  i?: unknown;
+  status?: unknown;
+  out?: unknown;
+  error?: unknown;
+  ms?: unknown;
+  cpu?: unknown;
+  tot?: unknown;
 }
 
 /** Runs one sandbox to its end. Never throws for the code's behaviour; cgroup errors propagate. */

@@ -5,7 +5,10 @@ import { batches, seeds, type Batch, type NewSeed, type Seed } from '../schema';
 
 /** Records a batch with its validated settings; an existing batch keeps the settings it was started with. */
 export async function upsertBatch(db: Database, id: string, settings: BatchSettings): Promise<Batch> {
-  await db.insert(batches).values({ id, settings: { ...settings } }).onConflictDoNothing();
+  await db
+    .insert(batches)
+    .values({ id, settings: { ...settings } })
+    .onConflictDoNothing();
   const [row] = await db.select().from(batches).where(eq(batches.id, id));
   if (!row) throw new Error(`batch ${id} was not written`);
   return row;
@@ -20,14 +23,21 @@ export async function getBatch(db: Database, id: string): Promise<Batch | undefi
 export async function insertSeeds(db: Database, rows: NewSeed[], chunk = 1000): Promise<number> {
   let n = 0;
   for (let i = 0; i < rows.length; i += chunk) {
-    const res = await db.insert(seeds).values(rows.slice(i, i + chunk)).onConflictDoNothing().returning({ id: seeds.seedId });
+    const res = await db
+      .insert(seeds)
+      .values(rows.slice(i, i + chunk))
+      .onConflictDoNothing()
+      .returning({ id: seeds.seedId });
     n += res.length;
   }
   return n;
 }
 
 export async function getSeed(db: Database, batchId: string, seedId: string): Promise<Seed | undefined> {
-  const [row] = await db.select().from(seeds).where(and(eq(seeds.batchId, batchId), eq(seeds.seedId, seedId)));
+  const [row] = await db
+    .select()
+    .from(seeds)
+    .where(and(eq(seeds.batchId, batchId), eq(seeds.seedId, seedId)));
   return row;
 }
 
@@ -38,16 +48,25 @@ export async function listSeedIds(db: Database, batchId: string): Promise<string
 
 /** Conditional status update: a finished seed is never moved back to running. */
 export async function setSeedStatus(
-  db: Database, batchId: string, seedId: string, status: Seed['status'], outcome: string | null = null,
+  db: Database,
+  batchId: string,
+  seedId: string,
+  status: Seed['status'],
+  outcome: string | null = null,
 ): Promise<void> {
   const guard = status === 'running' ? sql`${seeds.status} in ('pending', 'running', 'failed')` : sql`true`;
-  await db.update(seeds).set({ status, outcome, updatedAt: new Date() })
+  await db
+    .update(seeds)
+    .set({ status, outcome, updatedAt: new Date() })
     .where(and(eq(seeds.batchId, batchId), eq(seeds.seedId, seedId), guard));
 }
 
 export async function seedCounts(db: Database, batchId: string): Promise<Record<Seed['status'], number>> {
-  const rows = await db.select({ status: seeds.status, n: sql<number>`count(*)::int` }).from(seeds)
-    .where(eq(seeds.batchId, batchId)).groupBy(seeds.status);
+  const rows = await db
+    .select({ status: seeds.status, n: sql<number>`count(*)::int` })
+    .from(seeds)
+    .where(eq(seeds.batchId, batchId))
+    .groupBy(seeds.status);
   const out = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
@@ -55,33 +74,46 @@ export async function seedCounts(db: Database, batchId: string): Promise<Record<
 
 /** Seed ids after `after` (id order) that are not done: what a batch (or its resume) still has to run. */
 export async function pageUnfinishedSeeds(db: Database, batchId: string, after: string, limit: number): Promise<string[]> {
-  const rows = await db.select({ id: seeds.seedId }).from(seeds)
+  const rows = await db
+    .select({ id: seeds.seedId })
+    .from(seeds)
     .where(and(eq(seeds.batchId, batchId), sql`${seeds.seedId} > ${after}`, sql`${seeds.status} <> 'done'`))
-    .orderBy(seeds.seedId).limit(limit);
+    .orderBy(seeds.seedId)
+    .limit(limit);
   return rows.map((r) => r.id);
 }
 
 export async function getSeedStatuses(db: Database, batchId: string, ids: string[]): Promise<Map<string, Seed['status']>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: seeds.seedId, status: seeds.status }).from(seeds)
+  const rows = await db
+    .select({ id: seeds.seedId, status: seeds.status })
+    .from(seeds)
     .where(and(eq(seeds.batchId, batchId), inArray(seeds.seedId, ids)));
   return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 /** Marks the batch fully loaded and records its seed count. */
 export async function markLoaded(db: Database, batchId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(seeds).where(eq(seeds.batchId, batchId));
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(seeds)
+    .where(eq(seeds.batchId, batchId));
   const n = row?.n ?? 0;
   await db.update(batches).set({ loadedAt: new Date(), seedCount: n }).where(eq(batches.id, batchId));
   return n;
 }
 
 export async function listBatches(db: Database): Promise<(Batch & { done: number; failed: number; running: number })[]> {
-  const rows = await db.select({
-    b: batches,
-    done: sql<number>`count(*) filter (where ${seeds.status} = 'done')::int`,
-    failed: sql<number>`count(*) filter (where ${seeds.status} = 'failed')::int`,
-    running: sql<number>`count(*) filter (where ${seeds.status} = 'running')::int`,
-  }).from(batches).leftJoin(seeds, eq(seeds.batchId, batches.id)).groupBy(batches.id).orderBy(batches.createdAt);
+  const rows = await db
+    .select({
+      b: batches,
+      done: sql<number>`count(*) filter (where ${seeds.status} = 'done')::int`,
+      failed: sql<number>`count(*) filter (where ${seeds.status} = 'failed')::int`,
+      running: sql<number>`count(*) filter (where ${seeds.status} = 'running')::int`,
+    })
+    .from(batches)
+    .leftJoin(seeds, eq(seeds.batchId, batches.id))
+    .groupBy(batches.id)
+    .orderBy(batches.createdAt);
   return rows.map((r) => ({ ...r.b, done: r.done, failed: r.failed, running: r.running }));
 }

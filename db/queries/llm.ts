@@ -36,5 +36,8 @@ export async function countCacheHit(db: Database, id: number): Promise<void> {
 
 export async function countCacheHits(db: Database, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.update(llmCalls).set({ cacheHits: sql`${llmCalls.cacheHits} + 1` }).where(inArray(llmCalls.id, ids));
+  await db
+    .update(llmCalls)
+    .set({ cacheHits: sql`${llmCalls.cacheHits} + 1` })
+    .where(inArray(llmCalls.id, ids));
 }

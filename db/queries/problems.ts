@@ -39,21 +39,33 @@ export async function upsertGrade(db: Database, g: typeof grades.$inferInsert): 
 }
 
 export async function listGradedAttempts(db: Database, problemId: number): Promise<{ attempt: Attempt; grade: Grade }[]> {
-  return db.select({ attempt: attempts, grade: grades }).from(attempts)
+  return db
+    .select({ attempt: attempts, grade: grades })
+    .from(attempts)
     .innerJoin(grades, eq(grades.attemptId, attempts.id))
-    .where(and(eq(attempts.problemId, problemId))).orderBy(asc(attempts.idx));
+    .where(and(eq(attempts.problemId, problemId)))
+    .orderBy(asc(attempts.idx));
 }
 
 /** Another valid problem with the same code or AST key (in the batch, or anywhere), if any. */
 export async function findDuplicate(
-  db: Database, p: { id: number; batchId: string; codeHash: string; astHash: string }, scope: 'batch' | 'global',
+  db: Database,
+  p: { id: number; batchId: string; codeHash: string; astHash: string },
+  scope: 'batch' | 'global',
 ): Promise<{ id: number; same: 'code' | 'ast' } | null> {
-  const rows = await db.select({ id: problems.id, codeHash: problems.codeHash }).from(problems).where(and(
-    or(eq(problems.codeHash, p.codeHash), eq(problems.astHash, p.astHash)),
-    inArray(problems.status, ['valid', 'graded']),
-    ne(problems.id, p.id),
-    ...(scope === 'batch' ? [eq(problems.batchId, p.batchId)] : []),
-  )).orderBy(asc(problems.id)).limit(1);
+  const rows = await db
+    .select({ id: problems.id, codeHash: problems.codeHash })
+    .from(problems)
+    .where(
+      and(
+        or(eq(problems.codeHash, p.codeHash), eq(problems.astHash, p.astHash)),
+        inArray(problems.status, ['valid', 'graded']),
+        ne(problems.id, p.id),
+        ...(scope === 'batch' ? [eq(problems.batchId, p.batchId)] : []),
+      ),
+    )
+    .orderBy(asc(problems.id))
+    .limit(1);
   const r = rows[0];
   return r ? { id: r.id, same: r.codeHash === p.codeHash ? 'code' : 'ast' } : null;
 }
@@ -63,8 +75,11 @@ export async function findDuplicate(
  * locks on both keys make two identical problems validated at once end as one valid, one duplicate.
  */
 export async function settleValidProblem(
-  db: Database, p: { id: number; batchId: string }, keys: { codeHash: string; astHash: string } | null,
-  set: Partial<typeof problems.$inferInsert>, scope: 'batch' | 'global' | 'off',
+  db: Database,
+  p: { id: number; batchId: string },
+  keys: { codeHash: string; astHash: string } | null,
+  set: Partial<typeof problems.$inferInsert>,
+  scope: 'batch' | 'global' | 'off',
 ): Promise<{ duplicateOf: number; same: 'code' | 'ast' } | null> {
   if (!keys || scope === 'off') {
     await updateProblem(db, p.id, { ...set, status: 'valid', ...(keys ?? {}) });
@@ -74,12 +89,22 @@ export async function settleValidProblem(
     for (const k of [keys.astHash, keys.codeHash].sort()) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 0))`);
     const dup = await findDuplicate(tx as unknown as Database, { id: p.id, batchId: p.batchId, ...keys }, scope);
     if (dup) {
-      await tx.update(problems).set({ ...set, ...keys, status: 'duplicate', duplicateOf: dup.id,
-        invalidReason: `This problem duplicates an earlier one (same ${dup.same === 'code' ? 'code' : 'code up to names and layout'}). Write a different problem.` })
+      await tx
+        .update(problems)
+        .set({
+          ...set,
+          ...keys,
+          status: 'duplicate',
+          duplicateOf: dup.id,
+          invalidReason: `This problem duplicates an earlier one (same ${dup.same === 'code' ? 'code' : 'code up to names and layout'}). Write a different problem.`,
+        })
         .where(eq(problems.id, p.id));
       return { duplicateOf: dup.id, same: dup.same };
     }
-    await tx.update(problems).set({ ...set, ...keys, status: 'valid' }).where(eq(problems.id, p.id));
+    await tx
+      .update(problems)
+      .set({ ...set, ...keys, status: 'valid' })
+      .where(eq(problems.id, p.id));
     return null;
   });
 }

@@ -7,7 +7,15 @@ import { FILTER_BAND } from '../../workflows/method/numbers';
 export interface BatchSummary {
   batchId: string;
   seeds: { total: number; pending: number; running: number; done: number; failed: number };
-  turns: { turn: number; problems: number; valid: number; invalid: number; duplicate: number; inBand: number; meanPassRate: number | null }[];
+  turns: {
+    turn: number;
+    problems: number;
+    valid: number;
+    invalid: number;
+    duplicate: number;
+    inBand: number;
+    meanPassRate: number | null;
+  }[];
   invalidReasons: { reason: string; n: number }[];
   histogram: { label: string; n: number }[];
   llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number; cacheHits: number };
@@ -33,14 +41,26 @@ export function histogramIndex(p: number): number {
 
 export async function batchSummary(db: Database, batchId: string): Promise<BatchSummary> {
   const counts = await seedCounts(db, batchId);
-  const rows = await db.select({ turn: problems.turn, status: problems.status, passRate: problems.passRate, reason: problems.invalidReason })
-    .from(problems).where(eq(problems.batchId, batchId));
+  const rows = await db
+    .select({ turn: problems.turn, status: problems.status, passRate: problems.passRate, reason: problems.invalidReason })
+    .from(problems)
+    .where(eq(problems.batchId, batchId));
   const byTurn = new Map<number, BatchSummary['turns'][number] & { sum: number; graded: number }>();
   const reasons = new Map<string, number>();
   const hist = histogramLabels().map((label) => ({ label, n: 0 }));
   let exportable = 0;
   for (const r of rows) {
-    const t = byTurn.get(r.turn) ?? { turn: r.turn, problems: 0, valid: 0, invalid: 0, duplicate: 0, inBand: 0, meanPassRate: null, sum: 0, graded: 0 };
+    const t = byTurn.get(r.turn) ?? {
+      turn: r.turn,
+      problems: 0,
+      valid: 0,
+      invalid: 0,
+      duplicate: 0,
+      inBand: 0,
+      meanPassRate: null,
+      sum: 0,
+      graded: 0,
+    };
     byTurn.set(r.turn, t);
     t.problems++;
     if (r.status === 'invalid') {
@@ -63,27 +83,43 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
       (hist[histogramIndex(r.passRate)] as { n: number }).n++;
     }
   }
-  const turns = [...byTurn.values()].sort((a, b) => a.turn - b.turn)
+  const turns = [...byTurn.values()]
+    .sort((a, b) => a.turn - b.turn)
     .map(({ sum, graded, ...t }) => ({ ...t, meanPassRate: graded ? sum / graded : null }));
   // LLM calls of this batch: the teacher calls its problems point at, the student calls its attempts point at.
   const teacherIds = db.select({ id: problems.teacherCallId }).from(problems).where(eq(problems.batchId, batchId));
-  const studentIds = db.selectDistinct({ id: attempts.llmCallId }).from(attempts)
-    .innerJoin(problems, eq(problems.id, attempts.problemId)).where(eq(problems.batchId, batchId));
-  const llmRows = await db.select({
-    role: llmCalls.role, n: sql<number>`count(*)::int`,
-    pt: sql<number>`coalesce(sum(${llmCalls.promptTokens}),0)::int`, ct: sql<number>`coalesce(sum(${llmCalls.completionTokens}),0)::int`,
-    hits: sql<number>`coalesce(sum(${llmCalls.cacheHits}),0)::int`,
-  }).from(llmCalls).where(sql`${llmCalls.id} in (${teacherIds}) or ${llmCalls.id} in (${studentIds})`).groupBy(llmCalls.role);
+  const studentIds = db
+    .selectDistinct({ id: attempts.llmCallId })
+    .from(attempts)
+    .innerJoin(problems, eq(problems.id, attempts.problemId))
+    .where(eq(problems.batchId, batchId));
+  const llmRows = await db
+    .select({
+      role: llmCalls.role,
+      n: sql<number>`count(*)::int`,
+      pt: sql<number>`coalesce(sum(${llmCalls.promptTokens}),0)::int`,
+      ct: sql<number>`coalesce(sum(${llmCalls.completionTokens}),0)::int`,
+      hits: sql<number>`coalesce(sum(${llmCalls.cacheHits}),0)::int`,
+    })
+    .from(llmCalls)
+    .where(sql`${llmCalls.id} in (${teacherIds}) or ${llmCalls.id} in (${studentIds})`)
+    .groupBy(llmCalls.role);
   const llm = { calls: 0, teacherCalls: 0, studentCalls: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0 };
   for (const r of llmRows) {
     llm.calls += r.n;
-    if (r.role === 'teacher') llm.teacherCalls += r.n; else llm.studentCalls += r.n;
+    if (r.role === 'teacher') llm.teacherCalls += r.n;
+    else llm.studentCalls += r.n;
     llm.promptTokens += r.pt;
     llm.completionTokens += r.ct;
     llm.cacheHits += r.hits;
   }
-  const failRows = await db.select({ reason: seeds.outcome, n: sql<number>`count(*)::int` }).from(seeds)
-    .where(sql`${seeds.batchId} = ${batchId} and ${seeds.status} = 'failed'`).groupBy(seeds.outcome).orderBy(sql`2 desc`).limit(10);
+  const failRows = await db
+    .select({ reason: seeds.outcome, n: sql<number>`count(*)::int` })
+    .from(seeds)
+    .where(sql`${seeds.batchId} = ${batchId} and ${seeds.status} = 'failed'`)
+    .groupBy(seeds.outcome)
+    .orderBy(sql`2 desc`)
+    .limit(10);
   return {
     batchId,
     failures: failRows.map((r) => ({ reason: r.reason ?? 'unknown', n: r.n })),
@@ -95,4 +131,3 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
     exportable,
   };
 }
-

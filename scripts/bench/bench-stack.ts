@@ -23,7 +23,8 @@ export async function freshDb(tag: string): Promise<{ db: Database; url: string;
   const { db, pool } = createDb(url, { max: 20 });
   await migrateDb(db);
   return {
-    db, url,
+    db,
+    url,
     end: () => pool.end(),
     drop: async () => {
       await pool.end().catch(() => undefined);
@@ -37,7 +38,11 @@ export async function freshDb(tag: string): Promise<{ db: Database; url: string;
 
 export async function devServer(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: requireTemporalCli(loadConfig()) }, searchAttributes: SEARCH_ATTRIBUTES, extraArgs: ['--log-level', 'error'] },
+    server: {
+      executable: { type: 'existing-path', path: requireTemporalCli(loadConfig()) },
+      searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
   });
 }
 
@@ -51,7 +56,9 @@ export function arg(name: string, def: number): number {
 /** Runs `fn` over items with at most `limit` in flight. */
 export async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
 }

@@ -61,8 +61,13 @@ async function privatePostgres(): Promise<{ adminUrl: string; dir: string; resta
   fs.chmodSync(dir, 0o755); // as root the cluster runs as the postgres user, which must reach its data dir
   const port = await freePort();
   const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'), port, user: 'postgres', password: 'chaos', persistent: true,
-    createPostgresUser: process.getuid?.() === 0, onLog: () => undefined,
+    databaseDir: path.join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password: 'chaos',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
   });
   try {
     await pg.initialise();
@@ -73,9 +78,16 @@ async function privatePostgres(): Promise<{ adminUrl: string; dir: string; resta
     throw err;
   }
   return {
-    adminUrl: `postgres://postgres:chaos@127.0.0.1:${port}/postgres`, dir,
-    restart: async () => { await pg.stop(); await pg.start(); },
-    stop: async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); },
+    adminUrl: `postgres://postgres:chaos@127.0.0.1:${port}/postgres`,
+    dir,
+    restart: async () => {
+      await pg.stop();
+      await pg.start();
+    },
+    stop: async () => {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -87,11 +99,21 @@ function localCluster(adminUrl: string): string | null {
 
 async function main(): Promise<void> {
   const o = {
-    seeds: arg('seeds', 200), turns: arg('turns', 2), attempts: arg('attempts', 4), window: arg('window', 32),
-    rate429: arg('rate429', 0.3), rate5xx: arg('rate5xx', 0.05), malformed: arg('malformed', 0.1),
-    teacherMs: arg('teacher-ms', 300), studentMs: arg('student-ms', 100), kills: arg('kills', 3),
-    restartTemporal: arg('restart-temporal', 1), restartPostgres: arg('restart-postgres', 1),
-    timeoutS: arg('timeout-s', 1800), seed: arg('seed', 1), gapMs: arg('gap-ms', 4000),
+    seeds: arg('seeds', 200),
+    turns: arg('turns', 2),
+    attempts: arg('attempts', 4),
+    window: arg('window', 32),
+    rate429: arg('rate429', 0.3),
+    rate5xx: arg('rate5xx', 0.05),
+    malformed: arg('malformed', 0.1),
+    teacherMs: arg('teacher-ms', 300),
+    studentMs: arg('student-ms', 100),
+    kills: arg('kills', 3),
+    restartTemporal: arg('restart-temporal', 1),
+    restartPostgres: arg('restart-postgres', 1),
+    timeoutS: arg('timeout-s', 1800),
+    seed: arg('seed', 1),
+    gapMs: arg('gap-ms', 4000),
   };
   const t0 = Date.now();
   const rand = rng(o.seed);
@@ -99,9 +121,13 @@ async function main(): Promise<void> {
   const priv = process.argv.includes('--private-postgres') ? await privatePostgres() : null;
   const adminUrl = priv?.adminUrl ?? (process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL);
   const cluster = priv ? null : localCluster(adminUrl);
-  const restartPostgres = priv ? priv.restart
-    : cluster ? async () => { execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], { stdio: 'ignore' }); }
-    : null;
+  const restartPostgres = priv
+    ? priv.restart
+    : cluster
+      ? async () => {
+          execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], { stdio: 'ignore' });
+        }
+      : null;
   const dbName = `cairn_chaos_${process.pid}`;
   const admin = new PgClient({ connectionString: adminUrl });
   await admin.connect();
@@ -112,16 +138,41 @@ async function main(): Promise<void> {
   await migrateDb(db);
 
   const port = await freePort();
-  const temporalArgs = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(tmp, 'temporal.db'), '--log-level', 'error',
-    ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${({ KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double' } as Record<string, string>)[k.type] ?? k.type}`])];
+  const temporalArgs = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    path.join(tmp, 'temporal.db'),
+    '--log-level',
+    'error',
+    ...SEARCH_ATTRIBUTES.flatMap((k) => [
+      '--search-attribute',
+      `${k.name}=${({ KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double' } as Record<string, string>)[k.type] ?? k.type}`,
+    ]),
+  ];
   const cli = requireTemporalCli(loadConfig());
   let temporal: ChildProcess = spawn(cli, temporalArgs, { stdio: 'ignore' });
   const sim = await createSimServer({
-    port: 0, seed: o.seed, rate429: o.rate429, rate5xx: o.rate5xx, malformedRate: o.malformed, retryAfterS: 1,
-    teacherLatencyMs: o.teacherMs, studentLatencyMs: o.studentMs,
+    port: 0,
+    seed: o.seed,
+    rate429: o.rate429,
+    rate5xx: o.rate5xx,
+    malformedRate: o.malformed,
+    retryAfterS: 1,
+    teacherLatencyMs: o.teacherMs,
+    studentLatencyMs: o.studentMs,
   });
   const env = {
-    ...process.env, DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url,
+    ...process.env,
+    DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    CAIRN_TEACHER_BASE_URL: sim.url,
+    CAIRN_STUDENT_BASE_URL: sim.url,
   };
   const cfg = loadConfig(env);
   const workers = new Map<string, ChildProcess>();
@@ -131,7 +182,10 @@ async function main(): Promise<void> {
   const startWorker = (q: string) => {
     const logFile = path.join(tmp, `worker-${q}.log`);
     const log = fs.openSync(logFile, 'a');
-    const c = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], { env, stdio: ['ignore', log, log] });
+    const c = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], {
+      env,
+      stdio: ['ignore', log, log],
+    });
     fs.closeSync(log);
     workers.set(q, c);
     // What a supervisor (systemd, Kubernetes) does: a worker that exits by itself, e.g. because
@@ -141,7 +195,9 @@ async function main(): Promise<void> {
       const tail = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
       selfExits.push(`${q} (${code ?? sig})`);
       say(`worker ${q} exited by itself (${code ?? sig}): ${tail.slice(0, 300)}; restarting it in 1 s`);
-      setTimeout(() => { if (!stopping) startWorker(q); }, 1000);
+      setTimeout(() => {
+        if (!stopping) startWorker(q);
+      }, 1000);
     });
   };
   // Stopped from outside (a SIGTERM from a test that timed out, ^C): the children go with this
@@ -161,12 +217,22 @@ async function main(): Promise<void> {
     for (const q of ALL_QUEUES) startWorker(q);
     const seedsFile = path.join(tmp, 'seeds.jsonl');
     writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: o.seed }));
-    say(`batch of ${o.seeds} seeds x ${o.turns} turns, M=${o.attempts}; faults: ${o.rate429 * 100}% 429, ${o.rate5xx * 100}% 500, ${o.malformed * 100}% malformed, latency ${o.teacherMs}/${o.studentMs} ms`);
-    await startBatch(db, client, cfg, { seedsFile, batchId: 'chaos', turns: o.turns, attempts: o.attempts, env: 'induction', window: o.window });
+    say(
+      `batch of ${o.seeds} seeds x ${o.turns} turns, M=${o.attempts}; faults: ${o.rate429 * 100}% 429, ${o.rate5xx * 100}% 500, ${o.malformed * 100}% malformed, latency ${o.teacherMs}/${o.studentMs} ms`,
+    );
+    await startBatch(db, client, cfg, {
+      seedsFile,
+      batchId: 'chaos',
+      turns: o.turns,
+      attempts: o.attempts,
+      env: 'induction',
+      window: o.window,
+    });
 
     // The chaos schedule: spread the events over the first part of the run, in a seeded order.
     const events: string[] = [
-      ...Array.from({ length: o.kills }, () => 'kill'), ...Array.from({ length: o.restartTemporal }, () => 'temporal'),
+      ...Array.from({ length: o.kills }, () => 'kill'),
+      ...Array.from({ length: o.restartTemporal }, () => 'temporal'),
       ...Array.from({ length: restartPostgres ? o.restartPostgres : 0 }, () => 'postgres'),
     ].sort(() => rand() - 0.5);
     if (o.restartPostgres && !restartPostgres) say('Postgres is not the local cluster (nor --private-postgres): skipping its restart');
@@ -177,7 +243,10 @@ async function main(): Promise<void> {
     let notInjected = 0;
     for (const ev of events) {
       await sleep(o.gapMs * (1 + rand() * 0.5));
-      if (await done()) { notInjected++; continue; }
+      if (await done()) {
+        notInjected++;
+        continue;
+      }
       if (ev === 'kill') {
         const q = ALL_QUEUES[Math.floor(rand() * ALL_QUEUES.length)] as string;
         inFlightAtKills.push(sim.stats().inFlightSamples);
@@ -207,7 +276,13 @@ async function main(): Promise<void> {
     const deadline = t0 + o.timeoutS * 1000;
     let result: Awaited<ReturnType<typeof batchWorkflow>> | null = null;
     while (!result && Date.now() < deadline) {
-      result = await client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('chaos')).result().catch(async () => { await sleep(2000); return null; });
+      result = await client.workflow
+        .getHandle<typeof batchWorkflow>(batchWorkflowId('chaos'))
+        .result()
+        .catch(async () => {
+          await sleep(2000);
+          return null;
+        });
     }
     const wallS = (Date.now() - t0) / 1000;
 
@@ -220,7 +295,9 @@ async function main(): Promise<void> {
       attempts: await q(`select count(*) n from (select 1 from attempts group by problem_id, idx having count(*) > 1) x`),
       grades: await q(`select count(*) n from (select 1 from grades group by attempt_id having count(*) > 1) x`),
       llm_calls: await q(`select count(*) n from (select 1 from llm_calls group by request_hash having count(*) > 1) x`),
-      extraAttempts: await q(`select count(*) n from (select problem_id from attempts group by problem_id having count(*) > ${o.attempts}) x`),
+      extraAttempts: await q(
+        `select count(*) n from (select problem_id from attempts group by problem_id having count(*) > ${o.attempts}) x`,
+      ),
       turnsPerSeed: await q(`select count(*) n from (select seed_id from problems group by seed_id having count(*) > ${o.turns}) x`),
     };
     const unique = await q('select count(*) n from llm_calls');
@@ -232,13 +309,20 @@ async function main(): Promise<void> {
     const duplicated = Object.values(dup).reduce((a, b) => a + b, 0);
     console.log('\n== chaos run ==');
     console.log(`faults injected: ${faults.join('; ') || 'none'}`);
-    console.log(`seeds: ${counts.done} finished, ${counts.failed} failed, ${lost} lost (of ${o.seeds}); batch workflow: ${result ? JSON.stringify(result) : 'did not finish before --timeout-s'}`);
+    console.log(
+      `seeds: ${counts.done} finished, ${counts.failed} failed, ${lost} lost (of ${o.seeds}); batch workflow: ${result ? JSON.stringify(result) : 'did not finish before --timeout-s'}`,
+    );
     console.log(`duplicate rows: ${JSON.stringify(dup)}`);
-    console.log(`LLM samples: ${paid} paid (served with content), ${unique} unique samples cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice); ${hits} served from the cache`);
+    console.log(
+      `LLM samples: ${paid} paid (served with content), ${unique} unique samples cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice); ${hits} served from the cache`,
+    );
     for (const role of ['teacher', 'student'] as const) console.log(`  ${role} answers by status: ${JSON.stringify(st.byRole[role])}`);
     console.log(`wall time: ${wallS.toFixed(0)} s`);
     if (selfExits.length) console.log(`workers that exited by themselves and were restarted: ${selfExits.join(', ')}`);
-    if (notInjected) console.log(`${notInjected} of ${events.length} faults were not injected: the batch finished first (use more seeds, more latency or a smaller --gap-ms)`);
+    if (notInjected)
+      console.log(
+        `${notInjected} of ${events.length} faults were not injected: the batch finished first (use more seeds, more latency or a smaller --gap-ms)`,
+      );
     const ok = lost === 0 && duplicated === 0 && paid - unique <= inFlightAtKills.reduce((a, b) => a + b, 0) && notInjected === 0;
     console.log(ok ? 'PASS: nothing lost, nothing duplicated, no LLM sample paid twice beyond those in flight at a kill' : 'FAIL');
     process.exitCode = ok ? 0 : 1;
@@ -249,13 +333,21 @@ async function main(): Promise<void> {
     for (const c of workers.values()) c.kill('SIGKILL');
     await client.connection.close().catch(() => undefined);
     // Wait for the dev server to go (bounded), so nothing of this run outlives it.
-    const gone = temporal.exitCode !== null || temporal.signalCode !== null ? Promise.resolve() : new Promise((r) => temporal.once('exit', r));
+    const gone =
+      temporal.exitCode !== null || temporal.signalCode !== null ? Promise.resolve() : new Promise((r) => temporal.once('exit', r));
     temporal.kill('SIGTERM');
-    if (await Promise.race([gone.then(() => true), sleep(5000).then(() => false)]) === false) temporal.kill('SIGKILL');
+    if ((await Promise.race([gone.then(() => true), sleep(5000).then(() => false)])) === false) temporal.kill('SIGKILL');
     await sim.close();
     await pool.end().catch(() => undefined);
     const a = new PgClient({ connectionString: adminUrl });
-    await retry('reconnect to Postgres', async () => { await a.connect(); return a; }, 30);
+    await retry(
+      'reconnect to Postgres',
+      async () => {
+        await a.connect();
+        return a;
+      },
+      30,
+    );
     await a.query(`drop database if exists ${dbName} with (force)`);
     await a.end();
     await priv?.stop();
@@ -274,4 +366,7 @@ async function retry<T>(what: string, fn: () => Promise<T>, tries: number): Prom
   }
 }
 
-main().catch((err: unknown) => { console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`); process.exitCode = 1; });
+main().catch((err: unknown) => {
+  console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

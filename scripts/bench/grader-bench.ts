@@ -86,9 +86,14 @@ export async function runBench(opts: { attempts?: number; inputsPerAttempt?: num
     fs.rmSync(jobDir, { recursive: true, force: true });
     const cli = await benchCli(stateDir, attempts, inputs, expected);
     const report: BenchReport = {
-      attempts, inputsPerAttempt: n, mode: `${sb.info.privilege} mode, cgroups ${sb.info.cgroupMode}`,
-      unsandboxed: [a1, a2], sandbox: [b1, b2], perInput: [c1, c2],
-      ratio: [b1.testsPerSec / a1.testsPerSec, b2.testsPerSec / a2.testsPerSec], cli,
+      attempts,
+      inputsPerAttempt: n,
+      mode: `${sb.info.privilege} mode, cgroups ${sb.info.cgroupMode}`,
+      unsandboxed: [a1, a2],
+      sandbox: [b1, b2],
+      perInput: [c1, c2],
+      ratio: [b1.testsPerSec / a1.testsPerSec, b2.testsPerSec / a2.testsPerSec],
+      cli,
     };
     if (opts.print !== false) printReport(report);
     return report;
@@ -101,18 +106,22 @@ export async function runBench(opts: { attempts?: number; inputsPerAttempt?: num
 async function measure(attempts: number, n: number, concurrency: number, one: () => Promise<void>): Promise<BenchFigure> {
   let left = attempts;
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (left-- > 0) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await one();
+    }),
+  );
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   return { testsPerSec: (attempts * n) / (ms / 1000), msPerAttempt: (ms / attempts) * concurrency };
 }
 
 async function pool<T>(items: T[], k: number, fn: (x: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: k }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: k }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 async function checkedRun(sb: Sandbox, req: RunRequest): Promise<void> {
@@ -140,12 +149,21 @@ function unsandboxed(driver: string, jobDir: string, n: number): Promise<void> {
 async function benchCli(dir: string, attempts: number, inputs: string[], expected: string[]): Promise<BenchReport['cli']> {
   const inFile = path.join(dir, 'bench-jobs.jsonl');
   const outFile = path.join(dir, 'bench-results.jsonl');
-  fs.writeFileSync(inFile, Array.from({ length: attempts }, (_, i) => JSON.stringify({ id: i, code: CODE, inputs, expected, time_limit_ms: 1000 })).join('\n') + '\n');
+  fs.writeFileSync(
+    inFile,
+    Array.from({ length: attempts }, (_, i) => JSON.stringify({ id: i, code: CODE, inputs, expected, time_limit_ms: 1000 })).join('\n') +
+      '\n',
+  );
   const t0 = Date.now();
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), 'grade', '--in', inFile, '--out', outFile, '--concurrency', '2', '--quiet'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'scripts/cairn.js'), 'grade', '--in', inFile, '--out', outFile, '--concurrency', '2', '--quiet'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -159,7 +177,8 @@ async function benchCli(dir: string, attempts: number, inputs: string[], expecte
 }
 
 function printReport(r: BenchReport): void {
-  const cell = (f: BenchFigure): string => `${f.testsPerSec.toFixed(0).padStart(5)} tests/s ${f.msPerAttempt.toFixed(1).padStart(6)} ms/attempt`;
+  const cell = (f: BenchFigure): string =>
+    `${f.testsPerSec.toFixed(0).padStart(5)} tests/s ${f.msPerAttempt.toFixed(1).padStart(6)} ms/attempt`;
   const row = (name: string, f: [BenchFigure, BenchFigure]): string => `${name.padEnd(34)} ${cell(f[0])}   ${cell(f[1])}`;
   console.log(`grader throughput: ${r.attempts} attempts x ${r.inputsPerAttempt} tiny inputs, ${os.cpus().length} cores, ${r.mode}`);
   console.log(`${''.padEnd(34)} ${'concurrency 1'.padEnd(33)}   concurrency 2`);

@@ -38,7 +38,10 @@ function generate(file: string, n: number): void {
   for (let i = 0; i < n; i++) {
     const s = base[i % base.length];
     buf.push(JSON.stringify({ id: `g${String(i).padStart(7, '0')}`, kind: 'snippet', source: s?.source, snippet: s?.snippet }));
-    if (buf.length === 10000) { fs.writeSync(fd, buf.join('\n') + '\n'); buf = []; }
+    if (buf.length === 10000) {
+      fs.writeSync(fd, buf.join('\n') + '\n');
+      buf = [];
+    }
   }
   if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
   fs.closeSync(fd);
@@ -53,13 +56,19 @@ async function loadFigures(tmp: string): Promise<void> {
   try {
     // In a child process of its own, so the peak RSS is the loader's, not the generator's.
     const out = await new Promise<string>((resolve, reject) => {
-      const c = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'load-child.ts'), file, d.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'load-child.ts'), file, d.url], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let text = '';
-      c.stdout.on('data', (b: Buffer) => { text += b.toString(); });
+      c.stdout.on('data', (b: Buffer) => {
+        text += b.toString();
+      });
       c.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`loader exited with ${code}`))));
     });
     const r = JSON.parse(out) as { inserted: number; ms: number; peakRssBytes: number };
-    console.log(`   ${r.inserted} seeds in ${(r.ms / 1000).toFixed(1)} s: ${Math.round(r.inserted / (r.ms / 1000))} seeds/s; loader peak RSS ${mb(r.peakRssBytes)} (targets: >= 20000 seeds/s, < 300 MB)`);
+    console.log(
+      `   ${r.inserted} seeds in ${(r.ms / 1000).toFixed(1)} s: ${Math.round(r.inserted / (r.ms / 1000))} seeds/s; loader peak RSS ${mb(r.peakRssBytes)} (targets: >= 20000 seeds/s, < 300 MB)`,
+    );
   } finally {
     await d.drop();
     fs.rmSync(file, { force: true });
@@ -75,11 +84,22 @@ async function batchFigures(tmp: string): Promise<void> {
   const env = await devServer();
   const d = await freshDb('batch');
   const sim = await createSimServer({ port: 0, seed: 2 });
-  const childEnv = { ...process.env, DATABASE_URL: d.url, TEMPORAL_ADDRESS: env.address, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url, CAIRN_TEACHER_CONCURRENCY: '16', CAIRN_STUDENT_CONCURRENCY: '16' };
+  const childEnv = {
+    ...process.env,
+    DATABASE_URL: d.url,
+    TEMPORAL_ADDRESS: env.address,
+    CAIRN_TEACHER_BASE_URL: sim.url,
+    CAIRN_STUDENT_BASE_URL: sim.url,
+    CAIRN_TEACHER_CONCURRENCY: '16',
+    CAIRN_STUDENT_CONCURRENCY: '16',
+  };
   const workers: Record<string, ChildProcess> = {};
   try {
     for (const q of ALL_QUEUES) {
-      workers[q] = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      workers[q] = spawn(process.execPath, [path.join(__dirname, '..', 'cairn.js'), 'worker', '--queue', q], {
+        env: childEnv,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     }
     await new Promise((r) => setTimeout(r, 8000)); // workers bundle, connect, poll
     const rssStart = Object.fromEntries(Object.entries(workers).map(([q, c]) => [q, rssOf(c.pid as number)]));
@@ -87,7 +107,12 @@ async function batchFigures(tmp: string): Promise<void> {
     const t0 = Date.now();
     await startBatch(d.db, env.client, cfg, { seedsFile: file, batchId: 'scale', turns: 1, attempts: 2, env: 'induction', window });
     const h = env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('scale'));
-    const ticker = setInterval(() => { h.query('progress').then((p) => console.log(`   ${JSON.stringify(p)}`), () => undefined); }, 30_000);
+    const ticker = setInterval(() => {
+      h.query('progress').then(
+        (p) => console.log(`   ${JSON.stringify(p)}`),
+        () => undefined,
+      );
+    }, 30_000);
     const r = await h.result().finally(() => clearInterval(ticker));
     const s = (Date.now() - t0) / 1000;
     const rssEnd = Object.fromEntries(Object.entries(workers).map(([q, c]) => [q, rssOf(c.pid as number)]));
@@ -106,12 +131,17 @@ async function batchFigures(tmp: string): Promise<void> {
       runs++;
       batchEvents += (await env.client.workflow.getHandle(ex.workflowId, ex.runId).fetchHistory()).events?.length ?? 0;
     }
-    console.log(`   Temporal history: ${(seedEvents / sample).toFixed(0)} events per seed workflow; batch workflow ${batchEvents} events over ${runs} runs (${(batchEvents / n).toFixed(1)} per seed)`);
+    console.log(
+      `   Temporal history: ${(seedEvents / sample).toFixed(0)} events per seed workflow; batch workflow ${batchEvents} events over ${runs} runs (${(batchEvents / n).toFixed(1)} per seed)`,
+    );
     const tables = ['batches', 'seeds', 'problems', 'attempts', 'grades', 'llm_calls'];
     let rows = 0;
     let bytes = 0;
     for (const t of tables) {
-      const q = (await d.db.execute(sql.raw(`select count(*)::int n, pg_total_relation_size('${t}')::float8 b from ${t}`))).rows[0] as { n: number; b: number };
+      const q = (await d.db.execute(sql.raw(`select count(*)::int n, pg_total_relation_size('${t}')::float8 b from ${t}`))).rows[0] as {
+        n: number;
+        b: number;
+      };
       rows += q.n;
       bytes += q.b;
       console.log(`   ${t.padEnd(10)} ${String(q.n).padStart(8)} rows ${mb(q.b).padStart(8)}`);
@@ -137,4 +167,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

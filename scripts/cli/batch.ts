@@ -6,7 +6,18 @@ import { loadConfig } from '../../workers/config/load-config';
 import { progressQuery } from '../../workflows/contracts/messages';
 import { listProvenance } from '../../db/queries/provenance';
 import { batchWorkflowId, parseBatchSettings, parseChainBinsSpec, type BatchProgress } from '../../workflows/contracts';
-import { cancelBatch, formatSettings, pauseBatch, resizeBatch, formatSummary, newBatchId, resumeBatch, startBatch, uiUrl, validateBatchOptions } from '../lib';
+import {
+  cancelBatch,
+  formatSettings,
+  pauseBatch,
+  resizeBatch,
+  formatSummary,
+  newBatchId,
+  resumeBatch,
+  startBatch,
+  uiUrl,
+  validateBatchOptions,
+} from '../lib';
 import { preflight } from '../lib/preflight';
 import { fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
 import { reportCommand } from './report';
@@ -18,47 +29,111 @@ function startCommand(): Command {
     .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
     .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), 4)
     .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), 8)
-    .option('--env <spec>', 'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing', 'induction')
-    .option('--mode <mode>', 'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)', 'multi')
-    .option('--dedup <scope>', 'drop duplicate problems before the student sees them: global (within and across batches) | batch | off', 'global')
-    .option('--decontam <set>', 'check problems against public benchmarks by n-gram overlap before the student sees them (contaminated ones are not graded): humaneval | off', 'humaneval')
+    .option(
+      '--env <spec>',
+      'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing',
+      'induction',
+    )
+    .option(
+      '--mode <mode>',
+      'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)',
+      'multi',
+    )
+    .option(
+      '--dedup <scope>',
+      'drop duplicate problems before the student sees them: global (within and across batches) | batch | off',
+      'global',
+    )
+    .option(
+      '--decontam <set>',
+      'check problems against public benchmarks by n-gram overlap before the student sees them (contaminated ones are not graded): humaneval | off',
+      'humaneval',
+    )
     .option('--chain-bins <spec>', "chain mode's target pass-rate bins, e.g. hard=0.05-0.16,medium=0.41-0.59,easy=0.81-0.91 (the paper's)")
-    .option('--visible-pairs <n>', 'induction: input/output pairs the student sees (the rest are hidden tests)', nonNegativeInt('--visible-pairs'), 3)
-    .option('--time-limit-ms <ms>', "per-input CPU-time floor for the teacher's code and for attempts", positiveInt('--time-limit-ms'), 2000)
-    .option('--time-slack <k>', "an attempt's limit is max(floor, k x the reference's CPU time on that input)", positiveInt('--time-slack'), 10)
+    .option(
+      '--visible-pairs <n>',
+      'induction: input/output pairs the student sees (the rest are hidden tests)',
+      nonNegativeInt('--visible-pairs'),
+      3,
+    )
+    .option(
+      '--time-limit-ms <ms>',
+      "per-input CPU-time floor for the teacher's code and for attempts",
+      positiveInt('--time-limit-ms'),
+      2000,
+    )
+    .option(
+      '--time-slack <k>',
+      "an attempt's limit is max(floor, k x the reference's CPU time on that input)",
+      positiveInt('--time-slack'),
+      10,
+    )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
     .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
-    .action(async (o: {
-      seeds: string; batch?: string; turns: number; attempts: number; env: string; mode: string; dedup: string; decontam: string; chainBins?: string;
-      visiblePairs: number; timeLimitMs: number; timeSlack: number; window?: number; paused?: boolean; skipBad?: boolean; preflight: boolean;
-    }) => {
-      try {
-        const opts = {
-          turns: o.turns, attempts: o.attempts, env: o.env, mode: o.mode, dedup: o.dedup, decontam: o.decontam,
-          ...(o.chainBins ? { chainBins: parseChainBinsSpec(o.chainBins) } : {}),
-          visiblePairs: o.visiblePairs, timeLimitMs: o.timeLimitMs, timeSlack: o.timeSlack,
-          window: o.window, paused: o.paused, skipBad: o.skipBad,
-        };
-        validateBatchOptions({ ...opts, seedFile: o.seeds, batchId: o.batch });
-        if (o.preflight) await preflight(loadConfig());
-        await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
-          const batchId = o.batch ?? newBatchId();
-          console.log(`batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`);
-          const r = await startBatch(db, client, cfg, { ...opts, seedsFile: o.seeds, batchId });
-          for (const b of r.load.bad) console.log(`skipped ${o.seeds}:${b.line}: ${b.reason}`);
-          console.log(`loaded ${r.load.total} seeds (${r.load.inserted} new, ${r.load.bad.length} bad lines skipped) in ${(r.load.ms / 1000).toFixed(1)} s; batch has ${r.totalSeeds} seeds`);
-          if (r.existed) console.log('this batch existed: its recorded settings are used');
-          console.log(`settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}, window ${r.window}${o.paused ? ', PAUSED' : ''}`);
-          console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
-          console.log(`UI:     ${uiUrl(cfg, batchId)}`);
-          console.log(`export: npx cairn export --batch ${batchId} --out out/${batchId}.jsonl`);
-        }));
-      } catch (err) {
-        fail(err);
-      }
-    });
+    .action(
+      async (o: {
+        seeds: string;
+        batch?: string;
+        turns: number;
+        attempts: number;
+        env: string;
+        mode: string;
+        dedup: string;
+        decontam: string;
+        chainBins?: string;
+        visiblePairs: number;
+        timeLimitMs: number;
+        timeSlack: number;
+        window?: number;
+        paused?: boolean;
+        skipBad?: boolean;
+        preflight: boolean;
+      }) => {
+        try {
+          const opts = {
+            turns: o.turns,
+            attempts: o.attempts,
+            env: o.env,
+            mode: o.mode,
+            dedup: o.dedup,
+            decontam: o.decontam,
+            ...(o.chainBins ? { chainBins: parseChainBinsSpec(o.chainBins) } : {}),
+            visiblePairs: o.visiblePairs,
+            timeLimitMs: o.timeLimitMs,
+            timeSlack: o.timeSlack,
+            window: o.window,
+            paused: o.paused,
+            skipBad: o.skipBad,
+          };
+          validateBatchOptions({ ...opts, seedFile: o.seeds, batchId: o.batch });
+          if (o.preflight) await preflight(loadConfig());
+          await withDb(({ cfg, db }) =>
+            withClient(cfg, async (client) => {
+              const batchId = o.batch ?? newBatchId();
+              console.log(
+                `batch ${batchId}: loading ${o.seeds} (if this is interrupted, run the same command again or \`npx cairn batch resume --batch ${batchId}\`)`,
+              );
+              const r = await startBatch(db, client, cfg, { ...opts, seedsFile: o.seeds, batchId });
+              for (const b of r.load.bad) console.log(`skipped ${o.seeds}:${b.line}: ${b.reason}`);
+              console.log(
+                `loaded ${r.load.total} seeds (${r.load.inserted} new, ${r.load.bad.length} bad lines skipped) in ${(r.load.ms / 1000).toFixed(1)} s; batch has ${r.totalSeeds} seeds`,
+              );
+              if (r.existed) console.log('this batch existed: its recorded settings are used');
+              console.log(
+                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
+              );
+              console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
+              console.log(`UI:     ${uiUrl(cfg, batchId)}`);
+              console.log(`export: npx cairn export --batch ${batchId} --out out/${batchId}.jsonl`);
+            }),
+          );
+        } catch (err) {
+          fail(err);
+        }
+      },
+    );
 }
 
 function statusCommand(): Command {
@@ -78,8 +153,12 @@ function statusCommand(): Command {
           const settings = parseBatchSettings(batch.settings, o.batch);
           const used = await listProvenance(db, o.batch);
           if (live?.stopReason && !o.json) console.log(`BATCH PAUSED ITSELF: ${live.stopReason}`);
-          if (o.json) console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2));
-          else console.log(`${formatSummary(s)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`);
+          if (o.json)
+            console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2));
+          else
+            console.log(
+              `${formatSummary(s)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`,
+            );
         });
       } catch (err) {
         fail(err);
@@ -88,12 +167,18 @@ function statusCommand(): Command {
 }
 
 async function watch(counts: () => Promise<{ pending: number; running: number; done: number; failed: number }>): Promise<void> {
-  const bar = new cliProgress.SingleBar({
-    format: '{bar} {percentage}% | {value}/{total} seeds | {running} running | {failed} failed | {rate} seeds/s | ETA {eta_formatted}',
-    etaBuffer: 50, hideCursor: true,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '{bar} {percentage}% | {value}/{total} seeds | {running} running | {failed} failed | {rate} seeds/s | ETA {eta_formatted}',
+      etaBuffer: 50,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let stop = false;
-  const onInt = () => { stop = true; };
+  const onInt = () => {
+    stop = true;
+  };
   process.once('SIGINT', onInt);
   const t0 = Date.now();
   let c = await counts();
@@ -113,10 +198,12 @@ async function watch(counts: () => Promise<{ pending: number; running: number; d
 /** The batch workflow's live counters, or null when it is not reachable (best effort, 3 s). */
 async function batchProgress(cfg: ReturnType<typeof loadConfig>, batchId: string): Promise<BatchProgress | null> {
   try {
-    return await withClient(cfg, (client) => Promise.race([
-      client.workflow.getHandle(batchWorkflowId(batchId)).query(progressQuery),
-      new Promise<null>((r) => setTimeout(() => r(null), 3000)),
-    ]));
+    return await withClient(cfg, (client) =>
+      Promise.race([
+        client.workflow.getHandle(batchWorkflowId(batchId)).query(progressQuery),
+        new Promise<null>((r) => setTimeout(() => r(null), 3000)),
+      ]),
+    );
   } catch {
     return null;
   }
@@ -124,16 +211,20 @@ async function batchProgress(cfg: ReturnType<typeof loadConfig>, batchId: string
 
 function resumeCommand(): Command {
   return new Command('resume')
-    .description('run exactly the seeds that are not finished (failed, cancelled, terminated, never started), reusing finished turns and cached LLM calls; unpauses a paused batch')
+    .description(
+      'run exactly the seeds that are not finished (failed, cancelled, terminated, never started), reusing finished turns and cached LLM calls; unpauses a paused batch',
+    )
     .requiredOption('--batch <id>', 'batch id')
     .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
     .action(async (o: { batch: string; window?: number }) => {
       try {
-        await withDb(({ cfg, db }) => withClient(cfg, async (client) => {
-          const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window });
-          console.log(`batch ${o.batch}: ${r.message}; ${r.unfinished} seeds not finished`);
-          console.log(`watch: npx cairn batch status --batch ${o.batch} --watch`);
-        }));
+        await withDb(({ cfg, db }) =>
+          withClient(cfg, async (client) => {
+            const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window });
+            console.log(`batch ${o.batch}: ${r.message}; ${r.unfinished} seeds not finished`);
+            console.log(`watch: npx cairn batch status --batch ${o.batch} --watch`);
+          }),
+        );
       } catch (err) {
         fail(err);
       }
@@ -148,7 +239,9 @@ function listCommand(): Command {
         if (rows.length === 0) console.log('no batches yet: npx cairn batch start --seeds FILE');
         for (const b of rows) {
           const s = b.settings as { env?: string; turns?: number; attempts?: number };
-          console.log(`${b.id.padEnd(28)} ${b.createdAt.toISOString().slice(0, 19)}  ${String(b.seedCount ?? '?').padStart(7)} seeds  done ${b.done}  running ${b.running}  failed ${b.failed}  ${s.env} T=${s.turns} M=${s.attempts}${b.loadedAt ? '' : '  (not fully loaded)'}`);
+          console.log(
+            `${b.id.padEnd(28)} ${b.createdAt.toISOString().slice(0, 19)}  ${String(b.seedCount ?? '?').padStart(7)} seeds  done ${b.done}  running ${b.running}  failed ${b.failed}  ${s.env} T=${s.turns} M=${s.attempts}${b.loadedAt ? '' : '  (not fully loaded)'}`,
+          );
         }
       });
     } catch (err) {
@@ -164,12 +257,19 @@ function controlCommand(name: 'pause' | 'cancel' | 'resize', description: string
   return cmd.action(async (o: { batch: string; window?: number }) => {
     try {
       await withClient(loadConfig(), async (client) => {
-        const p = name === 'pause' ? await pauseBatch(client, o.batch)
-          : name === 'cancel' ? await cancelBatch(client, o.batch)
-            : await resizeBatch(client, o.batch, o.window as number);
-        console.log(`batch ${o.batch}: ${name} done; open ${p.open}, window ${p.window}, paused ${p.paused}, cancelled ${p.cancelled}, finished ${p.finished}, failed ${p.failed}`);
-        if (name === 'cancel') console.log(`open seeds are being cancelled; \`npx cairn batch resume --batch ${o.batch}\` runs the unfinished ones later`);
-        if (name === 'pause') console.log(`running seeds finish; no new ones start. \`npx cairn batch resume --batch ${o.batch}\` continues`);
+        const p =
+          name === 'pause'
+            ? await pauseBatch(client, o.batch)
+            : name === 'cancel'
+              ? await cancelBatch(client, o.batch)
+              : await resizeBatch(client, o.batch, o.window as number);
+        console.log(
+          `batch ${o.batch}: ${name} done; open ${p.open}, window ${p.window}, paused ${p.paused}, cancelled ${p.cancelled}, finished ${p.finished}, failed ${p.failed}`,
+        );
+        if (name === 'cancel')
+          console.log(`open seeds are being cancelled; \`npx cairn batch resume --batch ${o.batch}\` runs the unfinished ones later`);
+        if (name === 'pause')
+          console.log(`running seeds finish; no new ones start. \`npx cairn batch resume --batch ${o.batch}\` continues`);
       });
     } catch (err) {
       fail(err);
@@ -178,7 +278,9 @@ function controlCommand(name: 'pause' | 'cancel' | 'resize', description: string
 }
 
 function progressCommand(): Command {
-  return new Command('progress').description("the batch workflow's live counters (a Temporal query)").requiredOption('--batch <id>', 'batch id')
+  return new Command('progress')
+    .description("the batch workflow's live counters (a Temporal query)")
+    .requiredOption('--batch <id>', 'batch id')
     .action(async (o: { batch: string }) => {
       try {
         await withClient(loadConfig(), async (client) => {
@@ -191,7 +293,8 @@ function progressCommand(): Command {
 }
 
 export function batchCommand(): Command {
-  return new Command('batch').description('start, watch, control and report on batches of seeds')
+  return new Command('batch')
+    .description('start, watch, control and report on batches of seeds')
     .addCommand(startCommand())
     .addCommand(statusCommand())
     .addCommand(resumeCommand())

@@ -19,7 +19,16 @@ import { failWhenDead, startStack, type Stack } from '../stack/dev-stack';
 import { fail, positiveInt, withClient, withDb } from './options';
 import { readStackFile } from '../../workers/config/find-postgres';
 
-interface DemoOptions { seeds: number; turns: number; attempts: number; batch?: string; env: string; mode: Mode; compareSingle?: boolean; cutSeed?: number }
+interface DemoOptions {
+  seeds: number;
+  turns: number;
+  attempts: number;
+  batch?: string;
+  env: string;
+  mode: Mode;
+  compareSingle?: boolean;
+  cutSeed?: number;
+}
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
@@ -61,50 +70,72 @@ export function demoCommand(): Command {
         const cutSeed = o.cutSeed ?? Date.now() % 1_000_000;
         writeSeedFile(seedsFile, cutSeeds({ from: stdlibDir(), count: o.seeds, minLines: 25, maxLines: 50, ext: '.py', seed: cutSeed }));
         const out = path.join(cfg.root, 'out', `${batchId}.jsonl`);
-        await withDb(({ db }) => withClient(cfg, async (client) => {
-          const run = async (id: string, mode: Mode) => {
-            const r = await startBatch(db, client, cfg, { seedsFile, batchId: id, turns: o.turns, attempts: o.attempts, env: o.env, mode, dedup: 'batch' });
-            say(`batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()} (--cut-seed ${cutSeed})`);
-            const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(id));
-            // Progress from Postgres, not a workflow query: a query waits for a workflow task, and
-            // one left in flight when the connection closes retries onto a closed channel.
-            let tick: Promise<unknown> = Promise.resolve();
-            const ticker = setInterval(() => {
-              tick = seedCounts(db, id).then((c) => say(`${id}: ${c.done + c.failed}/${r.totalSeeds} seeds finished, ${c.running} open`), () => undefined);
-            }, 5000);
-            // Aborted when a child of our stack dies, so that no long poll outlives the connection.
-            const result = client.withAbortSignal(abort.signal, () => h.result());
-            try {
-              return await (dead ? Promise.race([result, dead]) : result);
-            } finally {
-              clearInterval(ticker);
-              await Promise.allSettled([result, tick]);
+        await withDb(({ db }) =>
+          withClient(cfg, async (client) => {
+            const run = async (id: string, mode: Mode) => {
+              const r = await startBatch(db, client, cfg, {
+                seedsFile,
+                batchId: id,
+                turns: o.turns,
+                attempts: o.attempts,
+                env: o.env,
+                mode,
+                dedup: 'batch',
+              });
+              say(
+                `batch ${id} (${mode}): ${r.totalSeeds} seeds x ${o.turns} turns, M=${o.attempts}, env ${o.env}, seeds cut from ${stdlibDir()} (--cut-seed ${cutSeed})`,
+              );
+              const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(id));
+              // Progress from Postgres, not a workflow query: a query waits for a workflow task, and
+              // one left in flight when the connection closes retries onto a closed channel.
+              let tick: Promise<unknown> = Promise.resolve();
+              const ticker = setInterval(() => {
+                tick = seedCounts(db, id).then(
+                  (c) => say(`${id}: ${c.done + c.failed}/${r.totalSeeds} seeds finished, ${c.running} open`),
+                  () => undefined,
+                );
+              }, 5000);
+              // Aborted when a child of our stack dies, so that no long poll outlives the connection.
+              const result = client.withAbortSignal(abort.signal, () => h.result());
+              try {
+                return await (dead ? Promise.race([result, dead]) : result);
+              } finally {
+                clearInterval(ticker);
+                await Promise.allSettled([result, tick]);
+              }
+            };
+            const results = [await run(batchId, o.mode)];
+            const single = o.compareSingle ? `${batchId}-single` : null;
+            if (single) results.push(await run(single, 'single'));
+            const summary = await batchSummary(db, batchId);
+            const ex = await exportBatch(db, {
+              batchId,
+              out,
+              min: FILTER_BAND.min,
+              max: FILTER_BAND.max,
+              ...(o.mode === 'chain' ? { curriculum: { name: 'soft' as const, steps: 40_000, batchSize: 64 } } : {}),
+            });
+            const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single });
+            console.log('');
+            console.log(formatSummary(summary));
+            console.log(
+              `dataset: ${ex.written} records in ${ex.file}${o.mode === 'chain' ? ` (+ curriculum plan ${ex.file}.curriculum.json)` : ''}`,
+            );
+            const c = report.model.comparison;
+            if (c) {
+              console.log(
+                `multi vs single-turn on the same ${c.sharedSeeds} seeds: usable problems ${c.self.yield.usable} (${c.self.mode}) vs ${c.other.yield.usable} (${c.other.mode})` +
+                  (c.multiOverSingle === null ? '' : `: ${c.multiOverSingle.toFixed(2)}x`),
+              );
             }
-          };
-          const results = [await run(batchId, o.mode)];
-          const single = o.compareSingle ? `${batchId}-single` : null;
-          if (single) results.push(await run(single, 'single'));
-          const summary = await batchSummary(db, batchId);
-          const ex = await exportBatch(db, {
-            batchId, out, min: FILTER_BAND.min, max: FILTER_BAND.max,
-            ...(o.mode === 'chain' ? { curriculum: { name: 'soft' as const, steps: 40_000, batchSize: 64 } } : {}),
-          });
-          const report = await writeReport(db, { batchId, out: out.replace(/\.jsonl$/, '.html'), compare: single });
-          console.log('');
-          console.log(formatSummary(summary));
-          console.log(`dataset: ${ex.written} records in ${ex.file}${o.mode === 'chain' ? ` (+ curriculum plan ${ex.file}.curriculum.json)` : ''}`);
-          const c = report.model.comparison;
-          if (c) {
-            console.log(`multi vs single-turn on the same ${c.sharedSeeds} seeds: usable problems ${c.self.yield.usable} (${c.self.mode}) vs ${c.other.yield.usable} (${c.other.mode})` +
-              (c.multiOverSingle === null ? '' : `: ${c.multiOverSingle.toFixed(2)}x`));
-          }
-          console.log(`report: ${report.file}`);
-          console.log(`Temporal UI (filtered to the batch): ${uiUrl(cfg, batchId)}`);
-          if (stack) console.log('  (the UI needs the stack: run `npx cairn dev`; the batch stays in .data/)');
-          const failed = results.reduce((n, r) => n + r.failed, 0);
-          console.log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s; ${failed} seed workflows failed`);
-          if (failed > 0) process.exitCode = 1;
-        }));
+            console.log(`report: ${report.file}`);
+            console.log(`Temporal UI (filtered to the batch): ${uiUrl(cfg, batchId)}`);
+            if (stack) console.log('  (the UI needs the stack: run `npx cairn dev`; the batch stays in .data/)');
+            const failed = results.reduce((n, r) => n + r.failed, 0);
+            console.log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s; ${failed} seed workflows failed`);
+            if (failed > 0) process.exitCode = 1;
+          }),
+        );
       } catch (err) {
         fail(err);
       } finally {

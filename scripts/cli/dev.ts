@@ -6,7 +6,9 @@ import { fail } from './options';
 
 export function devCommand(): Command {
   return new Command('dev')
-    .description('run the embedded stack in the foreground: Temporal dev server + UI, Postgres, the LLM simulator, one worker per queue, restarted if it dies (Ctrl-C stops all)')
+    .description(
+      'run the embedded stack in the foreground: Temporal dev server + UI, Postgres, the LLM simulator, one worker per queue, restarted if it dies (Ctrl-C stops all)',
+    )
     .option('--no-workers', 'do not start workers (run `cairn worker` yourself)')
     .option('--no-sim', 'do not start the LLM simulator even if an endpoint points at it')
     .action(async (o: { workers: boolean; sim: boolean }) => {
@@ -19,7 +21,10 @@ export function devCommand(): Command {
         const fatal = await untilStopped(stack);
         say('stopping ...');
         await stack.stop();
-        if (fatal) throw new Error(`${fatal.message}. Stopped the stack: fix that (the log lines are above) and run \`npx cairn dev\` again.`, { cause: fatal });
+        if (fatal)
+          throw new Error(`${fatal.message}. Stopped the stack: fix that (the log lines are above) and run \`npx cairn dev\` again.`, {
+            cause: fatal,
+          });
         say('stopped; run `npx cairn dev` again to resume where it was');
       } catch (err) {
         fail(err);

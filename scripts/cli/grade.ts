@@ -38,7 +38,10 @@ export function gradeCommand(): Command {
     .option('--time-limit-ms <ms>', 'per-input CPU-time limit when a job has no time_limit_ms', limitMs, 2000)
     .option('--memory-mb <mb>', 'memory per sandbox when a job has no memory_mb', memoryMb, 256)
     .option('--skip-bad', 'skip invalid lines (reported on stderr) instead of refusing the file')
-    .option('--state-dir <dir>', 'where the seccomp filter, compiled driver and job dirs live (default: CAIRN_SANDBOX_STATE_DIR, else /var/lib/cairn/sandbox as root, ~/.local/state/cairn/sandbox otherwise)')
+    .option(
+      '--state-dir <dir>',
+      'where the seccomp filter, compiled driver and job dirs live (default: CAIRN_SANDBOX_STATE_DIR, else /var/lib/cairn/sandbox as root, ~/.local/state/cairn/sandbox otherwise)',
+    )
     .option('--cgroup-parent <dir>', 'cgroup v2 dir delegated to you, for cgroup limits as a normal user')
     .option('--quiet', 'print only the summary')
     .action(async (o: GradeOpts) => {
@@ -56,8 +59,15 @@ export function gradeCommand(): Command {
         const sb = await createSandbox({ stateDir, slots: o.concurrency, memoryMb: o.memoryMb, cgroupParent: o.cgroupParent, log: say });
         try {
           const s = await gradeFile({
-            inFile: o.in, outFile: o.out, sandbox: sb, concurrency: o.concurrency, timeLimitMs: o.timeLimitMs,
-            memoryMb: o.memoryMb, skipBad: o.skipBad, signal: ac.signal, validated,
+            inFile: o.in,
+            outFile: o.out,
+            sandbox: sb,
+            concurrency: o.concurrency,
+            timeLimitMs: o.timeLimitMs,
+            memoryMb: o.memoryMb,
+            skipBad: o.skipBad,
+            signal: ac.signal,
+            validated,
           });
           console.log(
             `graded ${s.jobs} jobs: ${s.pass} pass, ${s.fail} fail, ${s.infraError} infra_error` +
@@ -66,7 +76,9 @@ export function gradeCommand(): Command {
           );
           console.log(`wrote ${s.outFile}`);
           if (s.infraError) {
-            console.error(`cairn: ${s.infraError} jobs could not be graded (infra_error: a host problem, not the code's); grade them again`);
+            console.error(
+              `cairn: ${s.infraError} jobs could not be graded (infra_error: a host problem, not the code's); grade them again`,
+            );
             process.exitCode = 3;
           }
         } finally {

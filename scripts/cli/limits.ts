@@ -15,7 +15,7 @@ function rpsArg(v: string): number | null {
 
 export function limitsCommand(): Command {
   const set = new Command('set')
-    .description('cap a queue\'s activities per second on the Temporal server (all workers at once; takes effect while running)')
+    .description("cap a queue's activities per second on the Temporal server (all workers at once; takes effect while running)")
     .requiredOption('--queue <q>', QUEUES.join(' | '))
     .requiredOption('--rps <n>', 'requests per second, or "default" to remove the cap', rpsArg)
     .action(async (o: { queue: string; rps: number | null }) => {
@@ -36,12 +36,17 @@ export function limitsCommand(): Command {
       await withClient(cfg, async (client) => {
         for (const q of QUEUES) {
           const rps = await getQueueRps(client, cfg.temporal.namespace, q);
-          console.log(`${q.padEnd(8)} ${rps === null ? 'no rate cap' : `${rps} activities/s`}; concurrency per worker process: ${q === 'grader' ? `CAIRN_SANDBOX_SLOTS=${cfg.sandbox.slots}` : `CAIRN_${q.toUpperCase()}_CONCURRENCY=${q === 'teacher' ? cfg.teacher.concurrency : cfg.student.concurrency}`}`);
+          console.log(
+            `${q.padEnd(8)} ${rps === null ? 'no rate cap' : `${rps} activities/s`}; concurrency per worker process: ${q === 'grader' ? `CAIRN_SANDBOX_SLOTS=${cfg.sandbox.slots}` : `CAIRN_${q.toUpperCase()}_CONCURRENCY=${q === 'teacher' ? cfg.teacher.concurrency : cfg.student.concurrency}`}`,
+          );
         }
       });
     } catch (err) {
       fail(err);
     }
   });
-  return new Command('limits').description('rate limits per endpoint: server-side requests/s per task queue').addCommand(set).addCommand(show);
+  return new Command('limits')
+    .description('rate limits per endpoint: server-side requests/s per task queue')
+    .addCommand(set)
+    .addCommand(show);
 }

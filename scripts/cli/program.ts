@@ -13,7 +13,9 @@ import { workerCommand } from './worker';
 
 export function buildProgram(): Command {
   return new Command('cairn')
-    .description('Turn seed code snippets into a curriculum of verified coding problems (teacher/student LLMs, sandboxed Python, Temporal).')
+    .description(
+      'Turn seed code snippets into a curriculum of verified coding problems (teacher/student LLMs, sandboxed Python, Temporal).',
+    )
     .showHelpAfterError()
     .addCommand(setupCommand())
     .addCommand(devCommand())
@@ -28,8 +30,10 @@ export function buildProgram(): Command {
 }
 
 export function main(argv: string[]): void {
-  buildProgram().parseAsync(argv, { from: 'user' }).catch((err: unknown) => {
-    console.error(`cairn: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  });
+  buildProgram()
+    .parseAsync(argv, { from: 'user' })
+    .catch((err: unknown) => {
+      console.error(`cairn: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    });
 }

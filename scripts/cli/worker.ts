@@ -38,7 +38,10 @@ export function workerCommand(): Command {
     .action(async (o: { queue: string }) => {
       let stopping = false;
       const running: { set?: Awaited<ReturnType<typeof startWorkers>> } = {};
-      const stop = () => { stopping = true; running.set?.shutdown(); };
+      const stop = () => {
+        stopping = true;
+        running.set?.shutdown();
+      };
       // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
       const onDisconnect = (): void => stop();
       try {
@@ -46,10 +49,13 @@ export function workerCommand(): Command {
         const queues = parseQueues(o.queue);
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
         if (process.send) process.once('disconnect', onDisconnect);
-        const set = await waitForServices(() => stopping, async () => {
-          const databaseUrl = await requireDatabaseUrl(cfg);
-          return startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
-        });
+        const set = await waitForServices(
+          () => stopping,
+          async () => {
+            const databaseUrl = await requireDatabaseUrl(cfg);
+            return startWorkers({ cfg, databaseUrl, queues, log: (m) => console.log(`[worker] ${m}`) });
+          },
+        );
         if (!set) return;
         running.set = set;
         if (stopping) set.shutdown();

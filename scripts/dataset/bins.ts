@@ -30,7 +30,12 @@ export const BIN_SETS: Readonly<Record<BinSetName, readonly Bin[]>> = {
   // Adjacent: each holds its lower edge, and the top one its upper edge too.
   broad: BROAD_BINS.map((b, i) => ({ name: b.name, min: b.range[0], max: b.range[1], maxInclusive: i === BROAD_BINS.length - 1 })),
   // With gaps: both edges inclusive.
-  chain: (['hard', 'medium', 'easy'] as const).map((name) => ({ name, min: PAPER_CHAIN_BINS[name][0], max: PAPER_CHAIN_BINS[name][1], maxInclusive: true })),
+  chain: (['hard', 'medium', 'easy'] as const).map((name) => ({
+    name,
+    min: PAPER_CHAIN_BINS[name][0],
+    max: PAPER_CHAIN_BINS[name][1],
+    maxInclusive: true,
+  })),
 };
 
 /** Pass rates are k/M quotients: compare edges with a tolerance so 0.26 stored as 0.26000000001 lands right. */
@@ -53,7 +58,10 @@ export function parseBinSet(v: string): BinSetName {
   return v as BinSetName;
 }
 
-export interface Band { min: number; max: number }
+export interface Band {
+  min: number;
+  max: number;
+}
 
 /** The paper's filter, inclusive at both ends: 0.01 <= p <= 0.97 (with M = 32: 1 to 31 solved). */
 export const DEFAULT_BAND: Readonly<Band> = FILTER_BAND;
@@ -63,7 +71,11 @@ export function inBand(p: number, band: Band): boolean {
 }
 
 /** Counts per bin, in the set's order, plus the items in no bin. */
-export interface BinHistogram { bins: { name: string; n: number }[]; unbinned: number; total: number }
+export interface BinHistogram {
+  bins: { name: string; n: number }[];
+  unbinned: number;
+  total: number;
+}
 
 export function binHistogram(items: readonly { bin: string | null }[], set: BinSetName): BinHistogram {
   const counts = new Map(binNames(set).map((n) => [n, 0]));

@@ -15,8 +15,14 @@ import type { GroundTruthStyle, TrainerFormat } from './trainer';
 import type { TrainerExportResult } from './trainer-export';
 
 export interface CardInput {
-  dir: string; format: TrainerFormat; batchIds: string[]; band: Band; binSet: BinSetName;
-  result: TrainerExportResult; groundTruth: GroundTruthStyle; testFraction: number;
+  dir: string;
+  format: TrainerFormat;
+  batchIds: string[];
+  band: Band;
+  binSet: BinSetName;
+  result: TrainerExportResult;
+  groundTruth: GroundTruthStyle;
+  testFraction: number;
 }
 
 function sizeCategory(n: number): string {
@@ -32,7 +38,9 @@ export function passRateHistogram(rates: readonly number[]): string {
   const counts = Array<number>(10).fill(0);
   for (const p of rates) counts[Math.min(9, Math.floor(p * 10))]! += 1;
   const top = Math.max(1, ...counts);
-  return counts.map((c, i) => `${(i / 10).toFixed(1)}-${((i + 1) / 10).toFixed(1)} ${'#'.repeat(Math.round((c / top) * 40)).padEnd(40)} ${c}`).join('\n');
+  return counts
+    .map((c, i) => `${(i / 10).toFixed(1)}-${((i + 1) / 10).toFixed(1)} ${'#'.repeat(Math.round((c / top) * 40)).padEnd(40)} ${c}`)
+    .join('\n');
 }
 
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -41,7 +49,12 @@ const table = (head: string[], rows: (string | number)[][]) =>
 function loading(format: TrainerFormat, hasTest: boolean): string {
   const ext = format === 'openrlhf' ? 'jsonl' : 'parquet';
   const files = hasTest ? `{"train": "train.${ext}", "test": "test.${ext}"}` : `{"train": "train.${ext}"}`;
-  const common = ['```python', 'from datasets import load_dataset', `ds = load_dataset("${format === 'openrlhf' ? 'json' : 'parquet'}", data_files=${files})`, '```'];
+  const common = [
+    '```python',
+    'from datasets import load_dataset',
+    `ds = load_dataset("${format === 'openrlhf' ? 'json' : 'parquet'}", data_files=${files})`,
+    '```',
+  ];
   const how: Record<TrainerFormat, string[]> = {
     verl: [
       '```bash',
@@ -78,47 +91,76 @@ export async function writeCard(db: Database, c: CardInput): Promise<string> {
     '---',
     `pretty_name: "Cairn curriculum (${c.batchIds.join(', ')})"`,
     'license: other',
-    'language:', '- en',
-    'task_categories:', '- text-generation',
-    'tags:', '- code', '- reinforcement-learning', '- synthetic', '- cairn', `- ${c.format}`,
-    'size_categories:', `- ${sizeCategory(rows.length)}`,
-    'configs:', '- config_name: default', '  data_files:',
-    '  - split: train', `    path: train.${ext}`,
+    'language:',
+    '- en',
+    'task_categories:',
+    '- text-generation',
+    'tags:',
+    '- code',
+    '- reinforcement-learning',
+    '- synthetic',
+    '- cairn',
+    `- ${c.format}`,
+    'size_categories:',
+    `- ${sizeCategory(rows.length)}`,
+    'configs:',
+    '- config_name: default',
+    '  data_files:',
+    '  - split: train',
+    `    path: train.${ext}`,
     ...(hasTest ? ['  - split: test', `    path: test.${ext}`] : []),
     '---',
   ];
   const body = [
     `# Cairn curriculum: ${c.batchIds.join(', ')}`,
     '',
-    `Verified Python problems made by [Cairn](https://arxiv.org/abs/2603.24202) (teacher writes a problem, the sandbox executes it for gold outputs, the student attempts it M times, the pass rate is its difficulty), in ${c.format} format. `
-    + `Records: graded, non-duplicate problems with ${c.band.min} <= pass rate <= ${c.band.max}. Each prompt is the student's prompt exactly as Cairn's student saw it; `
-    + '`cairn_reward.py` grades an answer the way Cairn graded the student (see its docstring for what isolation it gives and what it does not).',
+    `Verified Python problems made by [Cairn](https://arxiv.org/abs/2603.24202) (teacher writes a problem, the sandbox executes it for gold outputs, the student attempts it M times, the pass rate is its difficulty), in ${c.format} format. ` +
+      `Records: graded, non-duplicate problems with ${c.band.min} <= pass rate <= ${c.band.max}. Each prompt is the student's prompt exactly as Cairn's student saw it; ` +
+      '`cairn_reward.py` grades an answer the way Cairn graded the student (see its docstring for what isolation it gives and what it does not).',
     '',
     '## Counts',
-    table(['environment', 'train', ...(hasTest ? ['test'] : []), 'mean pass rate'], envs.map((e) => {
-      const of = rows.filter((r) => r.env === e);
-      const mean = of.reduce((a, r) => a + r.pass_rate, 0) / Math.max(1, of.length);
-      return [e, of.filter((r) => r.split === 'train').length, ...(hasTest ? [of.filter((r) => r.split === 'test').length] : []), mean.toFixed(3)];
-    })),
+    table(
+      ['environment', 'train', ...(hasTest ? ['test'] : []), 'mean pass rate'],
+      envs.map((e) => {
+        const of = rows.filter((r) => r.env === e);
+        const mean = of.reduce((a, r) => a + r.pass_rate, 0) / Math.max(1, of.length);
+        return [
+          e,
+          of.filter((r) => r.split === 'train').length,
+          ...(hasTest ? [of.filter((r) => r.split === 'test').length] : []),
+          mean.toFixed(3),
+        ];
+      }),
+    ),
     '',
     `Total: ${c.result.counts.train} train${hasTest ? `, ${c.result.counts.test} test (held out by a hash of the id, fraction ${c.testFraction})` : ''}.`,
     '',
     `## Difficulty bins (${c.binSet})`,
-    table(['bin', 'pass rate', 'records'], [
-      ...bins.map((b) => [b.name, `${b.min}-${b.max}`, rows.filter((r) => r.bin === b.name).length]),
-      ['(none)', '', rows.filter((r) => r.bin === null).length],
-    ]),
+    table(
+      ['bin', 'pass rate', 'records'],
+      [
+        ...bins.map((b) => [b.name, `${b.min}-${b.max}`, rows.filter((r) => r.bin === b.name).length]),
+        ['(none)', '', rows.filter((r) => r.bin === null).length],
+      ],
+    ),
     '',
     '## Pass-rate histogram',
-    '```', passRateHistogram(rows.map((r) => r.pass_rate)), '```',
+    '```',
+    passRateHistogram(rows.map((r) => r.pass_rate)),
+    '```',
     '',
     '## How it was made',
-    'Each batch\'s settings as recorded when it started, and what its workers used:',
+    "Each batch's settings as recorded when it started, and what its workers used:",
     '',
     ...settings.flatMap((s) => {
       const p = prov.find((x) => x.id === s.id)?.rows ?? [];
-      return [`### ${s.id}`, '```json', JSON.stringify(s.settings, null, 2), '```',
-        ...(p.length ? ['Workers used:', '', ...p.map((r) => `- ${r.role}: \`${JSON.stringify(r.details)}\``), ''] : [])];
+      return [
+        `### ${s.id}`,
+        '```json',
+        JSON.stringify(s.settings, null, 2),
+        '```',
+        ...(p.length ? ['Workers used:', '', ...p.map((r) => `- ${r.role}: \`${JSON.stringify(r.details)}\``), ''] : []),
+      ];
     }),
     '## Fields',
     c.format === 'verl'

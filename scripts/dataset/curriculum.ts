@@ -12,7 +12,11 @@ export const PAPER_STEPS = 40_000;
 export type CurriculumName = 'soft' | 'hard' | 'classic' | 'reverse' | 'medium-easy' | 'uniform';
 export const CURRICULUM_NAMES: readonly CurriculumName[] = ['soft', 'hard', 'classic', 'reverse', 'medium-easy', 'uniform'];
 
-interface PaperPhase { from: number; to: number; weights: Record<string, number> }
+interface PaperPhase {
+  from: number;
+  to: number;
+  weights: Record<string, number>;
+}
 
 export interface CurriculumDef {
   name: CurriculumName;
@@ -28,7 +32,9 @@ const emh = (easy: number, medium: number, hard: number) => ({ easy, medium, har
 /** The paper's tables, verbatim (weights easy/medium/hard unless named). */
 export const CURRICULA: Readonly<Record<CurriculumName, CurriculumDef>> = {
   soft: {
-    name: 'soft', binSet: 'chain', description: 'soft: easy-heavy, then medium, then a hard-leaning mix, then hard (weights never 0)',
+    name: 'soft',
+    binSet: 'chain',
+    description: 'soft: easy-heavy, then medium, then a hard-leaning mix, then hard (weights never 0)',
     phases: [
       { from: 0, to: 7_500, weights: emh(0.8, 0.15, 0.05) },
       { from: 7_500, to: 17_500, weights: emh(0.15, 0.8, 0.05) },
@@ -37,7 +43,9 @@ export const CURRICULA: Readonly<Record<CurriculumName, CurriculumDef>> = {
     ],
   },
   hard: {
-    name: 'hard', binSet: 'chain', description: 'hard: 0.90 on easy, then medium, then hard, 0.05 on each other bin',
+    name: 'hard',
+    binSet: 'chain',
+    description: 'hard: 0.90 on easy, then medium, then hard, 0.05 on each other bin',
     phases: [
       { from: 0, to: 7_500, weights: emh(0.9, 0.05, 0.05) },
       { from: 7_500, to: 17_500, weights: emh(0.05, 0.9, 0.05) },
@@ -45,7 +53,9 @@ export const CURRICULA: Readonly<Record<CurriculumName, CurriculumDef>> = {
     ],
   },
   classic: {
-    name: 'classic', binSet: 'broad', description: 'classic: easy, then medium, then hard, with short mixed hand-overs (easy-medium unused)',
+    name: 'classic',
+    binSet: 'broad',
+    description: 'classic: easy, then medium, then hard, with short mixed hand-overs (easy-medium unused)',
     phases: [
       { from: 0, to: 10_000, weights: emh(1, 0, 0) },
       { from: 10_000, to: 15_000, weights: emh(0.75, 0.25, 0) },
@@ -55,7 +65,9 @@ export const CURRICULA: Readonly<Record<CurriculumName, CurriculumDef>> = {
     ],
   },
   reverse: {
-    name: 'reverse', binSet: 'broad', description: 'reverse: the mirror of classic, hard first (easy-medium unused)',
+    name: 'reverse',
+    binSet: 'broad',
+    description: 'reverse: the mirror of classic, hard first (easy-medium unused)',
     phases: [
       { from: 0, to: 10_000, weights: emh(0, 0, 1) },
       { from: 10_000, to: 15_000, weights: emh(0, 0.25, 0.75) },
@@ -65,7 +77,9 @@ export const CURRICULA: Readonly<Record<CurriculumName, CurriculumDef>> = {
     ],
   },
   'medium-easy': {
-    name: 'medium-easy', binSet: 'broad', description: 'medium-to-easy: medium, a short mix, then easy-medium',
+    name: 'medium-easy',
+    binSet: 'broad',
+    description: 'medium-to-easy: medium, a short mix, then easy-medium',
     phases: [
       { from: 0, to: 17_500, weights: { medium: 1 } },
       { from: 17_500, to: 20_000, weights: { 'easy-medium': 0.25, medium: 0.75 } },
@@ -77,7 +91,8 @@ export const CURRICULA: Readonly<Record<CurriculumName, CurriculumDef>> = {
 
 export function parseCurriculum(v: string): CurriculumName {
   const name = v === 'medium-to-easy' ? 'medium-easy' : v;
-  if (!(CURRICULUM_NAMES as readonly string[]).includes(name)) throw new Error(`--curriculum ${v}: choose one of ${CURRICULUM_NAMES.join(', ')}.`);
+  if (!(CURRICULUM_NAMES as readonly string[]).includes(name))
+    throw new Error(`--curriculum ${v}: choose one of ${CURRICULUM_NAMES.join(', ')}.`);
   return name as CurriculumName;
 }
 
@@ -161,37 +176,75 @@ export function buildCurriculumPlan(i: PlanInput): CurriculumPlan {
   const phases: CurriculumPhase[] = paper.map((p) => {
     const start = scaleStep(p.from, i.steps);
     const end = scaleStep(p.to, i.steps);
-    if (!p.weights) return { start_step: start, end_step: end, paper_start_step: p.from, paper_end_step: p.to, weights: null, per_batch: null, draws: null, epochs: null };
+    if (!p.weights)
+      return {
+        start_step: start,
+        end_step: end,
+        paper_start_step: p.from,
+        paper_end_step: p.to,
+        weights: null,
+        per_batch: null,
+        draws: null,
+        epochs: null,
+      };
     for (const n of Object.keys(p.weights)) {
-      if (!names.includes(n)) throw new Error(`--curriculum ${i.curriculum} samples bin "${n}", which the ${i.binSet} bins do not have; use --bins ${def.binSet}.`);
+      if (!names.includes(n))
+        throw new Error(
+          `--curriculum ${i.curriculum} samples bin "${n}", which the ${i.binSet} bins do not have; use --bins ${def.binSet}.`,
+        );
     }
     const weights = Object.fromEntries(names.map((n) => [n, p.weights?.[n] ?? 0]));
     const draws = Object.fromEntries(names.map((n) => [n, Math.round((weights[n] ?? 0) * i.batchSize * (end - start))]));
-    const epochs = Object.fromEntries(names.map((n) => {
-      const have = i.dataset.per_bin[n] ?? 0;
-      return [n, have > 0 ? Number(((draws[n] ?? 0) / have).toFixed(3)) : null];
-    }));
+    const epochs = Object.fromEntries(
+      names.map((n) => {
+        const have = i.dataset.per_bin[n] ?? 0;
+        return [n, have > 0 ? Number(((draws[n] ?? 0) / have).toFixed(3)) : null];
+      }),
+    );
     for (const n of names) {
-      if ((weights[n] ?? 0) > 0 && (i.dataset.per_bin[n] ?? 0) === 0) warnings.push(`steps ${start}-${end}: bin ${n} has weight ${weights[n]} but no records`);
+      if ((weights[n] ?? 0) > 0 && (i.dataset.per_bin[n] ?? 0) === 0)
+        warnings.push(`steps ${start}-${end}: bin ${n} has weight ${weights[n]} but no records`);
     }
-    return { start_step: start, end_step: end, paper_start_step: p.from, paper_end_step: p.to, weights, per_batch: apportion(weights, i.batchSize), draws, epochs };
+    return {
+      start_step: start,
+      end_step: end,
+      paper_start_step: p.from,
+      paper_end_step: p.to,
+      weights,
+      per_batch: apportion(weights, i.batchSize),
+      draws,
+      epochs,
+    };
   });
   const unused = names.filter((n) => (i.dataset.per_bin[n] ?? 0) > 0 && def.phases && phases.every((p) => (p.weights?.[n] ?? 0) === 0));
   for (const n of unused) warnings.push(`bin ${n} has ${i.dataset.per_bin[n]} records that this curriculum never samples`);
   if (i.dataset.unbinned > 0 && def.phases) warnings.push(`${i.dataset.unbinned} records are in no ${i.binSet} bin and are never sampled`);
   return {
-    schema: 'cairn.curriculum/v1', curriculum: i.curriculum, description: def.description, bin_set: i.binSet, bins: i.bins,
-    paper_steps: PAPER_STEPS, steps: i.steps, batch_size: i.batchSize, dataset: i.dataset, phases, warnings,
+    schema: 'cairn.curriculum/v1',
+    curriculum: i.curriculum,
+    description: def.description,
+    bin_set: i.binSet,
+    bins: i.bins,
+    paper_steps: PAPER_STEPS,
+    steps: i.steps,
+    batch_size: i.batchSize,
+    dataset: i.dataset,
+    phases,
+    warnings,
   };
 }
 
 /** The plan as a short table for the terminal. */
 export function formatCurriculumPlan(p: CurriculumPlan): string {
   const names = p.bins.map((b) => b.name);
-  const lines = [`curriculum ${p.curriculum} over ${p.steps} steps (paper: ${p.paper_steps}), batch size ${p.batch_size}, ${p.bin_set} bins:`];
+  const lines = [
+    `curriculum ${p.curriculum} over ${p.steps} steps (paper: ${p.paper_steps}), batch size ${p.batch_size}, ${p.bin_set} bins:`,
+  ];
   lines.push(`  ${'steps'.padEnd(16)} ${names.map((n) => n.padStart(12)).join('')}`);
   for (const ph of p.phases) {
-    const cells = ph.weights ? names.map((n) => `${(ph.weights?.[n] ?? 0).toFixed(2)} (${ph.per_batch?.[n] ?? 0})`.padStart(12)).join('') : '  uniform over the records';
+    const cells = ph.weights
+      ? names.map((n) => `${(ph.weights?.[n] ?? 0).toFixed(2)} (${ph.per_batch?.[n] ?? 0})`.padStart(12)).join('')
+      : '  uniform over the records';
     lines.push(`  ${`${ph.start_step}-${ph.end_step}`.padEnd(16)} ${cells}`);
   }
   if (p.phases.some((ph) => ph.weights)) lines.push('  (weight, and problems per batch in parentheses)');

@@ -68,14 +68,22 @@ export function curriculumPlanFile(out: string): string {
 
 export async function exportBatch(db: Database, o: ExportOptions): Promise<ExportResult> {
   const band = { min: o.min ?? DEFAULT_BAND.min, max: o.max ?? DEFAULT_BAND.max };
-  if (!(band.min >= 0 && band.max <= 1 && band.min <= band.max)) throw new Error(`--min ${band.min} / --max ${band.max}: need 0 <= min <= max <= 1.`);
+  if (!(band.min >= 0 && band.max <= 1 && band.min <= band.max))
+    throw new Error(`--min ${band.min} / --max ${band.max}: need 0 <= min <= max <= 1.`);
   const batchIds = typeof o.batchId === 'string' ? [o.batchId] : [...o.batchId];
   const binSet: BinSetName = o.bins ?? (o.curriculum ? defaultBinSet(o.curriculum.name) : null) ?? 'broad';
   const format = o.format ?? formatFor(o.out);
   const binsInfo = BIN_SETS[binSet].map(({ name, min, max }) => ({ name, min, max }));
-  const planFor = (dataset: CurriculumPlan['dataset']) => o.curriculum && buildCurriculumPlan({
-    curriculum: o.curriculum.name, binSet, steps: o.curriculum.steps, batchSize: o.curriculum.batchSize, bins: binsInfo, dataset,
-  });
+  const planFor = (dataset: CurriculumPlan['dataset']) =>
+    o.curriculum &&
+    buildCurriculumPlan({
+      curriculum: o.curriculum.name,
+      binSet,
+      steps: o.curriculum.steps,
+      batchSize: o.curriculum.batchSize,
+      bins: binsInfo,
+      dataset,
+    });
   // Checks the curriculum against the bin set, steps and batch size before any file is written.
   planFor({ file: '', format, records: 0, per_bin: {}, unbinned: 0 });
 
@@ -97,16 +105,34 @@ export async function exportBatch(db: Database, o: ExportOptions): Promise<Expor
   let trainer: ExportResult['trainer'];
   if ((TRAINER_FORMATS as readonly string[]).includes(format)) {
     const t = await exportTrainer(db, {
-      dir: o.out, format: format as TrainerFormat, batchIds, ids, binSet, testFraction: o.testFraction ?? 0, groundTruth: o.groundTruth ?? 'cairn',
+      dir: o.out,
+      format: format as TrainerFormat,
+      batchIds,
+      ids,
+      binSet,
+      testFraction: o.testFraction ?? 0,
+      groundTruth: o.groundTruth ?? 'cairn',
     });
     warnings.push(...t.warnings);
     written = t.counts.train + t.counts.test;
-    const card = await writeCard(db, { dir: o.out, format: format as TrainerFormat, batchIds, band, binSet, result: t, groundTruth: o.groundTruth ?? 'cairn', testFraction: o.testFraction ?? 0 });
+    const card = await writeCard(db, {
+      dir: o.out,
+      format: format as TrainerFormat,
+      batchIds,
+      band,
+      binSet,
+      result: t,
+      groundTruth: o.groundTruth ?? 'cairn',
+      testFraction: o.testFraction ?? 0,
+    });
     trainer = { ...t, card };
   } else if (format === 'parquet') {
     const settings = await db.select({ id: batches.id, settings: batches.settings }).from(batches).where(inArray(batches.id, batchIds));
     const provenance = {
-      batches: settings, band, bins: binSet, bin_ranges: BIN_SETS[binSet],
+      batches: settings,
+      band,
+      bins: binSet,
+      bin_ranges: BIN_SETS[binSet],
       flatten: o.flatten ? { seed: o.seed ?? '0', target: o.flattenTarget ?? 'equal' } : null,
     };
     written = await writeParquet(o.out, pages, { cairn: JSON.stringify(provenance) });
@@ -119,13 +145,27 @@ export async function exportBatch(db: Database, o: ExportOptions): Promise<Expor
   if (o.curriculum) {
     const final = after ?? before;
     plan = planFor({
-      file: path.basename(o.out), format, records: written,
-      per_bin: Object.fromEntries(final.bins.map((b) => [b.name, b.n])), unbinned: final.unbinned,
+      file: path.basename(o.out),
+      format,
+      records: written,
+      per_bin: Object.fromEntries(final.bins.map((b) => [b.name, b.n])),
+      unbinned: final.unbinned,
     }) as CurriculumPlan;
     planFile = trainer ? path.join(o.out, 'curriculum.json') : curriculumPlanFile(o.out);
     fs.writeFileSync(planFile, JSON.stringify(plan, null, 2) + '\n');
   }
-  return { written, file: path.resolve(o.out), format, binSet, before, after, warnings, plan, planFile: planFile && path.resolve(planFile), trainer };
+  return {
+    written,
+    file: path.resolve(o.out),
+    format,
+    binSet,
+    before,
+    after,
+    warnings,
+    plan,
+    planFile: planFile && path.resolve(planFile),
+    trainer,
+  };
 }
 
 export { DEFAULT_BAND, type ExportRecord };

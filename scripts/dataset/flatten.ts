@@ -19,7 +19,10 @@ export interface FlattenResult<T> {
 export function parseFlattenTarget(spec: string, set: BinSetName): FlattenTarget {
   const names = binNames(set);
   const out: FlattenTarget = {};
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z-]+)=(\d+(?:\.\d+)?)$/.exec(part);
     if (!m) throw new Error(`--flatten-target ${spec}: write bin=weight pairs, e.g. ${names.map((n) => `${n}=1`).join(',')}.`);
     const [, name, w] = m as unknown as [string, string, string];
@@ -43,7 +46,10 @@ export function sampleKey(seed: string, id: number): string {
  * (with a warning) rather than emptying the whole set. The result is in id order.
  */
 export function flattenByBins<T extends { id: number; bin: string | null }>(
-  items: readonly T[], set: BinSetName, seed: string, target?: FlattenTarget,
+  items: readonly T[],
+  set: BinSetName,
+  seed: string,
+  target?: FlattenTarget,
 ): FlattenResult<T> {
   const names = binNames(set);
   const weights = Object.fromEntries(names.map((n) => [n, target ? (target[n] ?? 0) : 1]));

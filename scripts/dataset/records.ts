@@ -49,23 +49,38 @@ export function topLevelDef(code: string, name: string): string | null {
 
 /** The ids of `batchIds` that are not in Postgres. */
 export async function missingBatches(db: Database, batchIds: readonly string[]): Promise<string[]> {
-  const found = await db.select({ id: batches.id }).from(batches).where(inArray(batches.id, [...batchIds]));
+  const found = await db
+    .select({ id: batches.id })
+    .from(batches)
+    .where(inArray(batches.id, [...batchIds]));
   const have = new Set(found.map((r) => r.id));
   return batchIds.filter((id) => !have.has(id));
 }
 
-export interface Candidate { id: number; passRate: number; bin: string | null }
+export interface Candidate {
+  id: number;
+  passRate: number;
+  bin: string | null;
+}
 
 /**
  * Every problem of the batches that may go in the dataset: graded (so never 'invalid', 'duplicate'
  * or ungraded), not marked as a duplicate of another, with a pass rate inside the band.
  */
 export async function loadCandidates(db: Database, batchIds: readonly string[], band: Band, set: BinSetName): Promise<Candidate[]> {
-  const rows = await db.select({ id: problems.id, passRate: problems.passRate }).from(problems)
-    .where(and(
-      inArray(problems.batchId, [...batchIds]), eq(problems.status, 'graded'), isNull(problems.duplicateOf),
-      isNotNull(problems.passRate), gte(problems.passRate, band.min), lte(problems.passRate, band.max),
-    ))
+  const rows = await db
+    .select({ id: problems.id, passRate: problems.passRate })
+    .from(problems)
+    .where(
+      and(
+        inArray(problems.batchId, [...batchIds]),
+        eq(problems.status, 'graded'),
+        isNull(problems.duplicateOf),
+        isNotNull(problems.passRate),
+        gte(problems.passRate, band.min),
+        lte(problems.passRate, band.max),
+      ),
+    )
     .orderBy(asc(problems.id));
   return rows.map((r) => ({ id: r.id, passRate: r.passRate as number, bin: binOf(r.passRate as number, set) }));
 }
@@ -74,21 +89,50 @@ export async function loadCandidates(db: Database, batchIds: readonly string[], 
 export async function* recordPages(db: Database, ids: readonly number[], set: BinSetName, pageSize = 500): AsyncGenerator<ExportRecord[]> {
   for (let i = 0; i < ids.length; i += pageSize) {
     const chunk = ids.slice(i, i + pageSize);
-    const rows = await db.select({
-      id: problems.id, env: problems.env, batchId: problems.batchId, turn: problems.turn, parentId: problems.parentId,
-      chainId: problems.chainId, level: problems.level, instruction: problems.instruction, code: problems.code,
-      inputs: problems.inputs, outputs: problems.outputs, message: problems.message, passRate: problems.passRate,
-      attempts: problems.attempts, passed: problems.passed,
-      seedId: seeds.seedId, kind: seeds.kind, snippet: seeds.snippet, source: seeds.source,
-    }).from(problems)
+    const rows = await db
+      .select({
+        id: problems.id,
+        env: problems.env,
+        batchId: problems.batchId,
+        turn: problems.turn,
+        parentId: problems.parentId,
+        chainId: problems.chainId,
+        level: problems.level,
+        instruction: problems.instruction,
+        code: problems.code,
+        inputs: problems.inputs,
+        outputs: problems.outputs,
+        message: problems.message,
+        passRate: problems.passRate,
+        attempts: problems.attempts,
+        passed: problems.passed,
+        seedId: seeds.seedId,
+        kind: seeds.kind,
+        snippet: seeds.snippet,
+        source: seeds.source,
+      })
+      .from(problems)
       .innerJoin(seeds, and(eq(seeds.batchId, problems.batchId), eq(seeds.seedId, problems.seedId)))
       .where(inArray(problems.id, chunk))
       .orderBy(asc(problems.id));
     yield rows.map((p): ExportRecord => ({
-      id: p.id, env: p.env, seed: { id: p.seedId, kind: p.kind, snippet: p.snippet, source: p.source },
-      batch_id: p.batchId, turn: p.turn, parent_id: p.parentId, chain_id: p.chainId, level: p.level, instruction: p.instruction,
-      code: p.code ?? '', inputs: p.inputs ?? [], outputs: p.outputs ?? [], message: p.message ?? '',
-      pass_rate: p.passRate ?? 0, attempts: p.attempts ?? 0, passed: p.passed ?? 0, difficulty_bin: binOf(p.passRate ?? 0, set),
+      id: p.id,
+      env: p.env,
+      seed: { id: p.seedId, kind: p.kind, snippet: p.snippet, source: p.source },
+      batch_id: p.batchId,
+      turn: p.turn,
+      parent_id: p.parentId,
+      chain_id: p.chainId,
+      level: p.level,
+      instruction: p.instruction,
+      code: p.code ?? '',
+      inputs: p.inputs ?? [],
+      outputs: p.outputs ?? [],
+      message: p.message ?? '',
+      pass_rate: p.passRate ?? 0,
+      attempts: p.attempts ?? 0,
+      passed: p.passed ?? 0,
+      difficulty_bin: binOf(p.passRate ?? 0, set),
       pre_test_f: p.env === 'fuzzing' ? topLevelDef(p.code ?? '', 'pre_test_f') : null,
       test_f: p.env === 'fuzzing' ? topLevelDef(p.code ?? '', 'test_f') : null,
     }));

@@ -17,7 +17,14 @@ import type { Database } from '../../db/client';
 import { recordPages, type ExportRecord } from './records';
 import { writeRewardFile } from './reward-file';
 import {
-  batchGrading, cairnGroundTruth, refCpu, splitOf, trainerRow, type GroundTruthStyle, type TrainerFormat, type TrainerRow,
+  batchGrading,
+  cairnGroundTruth,
+  refCpu,
+  splitOf,
+  trainerRow,
+  type GroundTruthStyle,
+  type TrainerFormat,
+  type TrainerRow,
 } from './trainer';
 import { atomically, writeParquetRows, type ParquetColumn } from './writers';
 import type { BinSetName } from './bins';
@@ -46,7 +53,9 @@ const APPS_SCRIPT = path.join(__dirname, 'apps_gt.py');
 function appsTruths(recs: readonly ExportRecord[], cairn: (r: ExportRecord) => string): (string | null)[] {
   if (!recs.length) return [];
   const r = spawnSync('python3', ['-I', APPS_SCRIPT], {
-    input: recs.map((x) => JSON.stringify({ inputs: x.inputs, outputs: x.outputs })).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 30,
+    input: recs.map((x) => JSON.stringify({ inputs: x.inputs, outputs: x.outputs })).join('\n') + '\n',
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
   });
   if (r.status !== 0) throw new Error(`--ground-truth apps: python3 ${APPS_SCRIPT} failed: ${(r.stderr || String(r.error)).trim()}`);
   const lines = r.stdout.trim().split('\n');
@@ -60,14 +69,30 @@ function appsTruths(recs: readonly ExportRecord[], cairn: (r: ExportRecord) => s
 
 const str = () => new Utf8();
 const MSG = () => new List(new Field('item', new Struct([new Field('role', str(), false), new Field('content', str(), false)]), true));
-const EXTRA = () => new Struct([
-  new Field('id', new Int64(), false), new Field('batch_id', str(), false), new Field('env', str(), false), new Field('split', str(), false),
-  new Field('pass_rate', new Float64(), false), new Field('pass_rate_low', new Float64(), false), new Field('pass_rate_high', new Float64(), false),
-  new Field('attempts', new Int32(), false), new Field('passed', new Int32(), false), new Field('difficulty_bin', str(), true),
-  new Field('chain_id', str(), false), new Field('parent_id', new Int64(), true), new Field('turn', new Int32(), false),
-  new Field('level', str(), true), new Field('seed_id', str(), false), new Field('seed_source', str(), true),
-]);
-const extra = (r: TrainerRow) => ({ ...r.extra_info, id: BigInt(r.extra_info.id), parent_id: r.extra_info.parent_id === null ? null : BigInt(r.extra_info.parent_id) });
+const EXTRA = () =>
+  new Struct([
+    new Field('id', new Int64(), false),
+    new Field('batch_id', str(), false),
+    new Field('env', str(), false),
+    new Field('split', str(), false),
+    new Field('pass_rate', new Float64(), false),
+    new Field('pass_rate_low', new Float64(), false),
+    new Field('pass_rate_high', new Float64(), false),
+    new Field('attempts', new Int32(), false),
+    new Field('passed', new Int32(), false),
+    new Field('difficulty_bin', str(), true),
+    new Field('chain_id', str(), false),
+    new Field('parent_id', new Int64(), true),
+    new Field('turn', new Int32(), false),
+    new Field('level', str(), true),
+    new Field('seed_id', str(), false),
+    new Field('seed_source', str(), true),
+  ]);
+const extra = (r: TrainerRow) => ({
+  ...r.extra_info,
+  id: BigInt(r.extra_info.id),
+  parent_id: r.extra_info.parent_id === null ? null : BigInt(r.extra_info.parent_id),
+});
 
 const VERL: ParquetColumn<TrainerRow>[] = [
   ['data_source', str, (r) => r.data_source],
@@ -89,13 +114,26 @@ const TRL: ParquetColumn<TrainerRow>[] = [
 ];
 
 type Summary = TrainerExportResult['rows'];
-interface Tally { unconverted: number; notInduction: number }
+interface Tally {
+  unconverted: number;
+  notInduction: number;
+}
 
 /** Rows of `ids` (one split), page by page; what the card needs of each row goes into `summary`. */
-async function* rowPages(db: Database, o: TrainerExportOptions, ids: number[], split: string, summary: Summary, tally: Tally): AsyncGenerator<TrainerRow[]> {
+async function* rowPages(
+  db: Database,
+  o: TrainerExportOptions,
+  ids: number[],
+  split: string,
+  summary: Summary,
+  tally: Tally,
+): AsyncGenerator<TrainerRow[]> {
   const grading = await batchGrading(db, o.batchIds);
   for await (const page of recordPages(db, ids, o.binSet)) {
-    const refs = await refCpu(db, page.map((r) => r.id));
+    const refs = await refCpu(
+      db,
+      page.map((r) => r.id),
+    );
     const g = (r: ExportRecord) => {
       const b = grading.get(r.batch_id);
       if (!b) throw new Error(`batch ${r.batch_id}: no recorded settings`);
@@ -118,13 +156,26 @@ async function* rowPages(db: Database, o: TrainerExportOptions, ids: number[], s
 
 function tallyWarnings({ unconverted, notInduction }: Tally): string[] {
   const warnings: string[] = [];
-  if (unconverted) warnings.push(`--ground-truth apps: ${unconverted} induction records use values JSON cannot carry exactly (tuples, sets, bytes, non-string keys, nan); they keep Cairn's ground truth (data_source cairn/induction) and need cairn_reward.py.`);
-  if (notInduction) warnings.push(`--ground-truth apps: ${notInduction} records are not induction; they keep Cairn's ground truth and need cairn_reward.py.`);
+  if (unconverted)
+    warnings.push(
+      `--ground-truth apps: ${unconverted} induction records use values JSON cannot carry exactly (tuples, sets, bytes, non-string keys, nan); they keep Cairn's ground truth (data_source cairn/induction) and need cairn_reward.py.`,
+    );
+  if (notInduction)
+    warnings.push(
+      `--ground-truth apps: ${notInduction} records are not induction; they keep Cairn's ground truth and need cairn_reward.py.`,
+    );
   return warnings;
 }
 
 /** Writes one split's file, streamed page by page (the split of an id is known before its row is read). */
-async function writeSplit(db: Database, o: TrainerExportOptions, split: string, ids: number[], summary: Summary, tally: Tally): Promise<string> {
+async function writeSplit(
+  db: Database,
+  o: TrainerExportOptions,
+  split: string,
+  ids: number[],
+  summary: Summary,
+  tally: Tally,
+): Promise<string> {
   const pages = rowPages(db, o, ids, split, summary, tally);
   if (o.format === 'openrlhf') {
     const file = path.join(o.dir, `${split}.jsonl`);
@@ -132,9 +183,21 @@ async function writeSplit(db: Database, o: TrainerExportOptions, split: string, 
       const fd = fs.openSync(tmp, 'w');
       try {
         for await (const page of pages) {
-          fs.writeSync(fd, page.map((r) => JSON.stringify({
-            input: r.prompt, label: r.reward_model.ground_truth, data_source: r.data_source, id: r.extra_info.id, extra_info: r.extra_info,
-          }) + '\n').join(''));
+          fs.writeSync(
+            fd,
+            page
+              .map(
+                (r) =>
+                  JSON.stringify({
+                    input: r.prompt,
+                    label: r.reward_model.ground_truth,
+                    data_source: r.data_source,
+                    id: r.extra_info.id,
+                    extra_info: r.extra_info,
+                  }) + '\n',
+              )
+              .join(''),
+          );
         }
       } finally {
         fs.closeSync(fd);
@@ -156,7 +219,10 @@ export async function exportTrainer(db: Database, o: TrainerExportOptions): Prom
   const files = [await writeSplit(db, o, 'train', train, summary, tally)];
   if (o.testFraction > 0) files.push(await writeSplit(db, o, 'test', test, summary, tally));
   return {
-    files, warnings: tallyWarnings(tally), rewardFile: writeRewardFile(o.dir),
-    counts: { train: train.length, test: o.testFraction > 0 ? test.length : 0 }, rows: summary,
+    files,
+    warnings: tallyWarnings(tally),
+    rewardFile: writeRewardFile(o.dir),
+    counts: { train: train.length, test: o.testFraction > 0 ? test.length : 0 },
+    rows: summary,
   };
 }

@@ -33,9 +33,22 @@ export interface CairnGroundTruth {
 }
 
 export interface ExtraInfo {
-  id: number; batch_id: string; env: string; split: string; pass_rate: number; pass_rate_low: number; pass_rate_high: number;
-  attempts: number; passed: number; difficulty_bin: string | null; chain_id: string; parent_id: number | null; turn: number;
-  level: string | null; seed_id: string; seed_source: string | null;
+  id: number;
+  batch_id: string;
+  env: string;
+  split: string;
+  pass_rate: number;
+  pass_rate_low: number;
+  pass_rate_high: number;
+  attempts: number;
+  passed: number;
+  difficulty_bin: string | null;
+  chain_id: string;
+  parent_id: number | null;
+  turn: number;
+  level: string | null;
+  seed_id: string;
+  seed_source: string | null;
 }
 
 export interface TrainerRow {
@@ -49,8 +62,11 @@ export interface TrainerRow {
 /** 95% Wilson interval of a pass rate of `passed` out of `n`. */
 export function wilson(passed: number, n: number): [number, number] {
   if (n <= 0) return [0, 1];
-  const z = 1.96, p = passed / n, d = 1 + (z * z) / n;
-  const c = (p + (z * z) / (2 * n)) / d, h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  const z = 1.96,
+    p = passed / n,
+    d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d,
+    h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
   return [Math.max(0, c - h), Math.min(1, c + h)];
 }
 
@@ -63,16 +79,27 @@ export function splitOf(id: number, testFraction: number): 'train' | 'test' {
 
 export const dataSource = (env: string) => `cairn/${env}`;
 
-interface BatchGrading { settings: BatchSettings; wallFactor: number; memoryMb: number }
+interface BatchGrading {
+  settings: BatchSettings;
+  wallFactor: number;
+  memoryMb: number;
+}
 
 /** Each batch's recorded settings and what its grader used (wall factor, memory). */
 export async function batchGrading(db: Database, batchIds: readonly string[]): Promise<Map<string, BatchGrading>> {
-  const rows = await db.select({ id: batches.id, settings: batches.settings }).from(batches).where(inArray(batches.id, [...batchIds]));
+  const rows = await db
+    .select({ id: batches.id, settings: batches.settings })
+    .from(batches)
+    .where(inArray(batches.id, [...batchIds]));
   const out = new Map<string, BatchGrading>();
   for (const r of rows) {
     const grader = (await listProvenance(db, r.id)).find((p) => p.role === 'grader')?.details ?? {};
     const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
-    out.set(r.id, { settings: parseBatchSettings(r.settings, r.id), wallFactor: num(grader.wallFactor, 3), memoryMb: num(grader.memoryMb, 256) });
+    out.set(r.id, {
+      settings: parseBatchSettings(r.settings, r.id),
+      wallFactor: num(grader.wallFactor, 3),
+      memoryMb: num(grader.memoryMb, 256),
+    });
   }
   return out;
 }
@@ -80,7 +107,10 @@ export async function batchGrading(db: Database, batchIds: readonly string[]): P
 /** The reference's CPU ms per input of each problem (the attempt limit is calibrated from it). */
 export async function refCpu(db: Database, ids: readonly number[]): Promise<Map<number, number[]>> {
   if (!ids.length) return new Map();
-  const rows = await db.select({ id: problems.id, ref: problems.refCpuMs }).from(problems).where(inArray(problems.id, [...ids]));
+  const rows = await db
+    .select({ id: problems.id, ref: problems.refCpuMs })
+    .from(problems)
+    .where(inArray(problems.id, [...ids]));
   return new Map(rows.map((r) => [r.id, r.ref ?? []]));
 }
 
@@ -94,7 +124,10 @@ export function cairnGroundTruth(r: ExportRecord, g: BatchGrading, ref: number[]
 
 export function trainerRow(r: ExportRecord, g: BatchGrading, ref: number[], split: string, gt: string | null): TrainerRow {
   const env = environment(r.env);
-  const prompt = env.studentMessages({ code: r.code, inputs: r.inputs, outputs: r.outputs, message: r.message }, { visiblePairs: g.settings.visiblePairs });
+  const prompt = env.studentMessages(
+    { code: r.code, inputs: r.inputs, outputs: r.outputs, message: r.message },
+    { visiblePairs: g.settings.visiblePairs },
+  );
   const [lo, hi] = wilson(r.passed, r.attempts);
   return {
     data_source: gt === null ? dataSource(r.env) : 'apps',
@@ -102,9 +135,22 @@ export function trainerRow(r: ExportRecord, g: BatchGrading, ref: number[], spli
     ability: 'code',
     reward_model: { style: 'rule', ground_truth: gt ?? JSON.stringify(cairnGroundTruth(r, g, ref)) },
     extra_info: {
-      id: r.id, batch_id: r.batch_id, env: r.env, split, pass_rate: r.pass_rate, pass_rate_low: lo, pass_rate_high: hi,
-      attempts: r.attempts, passed: r.passed, difficulty_bin: r.difficulty_bin, chain_id: r.chain_id, parent_id: r.parent_id,
-      turn: r.turn, level: r.level, seed_id: r.seed.id, seed_source: r.seed.source,
+      id: r.id,
+      batch_id: r.batch_id,
+      env: r.env,
+      split,
+      pass_rate: r.pass_rate,
+      pass_rate_low: lo,
+      pass_rate_high: hi,
+      attempts: r.attempts,
+      passed: r.passed,
+      difficulty_bin: r.difficulty_bin,
+      chain_id: r.chain_id,
+      parent_id: r.parent_id,
+      turn: r.turn,
+      level: r.level,
+      seed_id: r.seed.id,
+      seed_source: r.seed.source,
     },
   };
 }

@@ -23,7 +23,8 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = ['jsonl', 'parquet'];
 /** `--format` if given, else the file's extension (.parquet / .pq), else JSONL. */
 export function formatFor(file: string, explicit?: string): DatasetFormat {
   if (explicit !== undefined) {
-    if (!(DATASET_FORMATS as readonly string[]).includes(explicit)) throw new Error(`--format ${explicit}: choose one of ${DATASET_FORMATS.join(', ')}.`);
+    if (!(DATASET_FORMATS as readonly string[]).includes(explicit))
+      throw new Error(`--format ${explicit}: choose one of ${DATASET_FORMATS.join(', ')}.`);
     return explicit as DatasetFormat;
   }
   return /\.(parquet|pq)$/i.test(file) ? 'parquet' : 'jsonl';
@@ -60,7 +61,10 @@ export async function writeJsonl(file: string, pages: AsyncIterable<ExportRecord
 const str = () => new Utf8();
 const strList = () => new List(new Field('item', new Utf8(), true));
 const SEED_TYPE = new Struct([
-  new Field('id', str(), false), new Field('kind', str(), false), new Field('snippet', str(), false), new Field('source', str(), true),
+  new Field('id', str(), false),
+  new Field('kind', str(), false),
+  new Field('snippet', str(), false),
+  new Field('source', str(), true),
 ]);
 
 /** Column order and Arrow type of every ExportRecord field. */
@@ -101,12 +105,21 @@ function wasmBatches<T>(records: readonly T[], columns: readonly ParquetColumn<T
   return batches;
 }
 
-export async function writeParquet(file: string, pages: AsyncIterable<ExportRecord[]>, metadata: Record<string, string> = {}): Promise<number> {
+export async function writeParquet(
+  file: string,
+  pages: AsyncIterable<ExportRecord[]>,
+  metadata: Record<string, string> = {},
+): Promise<number> {
   return writeParquetRows(file, pages, COLUMNS, metadata);
 }
 
 /** Any rows as Parquet with the given columns (streamed page by page, zstd, atomic rename). */
-export async function writeParquetRows<T>(file: string, pages: AsyncIterable<T[]>, columns: readonly ParquetColumn<T>[], metadata: Record<string, string> = {}): Promise<number> {
+export async function writeParquetRows<T>(
+  file: string,
+  pages: AsyncIterable<T[]>,
+  columns: readonly ParquetColumn<T>[],
+  metadata: Record<string, string> = {},
+): Promise<number> {
   let n = 0;
   await atomically(file, async (tmp) => {
     const it = pages[Symbol.asyncIterator]();

@@ -6,7 +6,14 @@ import { getBatch, markLoaded, seedCounts } from '../../db/queries/batches';
 import type { Config } from '../../workers/config/load-config';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import {
-  BatchSettingsError, batchWorkflowId, batchWorkflowInputFrom, cancelUpdate, parseBatchSettings, pauseUpdate, resizeUpdate, resumeUpdate,
+  BatchSettingsError,
+  batchWorkflowId,
+  batchWorkflowInputFrom,
+  cancelUpdate,
+  parseBatchSettings,
+  pauseUpdate,
+  resizeUpdate,
+  resumeUpdate,
   type BatchProgress,
 } from '../../workflows/contracts';
 import { loadSeeds } from './load-seeds';
@@ -43,14 +50,18 @@ export async function resumeBatch(db: Database, client: Client, cfg: Readonly<Co
  * workflow task failure", e.g. when a seed's signal lands in the same workflow task) a few times.
  */
 export async function batchUpdate<Ret, Args extends unknown[]>(
-  h: WorkflowHandle, def: UpdateDefinition<Ret, Args>, ...args: Args
+  h: WorkflowHandle,
+  def: UpdateDefinition<Ret, Args>,
+  ...args: Args
 ): Promise<Ret> {
   for (let i = 0; ; i++) {
     try {
       // The SDK's overloads split on arity; the definition carries the real argument types.
       return await (h.executeUpdate as (d: unknown, o: { args: unknown[] }) => Promise<Ret>)(def, { args });
     } catch (err) {
-      const transient = /unexpected workflow task failure/i.test(String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message));
+      const transient = /unexpected workflow task failure/i.test(
+        String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message),
+      );
       if (!transient || i >= 5) throw err;
       await new Promise((r) => setTimeout(r, 200 * (i + 1)));
     }
@@ -62,7 +73,9 @@ async function runningBatch(client: Client, batchId: string): Promise<WorkflowHa
   const h = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(batchId));
   const desc = await h.describe().catch(() => null);
   if (!desc || desc.status.name !== 'RUNNING') {
-    throw new BatchSettingsError(`batch ${batchId} has no running batch workflow; \`npx cairn batch resume --batch ${batchId}\` starts one.`);
+    throw new BatchSettingsError(
+      `batch ${batchId} has no running batch workflow; \`npx cairn batch resume --batch ${batchId}\` starts one.`,
+    );
   }
   return h;
 }

@@ -111,13 +111,17 @@ export function parseJob(line: string): GradeJob | string {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'a job must be a JSON object';
   const j = v as Record<string, unknown>;
   const unknown = Object.keys(j).filter((k) => !KEYS.has(k));
-  if (unknown.length) return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${[...KEYS].join(', ')}; put your own data in "meta")`;
+  if (unknown.length)
+    return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${[...KEYS].join(', ')}; put your own data in "meta")`;
   if (!(typeof j.id === 'string' || (typeof j.id === 'number' && Number.isFinite(j.id)))) return '"id" must be a string or a number';
   if (typeof j.code !== 'string') return '"code" must be a string of Python source';
-  if (j.entry !== undefined && !(typeof j.entry === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(j.entry))) return '"entry" must be a Python identifier';
-  if (!Array.isArray(j.inputs) || !j.inputs.every((s) => typeof s === 'string')) return '"inputs" must be an array of strings (Python argument lists, e.g. "1, [2, 3]")';
+  if (j.entry !== undefined && !(typeof j.entry === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(j.entry)))
+    return '"entry" must be a Python identifier';
+  if (!Array.isArray(j.inputs) || !j.inputs.every((s) => typeof s === 'string'))
+    return '"inputs" must be an array of strings (Python argument lists, e.g. "1, [2, 3]")';
   if (j.expected !== undefined) {
-    if (!Array.isArray(j.expected) || !j.expected.every((s) => typeof s === 'string')) return '"expected" must be an array of strings (canonical Python literals)';
+    if (!Array.isArray(j.expected) || !j.expected.every((s) => typeof s === 'string'))
+      return '"expected" must be an array of strings (canonical Python literals)';
     if (j.expected.length !== j.inputs.length) return `"expected" has ${j.expected.length} values for ${j.inputs.length} inputs`;
   }
   const okLimit = (t: unknown): boolean => typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= MAX_LIMIT_MS;
@@ -127,7 +131,8 @@ export function parseJob(line: string): GradeJob | string {
       return `"time_limit_ms" must be a number in (0, ${MAX_LIMIT_MS}] or one such number per input`;
     }
   }
-  if (j.memory_mb !== undefined && !(typeof j.memory_mb === 'number' && j.memory_mb >= 16 && j.memory_mb <= 65536)) return '"memory_mb" must be a number in [16, 65536]';
+  if (j.memory_mb !== undefined && !(typeof j.memory_mb === 'number' && j.memory_mb >= 16 && j.memory_mb <= 65536))
+    return '"memory_mb" must be a number in [16, 65536]';
   return j as unknown as GradeJob;
 }
 
@@ -146,7 +151,11 @@ async function* lines(file: string): AsyncGenerator<[number, string]> {
 }
 
 /** Pass 1: every line valid (or, with skipBad, the set of lines to skip). Throws BadJobError with file:line. */
-export async function validateFile(file: string, skipBad: boolean, onSkip?: (msg: string) => void): Promise<{ jobs: number; bad: Set<number> }> {
+export async function validateFile(
+  file: string,
+  skipBad: boolean,
+  onSkip?: (msg: string) => void,
+): Promise<{ jobs: number; bad: Set<number> }> {
   const bad = new Set<number>();
   let jobs = 0;
   for await (const [n, line] of lines(file)) {
@@ -164,12 +173,27 @@ export async function validateFile(file: string, skipBad: boolean, onSkip?: (msg
 }
 
 /** Grades one job; host failures are retried, then reported as infra_error (never as a fail). */
-export async function gradeJob(sb: Sandbox, job: GradeJob, o: { timeLimitMs: number; memoryMb?: number; infraRetries: number; signal?: AbortSignal }): Promise<GradeResult> {
-  const base = { id: job.id, checked: job.expected !== undefined, total: job.inputs.length, ...(job.meta !== undefined ? { meta: job.meta } : {}) };
+export async function gradeJob(
+  sb: Sandbox,
+  job: GradeJob,
+  o: { timeLimitMs: number; memoryMb?: number; infraRetries: number; signal?: AbortSignal },
+): Promise<GradeResult> {
+  const base = {
+    id: job.id,
+    checked: job.expected !== undefined,
+    total: job.inputs.length,
+    ...(job.meta !== undefined ? { meta: job.meta } : {}),
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await sb.run(
-        { code: job.code, entry: job.entry ?? 'f', inputs: job.inputs, timeLimitMs: job.time_limit_ms ?? o.timeLimitMs, memoryMb: job.memory_mb ?? o.memoryMb },
+        {
+          code: job.code,
+          entry: job.entry ?? 'f',
+          inputs: job.inputs,
+          timeLimitMs: job.time_limit_ms ?? o.timeLimitMs,
+          memoryMb: job.memory_mb ?? o.memoryMb,
+        },
         o.signal,
       );
       const verdicts = job.expected ? compareOutcomes(res.outcomes, job.expected).verdicts : res.outcomes.map((x) => x.status);
@@ -215,7 +239,17 @@ export async function gradeFile(o: GradeFileOptions): Promise<GradeSummary> {
   fs.mkdirSync(path.dirname(path.resolve(o.outFile)), { recursive: true });
   const partial = `${o.outFile}.partial`;
   const out = await fs.promises.open(partial, 'w');
-  const sum: GradeSummary = { jobs, pass: 0, fail: 0, infraError: 0, skipped: bad.size, tests: 0, ms: 0, testsPerSec: 0, outFile: path.resolve(o.outFile) };
+  const sum: GradeSummary = {
+    jobs,
+    pass: 0,
+    fail: 0,
+    infraError: 0,
+    skipped: bad.size,
+    tests: 0,
+    ms: 0,
+    testsPerSec: 0,
+    outFile: path.resolve(o.outFile),
+  };
   const t0 = Date.now();
   // Results leave in input order: a window of at most 2 x concurrency jobs in flight or waiting
   // for an earlier one, so memory stays bounded whatever the file size.

@@ -28,7 +28,15 @@ export async function openCairn(env: NodeJS.ProcessEnv = process.env): Promise<C
   try {
     await migrateDb(db);
     const client = await connectClient(cfg);
-    return { cfg, db, client, close: async () => { await client.connection.close(); await pool.end(); } };
+    return {
+      cfg,
+      db,
+      client,
+      close: async () => {
+        await client.connection.close();
+        await pool.end();
+      },
+    };
   } catch (err) {
     await pool.end();
     throw err;
@@ -47,6 +55,14 @@ export { listProvenance } from '../../db/queries/provenance';
 export { exportBatch, type ExportOptions, type ExportResult } from '../dataset/exporter';
 export { writeReport } from '../report/model';
 export {
-  BatchSettingsError, batchSettingsFrom, parseBatchSettings, parseChainBinsSpec, parseEnvSpec,
-  type BatchOptions, type BatchSettings, type BatchProgress, type EnvName, type Mode,
+  BatchSettingsError,
+  batchSettingsFrom,
+  parseBatchSettings,
+  parseChainBinsSpec,
+  parseEnvSpec,
+  type BatchOptions,
+  type BatchSettings,
+  type BatchProgress,
+  type EnvName,
+  type Mode,
 } from '../../workflows/contracts';

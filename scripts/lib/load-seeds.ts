@@ -9,12 +9,24 @@ import readline from 'node:readline';
 import type { Database } from '../../db/client';
 import { SeedFileError, parseSeedLine, type SeedRecord } from './seed-file';
 
-export interface BadLine { line: number; reason: string }
-export interface LoadResult { total: number; inserted: number; bad: BadLine[]; ms: number }
+export interface BadLine {
+  line: number;
+  reason: string;
+}
+export interface LoadResult {
+  total: number;
+  inserted: number;
+  bad: BadLine[];
+  ms: number;
+}
 
 async function* lines(file: string): AsyncGenerator<{ n: number; text: string }> {
-  if (!fs.existsSync(file)) throw new SeedFileError(`Seed file ${file} does not exist. Make one with \`npx cairn seeds cut --out ${file}\`.`);
-  const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  if (!fs.existsSync(file))
+    throw new SeedFileError(`Seed file ${file} does not exist. Make one with \`npx cairn seeds cut --out ${file}\`.`);
+  const rl = readline.createInterface({
+    input: fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }),
+    crlfDelay: Infinity,
+  });
   let n = 0;
   for await (const text of rl) {
     n++;
@@ -67,7 +79,9 @@ export async function validateSeedFile(file: string, skipBad: boolean): Promise<
       const s = parseSeedLine(text, n, `${file}:${n}`);
       if (!twice.has(hash64(s.id))) continue;
       if (firstSeen.has(s.id)) {
-        const e = new SeedFileError(`${file}:${n}: id ${JSON.stringify(s.id)} appears twice (first on line ${firstSeen.get(s.id)}); seed ids must be unique.`);
+        const e = new SeedFileError(
+          `${file}:${n}: id ${JSON.stringify(s.id)} appears twice (first on line ${firstSeen.get(s.id)}); seed ids must be unique.`,
+        );
         if (!skipBad) throw e;
         bad.push({ line: n, reason: e.message });
         count--;
@@ -92,7 +106,12 @@ async function insertChunk(db: Database, batchId: string, chunk: SeedRecord[]): 
 export const CHUNK_ROWS = 2000;
 export const CHUNK_BYTES = 8 << 20;
 
-export async function loadSeeds(db: Database, batchId: string, file: string, o: { skipBad: boolean; chunk?: number; onProgress?: (n: number) => void }): Promise<LoadResult> {
+export async function loadSeeds(
+  db: Database,
+  batchId: string,
+  file: string,
+  o: { skipBad: boolean; chunk?: number; onProgress?: (n: number) => void },
+): Promise<LoadResult> {
   const t0 = Date.now();
   const { bad } = await validateSeedFile(file, o.skipBad);
   const badLines = new Set(bad.map((b) => b.line));

@@ -19,16 +19,22 @@ async function check(role: 'teacher' | 'student', ep: LlmEndpoint): Promise<void
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 401 || status === 403) {
-      throw new EndpointError(`The ${role} endpoint ${ep.baseURL} refused the API key (${status}). Set ${env}_API_KEY (or OPENAI_API_KEY) to a valid key; nothing was written.`);
+      throw new EndpointError(
+        `The ${role} endpoint ${ep.baseURL} refused the API key (${status}). Set ${env}_API_KEY (or OPENAI_API_KEY) to a valid key; nothing was written.`,
+      );
     }
     if (status === undefined) {
-      throw new EndpointError(`The ${role} endpoint ${ep.baseURL} is unreachable (${(err as Error).message}). Start it (the simulator: \`npx cairn dev\` or \`npx cairn sim\`) or set ${env}_BASE_URL; nothing was written.`);
+      throw new EndpointError(
+        `The ${role} endpoint ${ep.baseURL} is unreachable (${(err as Error).message}). Start it (the simulator: \`npx cairn dev\` or \`npx cairn sim\`) or set ${env}_BASE_URL; nothing was written.`,
+      );
     }
     // Some servers do not list models; the first real call will tell.
     return;
   }
   if (models.length > 0 && !models.includes(ep.model)) {
-    throw new EndpointError(`The ${role} endpoint ${ep.baseURL} does not serve model "${ep.model}" (it serves: ${models.slice(0, 10).join(', ')}). Set ${env}_MODEL; nothing was written.`);
+    throw new EndpointError(
+      `The ${role} endpoint ${ep.baseURL} does not serve model "${ep.model}" (it serves: ${models.slice(0, 10).join(', ')}). Set ${env}_MODEL; nothing was written.`,
+    );
   }
 }
 

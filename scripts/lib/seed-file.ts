@@ -5,7 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export interface SeedRecord { id: string; snippet: string; kind: string; source: string | null }
+export interface SeedRecord {
+  id: string;
+  snippet: string;
+  kind: string;
+  source: string | null;
+}
 
 export class SeedFileError extends Error {
   override name = 'SeedFileError';
@@ -19,12 +24,16 @@ export function parseSeedLine(line: string, n: number, where: string): SeedRecor
   try {
     v = JSON.parse(line);
   } catch (e) {
-    throw new SeedFileError(`${where}: not valid JSON (${(e as Error).message}). Each line must be an object like {"id":"s1","snippet":"def f(x): ..."}.`);
+    throw new SeedFileError(
+      `${where}: not valid JSON (${(e as Error).message}). Each line must be an object like {"id":"s1","snippet":"def f(x): ..."}.`,
+    );
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SeedFileError(`${where}: expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}.`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new SeedFileError(`${where}: expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}.`);
   const o = v as Record<string, unknown>;
   const snippet = o.snippet ?? o.code;
-  if (typeof snippet !== 'string' || snippet.trim() === '') throw new SeedFileError(`${where}: needs a non-empty "snippet" string (the seed code).`);
+  if (typeof snippet !== 'string' || snippet.trim() === '')
+    throw new SeedFileError(`${where}: needs a non-empty "snippet" string (the seed code).`);
   const id = o.id === undefined ? `line${n}` : String(o.id);
   if (!ID_RE.test(id)) throw new SeedFileError(`${where}: id ${JSON.stringify(id)} may use only letters, digits and _.:- (at most 200).`);
   return { id, snippet, kind: typeof o.kind === 'string' ? o.kind : 'snippet', source: typeof o.source === 'string' ? o.source : null };
@@ -52,12 +61,20 @@ function listFiles(dir: string, ext: string, acc: string[] = []): string[] {
   return acc;
 }
 
-export interface CutOptions { from: string; count: number; minLines: number; maxLines: number; seed: number; ext: string }
+export interface CutOptions {
+  from: string;
+  count: number;
+  minLines: number;
+  maxLines: number;
+  seed: number;
+  ext: string;
+}
 
 /** Cuts `count` spans of minLines..maxLines consecutive non-trivial lines from files under `from`. */
 export function cutSeeds(o: CutOptions): SeedRecord[] {
   if (!fs.existsSync(o.from) || !fs.statSync(o.from).isDirectory()) throw new SeedFileError(`--from ${o.from} is not a directory.`);
-  if (o.minLines < 1 || o.maxLines < o.minLines) throw new SeedFileError(`--min-lines/--max-lines: need 1 <= min <= max (got ${o.minLines}, ${o.maxLines}).`);
+  if (o.minLines < 1 || o.maxLines < o.minLines)
+    throw new SeedFileError(`--min-lines/--max-lines: need 1 <= min <= max (got ${o.minLines}, ${o.maxLines}).`);
   const files = listFiles(o.from, o.ext);
   if (files.length === 0) throw new SeedFileError(`No ${o.ext} files under ${o.from}.`);
   const rand = rng(o.seed);
@@ -67,7 +84,9 @@ export function cutSeeds(o: CutOptions): SeedRecord[] {
     let lines: string[];
     try {
       lines = fs.readFileSync(file, 'utf8').split('\n');
-    } catch { continue; }
+    } catch {
+      continue;
+    }
     const len = o.minLines + Math.floor(rand() * (o.maxLines - o.minLines + 1));
     if (lines.length < len) continue;
     const start = Math.floor(rand() * (lines.length - len + 1));
@@ -76,9 +95,15 @@ export function cutSeeds(o: CutOptions): SeedRecord[] {
     const code = span.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
     if (code.length < len * 0.6 || !span.some((l) => /\b(def|for|while|if|return)\b/.test(l))) continue;
     const rel = path.relative(o.from, file);
-    out.push({ id: `s${String(out.length + 1).padStart(5, '0')}`, kind: 'snippet', source: `${rel}:${start + 1}-${start + len}`, snippet: span.join('\n') });
+    out.push({
+      id: `s${String(out.length + 1).padStart(5, '0')}`,
+      kind: 'snippet',
+      source: `${rel}:${start + 1}-${start + len}`,
+      snippet: span.join('\n'),
+    });
   }
-  if (out.length < o.count) throw new SeedFileError(`Only ${out.length} of ${o.count} usable spans found under ${o.from}; lower --count or --min-lines.`);
+  if (out.length < o.count)
+    throw new SeedFileError(`Only ${out.length} of ${o.count} usable spans found under ${o.from}; lower --count or --min-lines.`);
   return out;
 }
 
@@ -90,7 +115,11 @@ export function writeSeedFile(file: string, seeds: SeedRecord[]): void {
 /** The Python standard library on this machine: the embedded default seed corpus. */
 export function stdlibDir(): string {
   for (const d of ['/usr/lib/python3.11', '/usr/lib/python3']) if (fs.existsSync(path.join(d, 'json'))) return d;
-  const found = fs.readdirSync('/usr/lib').filter((n) => /^python3\.\d+$/.test(n)).sort().pop();
+  const found = fs
+    .readdirSync('/usr/lib')
+    .filter((n) => /^python3\.\d+$/.test(n))
+    .sort()
+    .pop();
   if (!found) throw new SeedFileError('No Python standard library under /usr/lib; pass --from DIR with source files.');
   return path.join('/usr/lib', found);
 }

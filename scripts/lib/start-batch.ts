@@ -7,11 +7,18 @@ import { getBatch, markLoaded, upsertBatch } from '../../db/queries/batches';
 import type { Config } from '../../workers/config/load-config';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import {
-  BatchSettingsError, SA, TASK_QUEUES, batchSettingsFrom, batchWorkflowId, batchWorkflowInputFrom, parseBatchSettings,
-  type BatchOptions, type BatchSettings, type BatchWorkflowInput,
+  BatchSettingsError,
+  SA,
+  TASK_QUEUES,
+  batchSettingsFrom,
+  batchWorkflowId,
+  batchWorkflowInputFrom,
+  parseBatchSettings,
+  type BatchOptions,
+  type BatchSettings,
+  type BatchWorkflowInput,
 } from '../../workflows/contracts';
 import { loadSeeds, validateSeedFile } from './load-seeds';
-
 
 export function newBatchId(now = new Date()): string {
   return `b${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
@@ -19,8 +26,10 @@ export function newBatchId(now = new Date()): string {
 
 /** Checks what startBatch checks before anything is written (for a CLI's early error). */
 export function validateBatchOptions(o: BatchOptions & { batchId?: string; window?: number }): BatchSettings {
-  if (o.batchId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(o.batchId)) throw new BatchSettingsError(`--batch ${o.batchId}: use letters, digits and _.- only (at most 100).`);
-  if (o.window !== undefined && (!Number.isInteger(o.window) || o.window < 1)) throw new BatchSettingsError(`--window ${o.window}: must be a whole number >= 1.`);
+  if (o.batchId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(o.batchId))
+    throw new BatchSettingsError(`--batch ${o.batchId}: use letters, digits and _.- only (at most 100).`);
+  if (o.window !== undefined && (!Number.isInteger(o.window) || o.window < 1))
+    throw new BatchSettingsError(`--window ${o.window}: must be a whole number >= 1.`);
   return batchSettingsFrom(o);
 }
 
@@ -60,7 +69,8 @@ export async function startBatch(db: Database, client: Client, cfg: Readonly<Con
   const totalSeeds = await markLoaded(db, o.batchId);
   const window = o.window ?? defaultWindow(cfg);
   await startBatchWorkflow(client, {
-    ...batchWorkflowInputFrom(o.batchId, settings, { window, paused: o.paused }), ...(o.reconcileEvery ? { reconcileEvery: o.reconcileEvery } : {}),
+    ...batchWorkflowInputFrom(o.batchId, settings, { window, paused: o.paused }),
+    ...(o.reconcileEvery ? { reconcileEvery: o.reconcileEvery } : {}),
   });
   return { batchId: o.batchId, existed: !!existing, settings, load, totalSeeds, window };
 }
@@ -69,10 +79,16 @@ export async function startBatch(db: Database, client: Client, cfg: Readonly<Con
 export async function startBatchWorkflow(client: Client, input: BatchWorkflowInput): Promise<{ started: boolean }> {
   try {
     await client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId(input.batchId), args: [input],
+      taskQueue: TASK_QUEUES.orchestration,
+      workflowId: batchWorkflowId(input.batchId),
+      args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      typedSearchAttributes: [{ key: SA.batchId, value: input.batchId }, { key: SA.env, value: input.env }, { key: SA.phase, value: 'batch' }],
+      typedSearchAttributes: [
+        { key: SA.batchId, value: input.batchId },
+        { key: SA.env, value: input.env },
+        { key: SA.phase, value: 'batch' },
+      ],
       staticSummary: `Cairn batch ${input.batchId} (${input.env}, ${input.turns} turns, M=${input.attempts}, window ${input.window})`,
     });
     return { started: true };
@@ -81,4 +97,3 @@ export async function startBatchWorkflow(client: Client, input: BatchWorkflowInp
     throw err;
   }
 }
-

@@ -12,10 +12,14 @@ export function uiUrl(cfg: Readonly<Config>, batchId: string): string {
 /** Human-readable status (from Postgres, which is exact; visibility is eventually consistent). */
 export function formatSummary(s: BatchSummary): string {
   const lines: string[] = [];
-  lines.push(`batch ${s.batchId}: ${s.seeds.total} seeds (done ${s.seeds.done}, running ${s.seeds.running}, pending ${s.seeds.pending}, failed ${s.seeds.failed})`);
+  lines.push(
+    `batch ${s.batchId}: ${s.seeds.total} seeds (done ${s.seeds.done}, running ${s.seeds.running}, pending ${s.seeds.pending}, failed ${s.seeds.failed})`,
+  );
   lines.push(`problems per turn:`);
   for (const t of s.turns) {
-    lines.push(`  turn ${t.turn}: ${t.problems} problems, ${t.valid} valid, ${t.invalid} invalid, ${t.duplicate} duplicate, ${t.inBand} with 0<p<1, mean p ${t.meanPassRate === null ? '-' : t.meanPassRate.toFixed(2)}`);
+    lines.push(
+      `  turn ${t.turn}: ${t.problems} problems, ${t.valid} valid, ${t.invalid} invalid, ${t.duplicate} duplicate, ${t.inBand} with 0<p<1, mean p ${t.meanPassRate === null ? '-' : t.meanPassRate.toFixed(2)}`,
+    );
   }
   // Contaminated problems are invalid with a reason naming the benchmark item (activities/grader.ts).
   const contaminated = s.invalidReasons.filter((r) => r.reason.startsWith('Contaminated:')).reduce((a, r) => a + r.n, 0);
@@ -27,7 +31,9 @@ export function formatSummary(s: BatchSummary): string {
   lines.push('pass-rate histogram (graded problems):');
   const max = Math.max(1, ...s.histogram.map((h) => h.n));
   for (const h of s.histogram) lines.push(`  ${h.label.padEnd(11)} ${String(h.n).padStart(4)} ${'#'.repeat(Math.round((h.n / max) * 40))}`);
-  lines.push(`LLM calls paid: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), served from the cache: ${s.llm.cacheHits}; tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`);
+  lines.push(
+    `LLM calls paid: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), served from the cache: ${s.llm.cacheHits}; tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`,
+  );
   lines.push(`dataset-ready problems (valid, ${FILTER_BAND.min} <= p <= ${FILTER_BAND.max}): ${s.exportable}`);
   if (s.failures.length) {
     lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');
@@ -38,7 +44,11 @@ export function formatSummary(s: BatchSummary): string {
 
 /** The recorded settings and what the workers actually used, one line each. */
 export function formatSettings(s: BatchSettings, used: { role: string; details: Record<string, unknown>; host: string }[]): string {
-  const env = s.envWeights ? Object.entries(s.envWeights).map(([k, w]) => `${k}=${w}`).join(',') : s.env;
+  const env = s.envWeights
+    ? Object.entries(s.envWeights)
+        .map(([k, w]) => `${k}=${w}`)
+        .join(',')
+    : s.env;
   const lines = [
     `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
       `time limit max(${s.timeLimitMs} ms, ${s.timeSlack} x reference CPU)${s.mode === 'chain' ? `, chain bins ${JSON.stringify(s.chainBins)}` : ''}`,
@@ -47,4 +57,3 @@ export function formatSettings(s: BatchSettings, used: { role: string; details: 
   for (const u of used) lines.push(`workers used: ${u.role} ${JSON.stringify(u.details)} (first on ${u.host})`);
   return lines.join('\n');
 }
-

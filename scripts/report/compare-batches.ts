@@ -13,7 +13,12 @@ import type { Band } from '../dataset/bins';
 import { batchInfo, batchesSharingSeeds, modeOf, problemFacts, seedSnippetHashes, type BatchInfo } from './data';
 import { turnStats, yieldOf, type TurnStats, type YieldStats } from './summarize';
 
-export interface ComparisonSide { id: string; mode: string; yield: YieldStats; turns: TurnStats[] }
+export interface ComparisonSide {
+  id: string;
+  mode: string;
+  yield: YieldStats;
+  turns: TurnStats[];
+}
 
 export interface Comparison {
   auto: boolean;
@@ -29,14 +34,25 @@ const PAIR = ['multi', 'single'];
 
 /** Chooses the batch to compare with, or explains why there is none. */
 export async function pickComparison(db: Database, self: BatchInfo, selfSeeds: number): Promise<{ id: string | null; note: string }> {
-  if (!PAIR.includes(self.mode)) return { id: null, note: `This batch ran in ${self.mode} mode; compare it with another batch explicitly: --compare ID.` };
+  if (!PAIR.includes(self.mode))
+    return { id: null, note: `This batch ran in ${self.mode} mode; compare it with another batch explicitly: --compare ID.` };
   const want = self.mode === 'multi' ? 'single' : 'multi';
   const cands = (await batchesSharingSeeds(db, self.id))
     .filter((b) => modeOf(b.settings) === want && b.shared * 2 >= selfSeeds && b.problems > 0)
     .sort((a, b) => b.shared - a.shared || b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id));
   const best = cands[0];
-  if (!best) return { id: null, note: `No ${want}-turn batch ran these seeds. Run the same seed file with --mode ${want}; the report then compares the two (or name one with --compare ID).` };
-  const others = cands.length > 1 ? ` (${cands.length - 1} other candidate${cands.length > 2 ? 's' : ''}: ${cands.slice(1, 4).map((c) => c.id).join(', ')}; choose with --compare ID)` : '';
+  if (!best)
+    return {
+      id: null,
+      note: `No ${want}-turn batch ran these seeds. Run the same seed file with --mode ${want}; the report then compares the two (or name one with --compare ID).`,
+    };
+  const others =
+    cands.length > 1
+      ? ` (${cands.length - 1} other candidate${cands.length > 2 ? 's' : ''}: ${cands
+          .slice(1, 4)
+          .map((c) => c.id)
+          .join(', ')}; choose with --compare ID)`
+      : '';
   return { id: best.id, note: `Compared with ${best.id} automatically: ${want} mode, ${best.shared} shared seed snippets${others}.` };
 }
 
@@ -48,7 +64,8 @@ export async function compareBatches(db: Database, self: BatchInfo, otherId: str
   const inOther = new Set(ho.values());
   const inSelf = new Set(hs.values());
   const sharedHashes = new Set([...inSelf].filter((h) => inOther.has(h)));
-  if (sharedHashes.size === 0) throw new Error(`--compare ${otherId}: the two batches share no seed snippet; a yield comparison needs the same seeds.`);
+  if (sharedHashes.size === 0)
+    throw new Error(`--compare ${otherId}: the two batches share no seed snippet; a yield comparison needs the same seeds.`);
   const side = async (b: BatchInfo, hashes: Map<string, string>): Promise<ComparisonSide> => {
     const rows = (await problemFacts(db, b.id)).filter((r) => sharedHashes.has(hashes.get(r.seedId) ?? ''));
     return { id: b.id, mode: b.mode, yield: yieldOf(rows, band, sharedHashes.size), turns: turnStats(rows, band) };

@@ -60,11 +60,16 @@ function header(m: ReportModel): string {
   const s = m.batch.settings;
   const envs = Array.isArray(s.envs) ? (s.envs as unknown[]).join(', ') : String(s.env ?? m.envs.join(', '));
   const facts = [
-    ['mode', m.batch.mode], ['environment', envs], ['turns', s.turns], ['M (student attempts)', s.attempts],
-    ['teacher', m.batch.models.teacher], ['student', m.batch.models.student],
+    ['mode', m.batch.mode],
+    ['environment', envs],
+    ['turns', s.turns],
+    ['M (student attempts)', s.attempts],
+    ['teacher', m.batch.models.teacher],
+    ['student', m.batch.models.student],
   ].filter(([, v]) => v !== undefined && v !== '');
   const t = m.totals;
-  const card = (key: string, v: string, label: string) => `<div class="card"><b data-cell="${key}">${esc(v)}</b><span>${esc(label)}</span></div>`;
+  const card = (key: string, v: string, label: string) =>
+    `<div class="card"><b data-cell="${key}">${esc(v)}</b><span>${esc(label)}</span></div>`;
   return `<h1>Cairn batch <span data-cell="batch-id">${esc(m.batch.id)}</span></h1>
 <p class="sub">${facts.map(([k, v]) => `${esc(k)}: <b>${esc(v)}</b>`).join(' · ')} · created ${esc(m.batch.createdAt.toISOString().slice(0, 16).replace('T', ' '))} UTC</p>
 <div class="cards">
@@ -78,13 +83,28 @@ ${card('total-tokens', int(m.llmTotals.promptTokens + m.llmTotals.completionToke
 }
 
 function turnsSection(m: ReportModel): string {
-  const rows = m.turns.map((t) => `<tr><td>turn ${t.turn}</td>${cell(`turn-${t.turn}-problems`, t.problems)}${cell(`turn-${t.turn}-valid`, t.valid)}`
-    + `${cell(`turn-${t.turn}-invalid`, t.invalid)}${cell(`turn-${t.turn}-duplicate`, t.duplicate)}${cell(`turn-${t.turn}-pending`, t.pending)}`
-    + `${cell(`turn-${t.turn}-graded`, t.graded)}${cell(`turn-${t.turn}-usable`, t.usable)}${cell(`turn-${t.turn}-yield`, pct(t.valid, t.problems))}`
-    + `${cell(`turn-${t.turn}-usable-yield`, pct(t.usable, t.problems))}${cell(`turn-${t.turn}-mean-p`, p2(t.meanPassRate))}</tr>`).join('\n');
-  const chart = groupedBarsSvg('turns', m.turns.map((t) => ({ label: `turn ${t.turn}`, values: [t.problems, t.valid, t.usable] })),
-    [{ name: 'problems', color: COLORS.grey }, { name: 'valid', color: COLORS.blue }, { name: 'usable', color: COLORS.green }]);
-  const reasons = m.reasons.length === 0 ? '<p class="note">No invalid problems.</p>' : `<table><tr><th>why invalid</th>${m.turns.map((t) => `<th class="n">turn ${t.turn}</th>`).join('')}<th class="n">total</th></tr>
+  const rows = m.turns
+    .map(
+      (t) =>
+        `<tr><td>turn ${t.turn}</td>${cell(`turn-${t.turn}-problems`, t.problems)}${cell(`turn-${t.turn}-valid`, t.valid)}` +
+        `${cell(`turn-${t.turn}-invalid`, t.invalid)}${cell(`turn-${t.turn}-duplicate`, t.duplicate)}${cell(`turn-${t.turn}-pending`, t.pending)}` +
+        `${cell(`turn-${t.turn}-graded`, t.graded)}${cell(`turn-${t.turn}-usable`, t.usable)}${cell(`turn-${t.turn}-yield`, pct(t.valid, t.problems))}` +
+        `${cell(`turn-${t.turn}-usable-yield`, pct(t.usable, t.problems))}${cell(`turn-${t.turn}-mean-p`, p2(t.meanPassRate))}</tr>`,
+    )
+    .join('\n');
+  const chart = groupedBarsSvg(
+    'turns',
+    m.turns.map((t) => ({ label: `turn ${t.turn}`, values: [t.problems, t.valid, t.usable] })),
+    [
+      { name: 'problems', color: COLORS.grey },
+      { name: 'valid', color: COLORS.blue },
+      { name: 'usable', color: COLORS.green },
+    ],
+  );
+  const reasons =
+    m.reasons.length === 0
+      ? '<p class="note">No invalid problems.</p>'
+      : `<table><tr><th>why invalid</th>${m.turns.map((t) => `<th class="n">turn ${t.turn}</th>`).join('')}<th class="n">total</th></tr>
 ${m.reasons.map((r, i) => `<tr><td data-reason="${i}">${esc(r.reason)}</td>${r.byTurn.map((n, j) => cell(`reason-${i}-turn-${m.turns[j]?.turn}`, n)).join('')}${cell(`reason-${i}-total`, r.total)}</tr>`).join('\n')}</table>`;
   return `<h2>Problems and yield per turn</h2>
 <table><tr><th>turn</th><th class="n">problems</th><th class="n">valid</th><th class="n">invalid</th><th class="n">duplicate</th><th class="n">pending</th><th class="n">graded</th><th class="n">usable</th><th class="n">valid yield</th><th class="n">usable yield</th><th class="n">mean p</th></tr>
@@ -95,7 +115,8 @@ ${rows}</table>
 }
 
 function histSection(m: ReportModel): string {
-  const panel = (title: string, id: string, counts: readonly number[]) => `<div class="panel"><h3>${esc(title)}</h3>${histogramSvg(id, HIST_LABELS, counts, MUTED)}</div>`;
+  const panel = (title: string, id: string, counts: readonly number[]) =>
+    `<div class="panel"><h3>${esc(title)}</h3>${histogramSvg(id, HIST_LABELS, counts, MUTED)}</div>`;
   const byTurn = m.histByTurn.map((h) => panel(`turn ${h.key}`, `turn-${h.key}`, h.counts)).join('');
   const byEnv = m.histByEnv.map((h) => panel(h.key, `env-${h.key}`, h.counts)).join('');
   return `<h2>Pass-rate histograms</h2>
@@ -107,13 +128,20 @@ function histSection(m: ReportModel): string {
 function compareSection(c: Comparison | null, note: string): string {
   if (!c) return `<h2>Multi-turn vs single-turn</h2><p class="note" data-cell="cmp-note">${esc(note)}</p>`;
   const sides = [c.self, c.other];
-  const row = (s: typeof c.self) => `<tr><td>${esc(s.id)}</td><td>${esc(s.mode)}</td>${cell(`cmp-${s.mode}-problems`, s.yield.problems)}${cell(`cmp-${s.mode}-valid`, s.yield.valid)}`
-    + `${cell(`cmp-${s.mode}-usable`, s.yield.usable)}${cell(`cmp-${s.mode}-usable-per-seed`, (s.yield.usable / Math.max(1, s.yield.seeds)).toFixed(2))}`
-    + `${cell(`cmp-${s.mode}-usable-yield`, pct(s.yield.usable, s.yield.problems))}</tr>`;
+  const row = (s: typeof c.self) =>
+    `<tr><td>${esc(s.id)}</td><td>${esc(s.mode)}</td>${cell(`cmp-${s.mode}-problems`, s.yield.problems)}${cell(`cmp-${s.mode}-valid`, s.yield.valid)}` +
+    `${cell(`cmp-${s.mode}-usable`, s.yield.usable)}${cell(`cmp-${s.mode}-usable-per-seed`, (s.yield.usable / Math.max(1, s.yield.seeds)).toFixed(2))}` +
+    `${cell(`cmp-${s.mode}-usable-yield`, pct(s.yield.usable, s.yield.problems))}</tr>`;
   const turns = [...new Set(sides.flatMap((s) => s.turns.map((t) => t.turn)))].sort((a, b) => a - b);
-  const chart = groupedBarsSvg('compare', turns.map((t) => ({ label: `turn ${t}`, values: sides.map((s) => s.turns.find((x) => x.turn === t)?.usable ?? 0) })),
-    sides.map((s, i) => ({ name: `${s.mode} usable`, color: i === 0 ? COLORS.green : COLORS.orange })));
-  const ratio = c.multiOverSingle === null ? '' : `<p>Multi-turn gave <span class="big" data-cell="cmp-ratio">${c.multiOverSingle.toFixed(2)}×</span> the usable problems of single-turn on the same seeds (the paper reports over 4×).</p>`;
+  const chart = groupedBarsSvg(
+    'compare',
+    turns.map((t) => ({ label: `turn ${t}`, values: sides.map((s) => s.turns.find((x) => x.turn === t)?.usable ?? 0) })),
+    sides.map((s, i) => ({ name: `${s.mode} usable`, color: i === 0 ? COLORS.green : COLORS.orange })),
+  );
+  const ratio =
+    c.multiOverSingle === null
+      ? ''
+      : `<p>Multi-turn gave <span class="big" data-cell="cmp-ratio">${c.multiOverSingle.toFixed(2)}×</span> the usable problems of single-turn on the same seeds (the paper reports over 4×).</p>`;
   return `<h2>Multi-turn vs single-turn</h2>
 <p class="note" data-cell="cmp-note">${esc(note)} Counted over the <b data-cell="cmp-shared-seeds">${c.sharedSeeds}</b> seed snippets both batches ran.</p>
 ${ratio}
@@ -130,14 +158,22 @@ function excerpt(code: string | null, lines = 14): string {
 
 function chainsSection(m: ReportModel): string {
   if (m.chains.length === 0) return '<h2>Stepping-stone chains</h2><p class="note">No problems yet.</p>';
-  const chains = m.chains.map((c) => `<div class="chain" data-chain="${esc(c.chainId)}">
+  const chains = m.chains
+    .map(
+      (c) => `<div class="chain" data-chain="${esc(c.chainId)}">
 <h3>seed ${esc(c.seedId)}${c.source ? ` <span class="note">${esc(c.source)}</span>` : ''}</h3>
 <details><summary class="note">seed snippet</summary><pre>${esc(excerpt(c.snippet, 30))}</pre></details>
-<div class="steps">${c.steps.map((s) => `<div class="step ${esc(s.status)}" data-step="${s.id}">
+<div class="steps">${c.steps
+        .map(
+          (s) => `<div class="step ${esc(s.status)}" data-step="${s.id}">
 <div><span class="tag">turn ${s.turn}</span>${s.level ? `<span class="tag">${esc(s.level)}</span>` : ''}<span class="tag">${esc(s.instruction)}</span></div>
 <div>${s.status === 'graded' ? `pass rate <b data-cell="step-${s.id}-p">${p2(s.passRate)}</b> (${s.passed}/${s.attempts})` : `<b>${esc(s.status)}</b>${s.invalidReason ? `: ${esc(s.invalidReason.slice(0, 160))}` : ''}`}</div>
 ${s.message ? `<div class="note">${esc(s.message.slice(0, 240))}</div>` : ''}
-${s.code ? `<pre>${esc(excerpt(s.code))}</pre>` : ''}</div>`).join('')}</div></div>`).join('\n');
+${s.code ? `<pre>${esc(excerpt(s.code))}</pre>` : ''}</div>`,
+        )
+        .join('')}</div></div>`,
+    )
+    .join('\n');
   return `<h2>Stepping-stone chains</h2><p class="note">${m.chains.length} seed${m.chains.length > 1 ? 's' : ''} with the most graded problems: each problem's instruction, pass rate, hint and code.</p>${chains}`;
 }
 
@@ -146,12 +182,27 @@ function llmSection(m: ReportModel): string {
   const roles = [...new Set(m.llm.map((u) => u.role))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const totals = m.llm.filter((u) => u.turn === null).sort((a, b) => roles.indexOf(a.role) - roles.indexOf(b.role));
   const perTurn = m.llm.filter((u) => u.turn !== null);
-  const tRows = totals.map((u) => `<tr><td>${esc(u.role)}</td>${cell(`llm-${u.role}-calls`, int(u.calls))}${cell(`llm-${u.role}-prompt`, int(u.promptTokens))}${cell(`llm-${u.role}-completion`, int(u.completionTokens))}</tr>`).join('');
+  const tRows = totals
+    .map(
+      (u) =>
+        `<tr><td>${esc(u.role)}</td>${cell(`llm-${u.role}-calls`, int(u.calls))}${cell(`llm-${u.role}-prompt`, int(u.promptTokens))}${cell(`llm-${u.role}-completion`, int(u.completionTokens))}</tr>`,
+    )
+    .join('');
   const turns = [...new Set(perTurn.map((u) => u.turn as number))].sort((a, b) => a - b);
-  const turnRows = turns.map((t) => `<tr><td>turn ${t}</td>${roles.map((r) => {
-    const u = perTurn.find((x) => x.turn === t && x.role === r);
-    return cell(`llm-turn-${t}-${r}-calls`, int(u?.calls ?? 0)) + cell(`llm-turn-${t}-${r}-tokens`, int((u?.promptTokens ?? 0) + (u?.completionTokens ?? 0)));
-  }).join('')}</tr>`).join('');
+  const turnRows = turns
+    .map(
+      (t) =>
+        `<tr><td>turn ${t}</td>${roles
+          .map((r) => {
+            const u = perTurn.find((x) => x.turn === t && x.role === r);
+            return (
+              cell(`llm-turn-${t}-${r}-calls`, int(u?.calls ?? 0)) +
+              cell(`llm-turn-${t}-${r}-tokens`, int((u?.promptTokens ?? 0) + (u?.completionTokens ?? 0)))
+            );
+          })
+          .join('')}</tr>`,
+    )
+    .join('');
   const all = m.llmTotals.promptTokens + m.llmTotals.completionTokens;
   return `<h2>LLM calls and tokens</h2>
 <table><tr><th>role</th><th class="n">calls</th><th class="n">prompt tokens</th><th class="n">completion tokens</th></tr>${tRows || '<tr><td colspan="4">none</td></tr>'}</table>

@@ -32,7 +32,10 @@ export async function buildReportModel(db: Database, o: ReportOptions): Promise<
   let comparison: Comparison | null = null;
   let comparisonNote = 'Comparison turned off (--no-compare).';
   if (o.compare !== null) {
-    const pick = o.compare === undefined ? await pickComparison(db, batch, seedTotal) : { id: o.compare, note: `Compared with ${o.compare} (--compare).` };
+    const pick =
+      o.compare === undefined
+        ? await pickComparison(db, batch, seedTotal)
+        : { id: o.compare, note: `Compared with ${o.compare} (--compare).` };
     comparisonNote = pick.note;
     if (pick.id) comparison = await compareBatches(db, batch, pick.id, band, o.compare === undefined);
   }
@@ -40,12 +43,21 @@ export async function buildReportModel(db: Database, o: ReportOptions): Promise<
   const totalsByRole = llm.filter((u) => u.turn === null);
   return {
     generatedAt: (o.now ?? new Date()).toISOString().slice(0, 19).replace('T', ' ') + ' UTC',
-    batch, envs: [...new Set(rows.map((r) => r.env))].sort(), seeds, seedTotal, band,
-    totals: yieldOf(rows, band, seedTotal), turns,
-    reasons: invalidReasons(rows, turns.map((t) => t.turn)),
+    batch,
+    envs: [...new Set(rows.map((r) => r.env))].sort(),
+    seeds,
+    seedTotal,
+    band,
+    totals: yieldOf(rows, band, seedTotal),
+    turns,
+    reasons: invalidReasons(
+      rows,
+      turns.map((t) => t.turn),
+    ),
     histByTurn: histograms(rows, (r) => String(r.turn)).sort((a, b) => Number(a.key) - Number(b.key)),
     histByEnv: histograms(rows, (r) => r.env).sort((a, b) => a.key.localeCompare(b.key)),
-    comparison, comparisonNote,
+    comparison,
+    comparisonNote,
     chains: await chainExamples(db, batch.id, pickChains(rows, o.examples ?? 3)),
     llm,
     llmTotals: {

@@ -33,13 +33,19 @@ export interface TurnStats {
   meanPassRate: number | null;
 }
 
-export interface HistogramRow { key: string; counts: number[] }
+export interface HistogramRow {
+  key: string;
+  counts: number[];
+}
 
 export const HIST_LABELS = histogramLabels();
 
 /** Invalid reasons with their numbers blanked, so "input 3 raised" and "input 4 raised" group. */
 export function normalizeReason(r: string | null): string {
-  return (r ?? 'unknown').replace(/input \d+/g, 'input N').replace(/line \d+/g, 'line N').slice(0, 140);
+  return (r ?? 'unknown')
+    .replace(/input \d+/g, 'input N')
+    .replace(/line \d+/g, 'line N')
+    .slice(0, 140);
 }
 
 export function isUsable(p: Pick<ProblemFacts, 'status' | 'passRate' | 'duplicateOf'>, band: Band): boolean {
@@ -50,7 +56,22 @@ export function turnStats(rows: readonly ProblemFacts[], band: Band): TurnStats[
   const by = new Map<number, TurnStats & { sum: number }>();
   for (const r of rows) {
     let t = by.get(r.turn);
-    if (!t) by.set(r.turn, t = { turn: r.turn, problems: 0, valid: 0, invalid: 0, duplicate: 0, pending: 0, graded: 0, usable: 0, meanPassRate: null, sum: 0 });
+    if (!t)
+      by.set(
+        r.turn,
+        (t = {
+          turn: r.turn,
+          problems: 0,
+          valid: 0,
+          invalid: 0,
+          duplicate: 0,
+          pending: 0,
+          graded: 0,
+          usable: 0,
+          meanPassRate: null,
+          sum: 0,
+        }),
+      );
     t.problems++;
     if (r.status === 'invalid') t.invalid++;
     else if (r.status === 'duplicate') t.duplicate++;
@@ -62,12 +83,16 @@ export function turnStats(rows: readonly ProblemFacts[], band: Band): TurnStats[
     }
     if (isUsable(r, band)) t.usable++;
   }
-  return [...by.values()].sort((a, b) => a.turn - b.turn)
+  return [...by.values()]
+    .sort((a, b) => a.turn - b.turn)
     .map(({ sum, ...t }) => ({ ...t, meanPassRate: t.graded ? sum / t.graded : null }));
 }
 
 /** Invalid reasons by turn: [reason, counts per turn (in `turns` order), total], most frequent first. */
-export function invalidReasons(rows: readonly ProblemFacts[], turns: readonly number[]): { reason: string; byTurn: number[]; total: number }[] {
+export function invalidReasons(
+  rows: readonly ProblemFacts[],
+  turns: readonly number[],
+): { reason: string; byTurn: number[]; total: number }[] {
   const m = new Map<string, number[]>();
   for (const r of rows) {
     if (r.status !== 'invalid') continue;
@@ -77,7 +102,8 @@ export function invalidReasons(rows: readonly ProblemFacts[], turns: readonly nu
     const i = turns.indexOf(r.turn);
     if (i >= 0) counts[i] = (counts[i] ?? 0) + 1;
   }
-  return [...m].map(([reason, byTurn]) => ({ reason, byTurn, total: byTurn.reduce((a, b) => a + b, 0) }))
+  return [...m]
+    .map(([reason, byTurn]) => ({ reason, byTurn, total: byTurn.reduce((a, b) => a + b, 0) }))
     .sort((a, b) => b.total - a.total || a.reason.localeCompare(b.reason));
 }
 
@@ -96,7 +122,13 @@ export function histograms(rows: readonly ProblemFacts[], key: (r: ProblemFacts)
 }
 
 /** Yield of a set of problems: what a mode got out of the same seeds. */
-export interface YieldStats { seeds: number; problems: number; valid: number; graded: number; usable: number }
+export interface YieldStats {
+  seeds: number;
+  problems: number;
+  valid: number;
+  graded: number;
+  usable: number;
+}
 
 export function yieldOf(rows: readonly ProblemFacts[], band: Band, seeds: number): YieldStats {
   let valid = 0;
@@ -126,7 +158,9 @@ export function pickChains(rows: readonly ProblemFacts[], n: number): string[] {
       c.hi = Math.max(c.hi, r.passRate);
     }
   }
-  return [...m].filter(([, c]) => c.size > 0)
-    .sort(([a, x], [b, y]) => y.graded - x.graded || (y.hi - y.lo) - (x.hi - x.lo) || y.size - x.size || a.localeCompare(b))
-    .slice(0, n).map(([k]) => k);
+  return [...m]
+    .filter(([, c]) => c.size > 0)
+    .sort(([a, x], [b, y]) => y.graded - x.graded || y.hi - y.lo - (x.hi - x.lo) || y.size - x.size || a.localeCompare(b))
+    .slice(0, n)
+    .map(([k]) => k);
 }

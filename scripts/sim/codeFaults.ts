@@ -86,10 +86,15 @@ export function bannedImport(code: string): string {
 /** The faults that only rewrite the code, shared by every environment's teacher; other kinds leave it. */
 export function codeFault(kind: string | null, code: string): string {
   switch (kind) {
-    case 'syntax': return dropDefColon(code);
-    case 'nondeterministic': return nonDeterministic(code);
-    case 'too_slow': return tooSlow(code);
-    case 'banned_import': return bannedImport(code);
-    default: return code;
+    case 'syntax':
+      return dropDefColon(code);
+    case 'nondeterministic':
+      return nonDeterministic(code);
+    case 'too_slow':
+      return tooSlow(code);
+    case 'banned_import':
+      return bannedImport(code);
+    default:
+      return code;
   }
 }

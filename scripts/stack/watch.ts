@@ -13,7 +13,12 @@ type Say = (m: string) => void;
 /** A watched child that exited unexpectedly and will not be restarted. */
 export class ChildExitError extends Error {
   override name = 'ChildExitError';
-  constructor(message: string, readonly child: string, readonly logFile: string, readonly tail: string) {
+  constructor(
+    message: string,
+    readonly child: string,
+    readonly logFile: string,
+    readonly tail: string,
+  ) {
     super(message);
   }
 }
@@ -38,7 +43,12 @@ export function logTail(file: string, offset = 0, maxLines = 15, maxBytes = 16_3
     const buf = Buffer.alloc(size - start);
     fd = fs.openSync(file, 'r');
     fs.readSync(fd, buf, 0, buf.length, start);
-    return buf.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-maxLines).join('\n');
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-maxLines)
+      .join('\n');
   } catch {
     return '';
   } finally {
@@ -154,17 +164,24 @@ export class StackWatcher {
     const ran = Date.now() - e.startedAt;
     const tail = logTail(e.logFile, e.offset);
     const what = `${e.name}${e.child.pid ? ` (pid ${e.child.pid})` : ''} ${how} after ${secs(ran)}`;
-    const indented = tail.split('\n').map((l) => `    ${l}`).join('\n');
+    const indented = tail
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n');
     this.say(tail ? `${what}; last lines of ${shown(e.logFile)}:\n${indented}` : `${what}; it wrote nothing to ${shown(e.logFile)}`);
     if (e.restart && e.spawn) {
       e.crashes = ran >= this.backoff.resetAfterMs ? 1 : e.crashes + 1;
       const delay = Math.min(this.backoff.firstMs * 2 ** (e.crashes - 1), this.backoff.maxMs);
-      this.say(`${e.name}: restarting in ${secs(delay)} (restart ${e.restarts + 1}; the wait doubles up to ${secs(this.backoff.maxMs)} while it keeps failing)`);
+      this.say(
+        `${e.name}: restarting in ${secs(delay)} (restart ${e.restarts + 1}; the wait doubles up to ${secs(this.backoff.maxMs)} while it keeps failing)`,
+      );
       e.timer = setTimeout(() => this.restart(e), delay);
       return;
     }
     const last = tail.split('\n').pop() ?? '';
-    this.onFatal(new ChildExitError(`${what}${last ? `; the last line of ${shown(e.logFile)}: ${last.trim()}` : ''}`, e.name, e.logFile, tail));
+    this.onFatal(
+      new ChildExitError(`${what}${last ? `; the last line of ${shown(e.logFile)}: ${last.trim()}` : ''}`, e.name, e.logFile, tail),
+    );
   }
 
   private restart(e: Entry): void {

@@ -21,16 +21,29 @@ beforeAll(async () => {
   await upsertBatch(tdb.db, 'A', testSettings({ dedup: 'off', timeLimitMs: 1000, timeSlack: 300 }));
   await insertSeeds(tdb.db, [{ batchId: 'A', seedId: 's1', snippet: 'def g(x):\n    return x * 2' }]);
 });
-afterAll(async () => { await tdb?.drop(); });
+afterAll(async () => {
+  await tdb?.drop();
+});
 
-const GOOD = ['```python\ndef f(x):\n    return x * 3\n```', ...['1', '2', '3', '4', '5'].map((i) => '```input\n' + i + '\n```'), '```message\nTriple it.\n```'].join('\n');
+const GOOD = [
+  '```python\ndef f(x):\n    return x * 3\n```',
+  ...['1', '2', '3', '4', '5'].map((i) => '```input\n' + i + '\n```'),
+  '```message\nTriple it.\n```',
+].join('\n');
 
 function fakeLlm(answers: string[]): LlmClient & { calls: number } {
   const c = {
-    role: 'fake', model: 'fake', calls: 0,
+    role: 'fake',
+    model: 'fake',
+    calls: 0,
     async complete(_m: unknown, o: { n: number }) {
       c.calls++;
-      return { callId: 0, callIds: Array.from({ length: o.n }, () => 0), choices: Array.from({ length: o.n }, (_, i) => answers[i % answers.length] ?? ''), cached: false };
+      return {
+        callId: 0,
+        callIds: Array.from({ length: o.n }, () => 0),
+        choices: Array.from({ length: o.n }, (_, i) => answers[i % answers.length] ?? ''),
+        cached: false,
+      };
     },
   };
   return c;
@@ -45,9 +58,18 @@ function fakeSandbox(opts: { infra?: boolean } = {}): Sandbox & { runs: RunReque
       runs.push(req);
       if (opts.infra) throw new SandboxInfraError('could not start bwrap: Resource temporarily unavailable');
       const k = Number(/return x \* (\d+)/.exec(req.code)?.[1] ?? NaN);
-      return { sandboxes: 1, outcomes: req.inputs.map((i) => (Number.isNaN(k) ? { status: 'error', error: 'NameError', wallMs: 1 } : { status: 'ok', out: String(Number(i) * k), cpuMs: 5, wallMs: 1 })) };
+      return {
+        sandboxes: 1,
+        outcomes: req.inputs.map((i) =>
+          Number.isNaN(k)
+            ? { status: 'error', error: 'NameError', wallMs: 1 }
+            : { status: 'ok', out: String(Number(i) * k), cpuMs: 5, wallMs: 1 },
+        ),
+      };
     },
-    async close() { /* nothing */ },
+    async close() {
+      /* nothing */
+    },
   };
 }
 
@@ -64,7 +86,10 @@ test('teacher: one LLM call per turn even when the activity is retried; parse er
   expect(b).toEqual(a);
   expect(a.parsed).toBe(true);
   expect(llm.calls).toBe(1);
-  const bad = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm(['no blocks']) }).proposeProblem, { ...propose, turn: 2 });
+  const bad = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm(['no blocks']) }).proposeProblem, {
+    ...propose,
+    turn: 2,
+  });
   expect(bad.parsed).toBe(false);
   expect((await getProblem(tdb.db, bad.problemId)).invalidReason).toMatch(/No ```python block/);
 });
@@ -105,7 +130,16 @@ test('a sandbox that cannot start is a retryable infra failure, never a grade of
 test('the LLM client pays once per distinct request: a repeat is served from Postgres and counted', async () => {
   const sim = await createSimServer({ port: 0, seed: 4 });
   try {
-    const ep = { baseURL: sim.url, model: 'sim-teacher', apiKey: 'k', concurrency: 1, sampleConcurrency: 4, extraBody: {}, useN: true, timeoutMs: 10_000 };
+    const ep = {
+      baseURL: sim.url,
+      model: 'sim-teacher',
+      apiKey: 'k',
+      concurrency: 1,
+      sampleConcurrency: 4,
+      extraBody: {},
+      useN: true,
+      timeoutMs: 10_000,
+    };
     const llm = createLlmClient(tdb.db, 'teacher', ep);
     const msgs = [{ role: 'user' as const, content: '# Environment: induction\n\n## Seed\n\n```seed\nx = 1\n```' }];
     const a = await llm.complete(msgs, { n: 1 });
@@ -122,14 +156,35 @@ test('the LLM client pays once per distinct request: a repeat is served from Pos
 });
 
 test('activities read their settings from the batch record and record what they used', async () => {
-  await upsertBatch(tdb.db, 'V', testSettings({ visiblePairs: 1, dedup: 'off', mode: 'chain', chainBins: { hard: [0.1, 0.2], medium: [0.4, 0.6], easy: [0.8, 0.9] } }));
+  await upsertBatch(
+    tdb.db,
+    'V',
+    testSettings({ visiblePairs: 1, dedup: 'off', mode: 'chain', chainBins: { hard: [0.1, 0.2], medium: [0.4, 0.6], easy: [0.8, 0.9] } }),
+  );
   await insertSeeds(tdb.db, [{ batchId: 'V', seedId: 's1', snippet: 'def g(x):\n    return x * 2' }]);
   const seen: string[] = [];
   const teacher = { ...fakeLlm([GOOD]), provenance: { model: 'fake-teacher', endpointHost: 'llm.example:8000' } };
   const studentLlm = fakeLlm(['```python\ndef f(x):\n    return x * 3\n```']);
-  const student: LlmClient = { ...studentLlm, complete: async (m, o) => { seen.push(JSON.stringify(m)); return studentLlm.complete(m, o); } };
-  const recordingTeacher: LlmClient = { ...teacher, complete: async (m, o) => { seen.push(JSON.stringify(m)); return teacher.complete(m, o); } };
-  const { problemId } = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: recordingTeacher }).proposeProblem, { ...propose, batchId: 'V', turn: 1, instruction: 'chain_hard' });
+  const student: LlmClient = {
+    ...studentLlm,
+    complete: async (m, o) => {
+      seen.push(JSON.stringify(m));
+      return studentLlm.complete(m, o);
+    },
+  };
+  const recordingTeacher: LlmClient = {
+    ...teacher,
+    complete: async (m, o) => {
+      seen.push(JSON.stringify(m));
+      return teacher.complete(m, o);
+    },
+  };
+  const { problemId } = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: recordingTeacher }).proposeProblem, {
+    ...propose,
+    batchId: 'V',
+    turn: 1,
+    instruction: 'chain_hard',
+  });
   expect(seen[0]).toContain('10-20%'); // the batch's hard bin, not the paper's 5-16%
   const g = activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox(), sandboxDetails: { memoryMb: 256, privilege: 'user' } });
   expect((await env.run(g.validateProblem, { problemId })).valid).toBe(true);
@@ -142,7 +197,8 @@ test('activities read their settings from the batch record and record what they 
 });
 
 test('a batch missing from Postgres is a non-retryable failure, not an endless retry', async () => {
-  const err = await env.run(activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) }).proposeProblem, { ...propose, batchId: 'nope', turn: 1 })
+  const err = await env
+    .run(activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) }).proposeProblem, { ...propose, batchId: 'nope', turn: 1 })
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect((err as ApplicationFailure).nonRetryable).toBe(true);

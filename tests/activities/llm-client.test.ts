@@ -30,22 +30,42 @@ beforeAll(async () => {
     { batchId: 'L', seedId: 'long', snippet: `def g(x):\n${'    x = x + 1  # padding to make the prompt long\n'.repeat(200)}    return x` },
   ]);
 }, 60_000);
-afterAll(async () => { await Promise.all([tdb?.drop(), sim?.close()]); });
+afterAll(async () => {
+  await Promise.all([tdb?.drop(), sim?.close()]);
+});
 
 let promptNo = 0;
 /** A fresh student prompt (so no test reads another's cache). */
 function studentPrompt(): ChatMessage[] {
-  return [{ role: 'user', content: `# Environment: deduction\n\n## Code\n\n\`\`\`python\ndef f(x):\n    return x + ${++promptNo}\n\`\`\`\n\n## Input\n\n\`\`\`input\n1\n\`\`\`` }];
+  return [
+    {
+      role: 'user',
+      content: `# Environment: deduction\n\n## Code\n\n\`\`\`python\ndef f(x):\n    return x + ${++promptNo}\n\`\`\`\n\n## Input\n\n\`\`\`input\n1\n\`\`\``,
+    },
+  ];
 }
 
 function client(o: Partial<LlmEndpoint> & { model?: string } = {}): LlmClient {
   return createLlmClient(tdb.db, 'student', {
-    baseURL: sim.url, model: 'sim-student', apiKey: 'k', concurrency: 1, sampleConcurrency: 4, extraBody: {}, useN: true, timeoutMs: 10_000, ...o,
+    baseURL: sim.url,
+    model: 'sim-student',
+    apiKey: 'k',
+    concurrency: 1,
+    sampleConcurrency: 4,
+    extraBody: {},
+    useN: true,
+    timeoutMs: 10_000,
+    ...o,
   });
 }
 
 /** Calls until it succeeds, as Temporal's retries would (each failure must be retryable). */
-async function untilDone(llm: LlmClient, messages: ChatMessage[], n: number, tries = 30): Promise<{ res: LlmResult; failures: ApplicationFailure[] }> {
+async function untilDone(
+  llm: LlmClient,
+  messages: ChatMessage[],
+  n: number,
+  tries = 30,
+): Promise<{ res: LlmResult; failures: ApplicationFailure[] }> {
   const failures: ApplicationFailure[] = [];
   for (let i = 0; i < tries; i++) {
     try {
@@ -75,7 +95,11 @@ function freshStats() {
   const s = sim.stats();
   return () => {
     const now = sim.stats();
-    return { samples: now.samples.student - s.samples.student, ok: (now.byRole.student['200'] ?? 0) - (s.byRole.student['200'] ?? 0), r429: (now.byRole.student['429'] ?? 0) - (s.byRole.student['429'] ?? 0) };
+    return {
+      samples: now.samples.student - s.samples.student,
+      ok: (now.byRole.student['200'] ?? 0) - (s.byRole.student['200'] ?? 0),
+      r429: (now.byRole.student['429'] ?? 0) - (s.byRole.student['429'] ?? 0),
+    };
   };
 }
 
@@ -123,18 +147,28 @@ test('null content is fetched again, never kept as an answer; nothing with conte
 
 test('errors by whose fault: request wrong, endpoint wrong, transient', async () => {
   const what = { role: 'student', model: 'm', baseURL: 'http://x/v1' };
-  const e = (status: number, message: string, headers: Record<string, string> = {}) => classifyLlmError(APIError.generate(status, { message }, message, new Headers(headers)), what);
-  for (const s of [400, 413, 422]) expect(e(s, 'maximum context length is 8192 tokens')).toMatchObject({ fault: 'request', failure: { type: ERR.llmRequestInvalid, nonRetryable: true } });
-  for (const s of [401, 403, 404]) expect(e(s, 'nope')).toMatchObject({ fault: 'endpoint', failure: { type: ERR.llmRejected, nonRetryable: true } });
+  const e = (status: number, message: string, headers: Record<string, string> = {}) =>
+    classifyLlmError(APIError.generate(status, { message }, message, new Headers(headers)), what);
+  for (const s of [400, 413, 422])
+    expect(e(s, 'maximum context length is 8192 tokens')).toMatchObject({
+      fault: 'request',
+      failure: { type: ERR.llmRequestInvalid, nonRetryable: true },
+    });
+  for (const s of [401, 403, 404])
+    expect(e(s, 'nope')).toMatchObject({ fault: 'endpoint', failure: { type: ERR.llmRejected, nonRetryable: true } });
   expect(e(400, 'The model `x` does not exist')).toMatchObject({ fault: 'endpoint' });
   for (const s of [408, 409, 500, 502]) expect(e(s, 'later')).toMatchObject({ fault: 'transient', failure: { nonRetryable: false } });
   expect(e(503, 'busy', { 'retry-after': '7' }).failure.nextRetryDelay).toBe(7000);
   expect(e(429, 'slow down', { 'retry-after-ms': '1500' }).failure).toMatchObject({ type: ERR.rateLimited, nextRetryDelay: 1500 });
 
-  const err = await client({ model: 'no-such-model' }).complete(studentPrompt(), { n: 2 }).catch((x: unknown) => x);
+  const err = await client({ model: 'no-such-model' })
+    .complete(studentPrompt(), { n: 2 })
+    .catch((x: unknown) => x);
   expect(err).toMatchObject({ type: ERR.llmRejected, nonRetryable: true });
   await withSettings({ contextLimitChars: 50 }, async () => {
-    const refused = await client().complete(studentPrompt(), { n: 2 }).catch((x: unknown) => x);
+    const refused = await client()
+      .complete(studentPrompt(), { n: 2 })
+      .catch((x: unknown) => x);
     expect(refused).toMatchObject({ type: ERR.llmRequestInvalid, nonRetryable: true });
     expect((refused as Error).message).toMatch(/maximum context length/);
   });
@@ -155,21 +189,49 @@ test('the cache key holds the endpoint host; reserved extra-body keys are refuse
   expect(loadConfig({ CAIRN_TEACHER_EXTRA_BODY: '{"reasoning_effort":"high"}' }).teacher.extraBody).toEqual({ reasoning_effort: 'high' });
 });
 
-const GOOD = ['```python\ndef f(x):\n    return x * 3\n```', ...['1', '2', '3', '4', '5'].map((i) => '```input\n' + i + '\n```'), '```message\nTriple it.\n```'].join('\n');
-const fakeTeacher: LlmClient = { role: 'teacher', model: 'fake', complete: async (_m, o) => ({ callId: 0, callIds: [0], choices: Array.from({ length: o.n }, () => GOOD), cached: false }) };
+const GOOD = [
+  '```python\ndef f(x):\n    return x * 3\n```',
+  ...['1', '2', '3', '4', '5'].map((i) => '```input\n' + i + '\n```'),
+  '```message\nTriple it.\n```',
+].join('\n');
+const fakeTeacher: LlmClient = {
+  role: 'teacher',
+  model: 'fake',
+  complete: async (_m, o) => ({ callId: 0, callIds: [0], choices: Array.from({ length: o.n }, () => GOOD), cached: false }),
+};
 const fakeSandbox = {
-  async run(req: { inputs: string[] }) { return { sandboxes: 1, outcomes: req.inputs.map((i) => ({ status: 'ok' as const, out: String(Number(i) * 3), cpuMs: 1, wallMs: 1 })) }; },
-  async close() { /* nothing */ },
+  async run(req: { inputs: string[] }) {
+    return { sandboxes: 1, outcomes: req.inputs.map((i) => ({ status: 'ok' as const, out: String(Number(i) * 3), cpuMs: 1, wallMs: 1 })) };
+  },
+  async close() {
+    /* nothing */
+  },
 };
 /** MockActivityEnvironment.run, keeping the activity's own types. */
-function run<A extends unknown[], R>(info: ConstructorParameters<typeof MockActivityEnvironment>[0], fn: (...a: A) => Promise<R>, ...args: A): Promise<R> {
+function run<A extends unknown[], R>(
+  info: ConstructorParameters<typeof MockActivityEnvironment>[0],
+  fn: (...a: A) => Promise<R>,
+  ...args: A
+): Promise<R> {
   return new MockActivityEnvironment(info).run(fn, ...args) as Promise<R>;
 }
 const propose = { batchId: 'L', env: 'induction' as const, instruction: 'initial' as const, prevProblemId: null };
 
 test('a context-length 400 makes that teacher turn invalid with the reason; other seeds are served', async () => {
   await withSettings({ contextLimitChars: 6000 }, async () => {
-    const t = activitiesFor('teacher', { db: tdb.db, teacher: createLlmClient(tdb.db, 'teacher', { baseURL: sim.url, model: 'sim-teacher', apiKey: 'k', concurrency: 1, sampleConcurrency: 1, extraBody: {}, useN: true, timeoutMs: 10_000 }) });
+    const t = activitiesFor('teacher', {
+      db: tdb.db,
+      teacher: createLlmClient(tdb.db, 'teacher', {
+        baseURL: sim.url,
+        model: 'sim-teacher',
+        apiKey: 'k',
+        concurrency: 1,
+        sampleConcurrency: 1,
+        extraBody: {},
+        useN: true,
+        timeoutMs: 10_000,
+      }),
+    });
     const long = await run({}, t.proposeProblem, { ...propose, seedId: 'long', turn: 1 });
     expect(long.parsed).toBe(false);
     const p = await getProblem(tdb.db, long.problemId);
@@ -182,7 +244,11 @@ test('a context-length 400 makes that teacher turn invalid with the reason; othe
 
 test('student samples that do not come: the problem fails with the reason, never graded, never a student failure', async () => {
   const setup = async (turn: number) => {
-    const { problemId } = await run({}, activitiesFor('teacher', { db: tdb.db, teacher: fakeTeacher }).proposeProblem, { ...propose, seedId: 'short', turn });
+    const { problemId } = await run({}, activitiesFor('teacher', { db: tdb.db, teacher: fakeTeacher }).proposeProblem, {
+      ...propose,
+      seedId: 'short',
+      turn,
+    });
     await run({}, activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox }).validateProblem, { problemId });
     return problemId;
   };
@@ -192,7 +258,11 @@ test('student samples that do not come: the problem fails with the reason, never
   await withSettings({ contextLimitChars: 10 }, async () => {
     expect(await run({}, student.attemptProblem, { problemId: refused, attempts: 4 })).toBe(0);
   });
-  expect(await getProblem(tdb.db, refused)).toMatchObject({ status: 'failed', passRate: null, invalidReason: expect.stringMatching(/not counted as student failures.*maximum context length/) });
+  expect(await getProblem(tdb.db, refused)).toMatchObject({
+    status: 'failed',
+    passRate: null,
+    invalidReason: expect.stringMatching(/not counted as student failures.*maximum context length/),
+  });
   expect(await listAttempts(tdb.db, refused)).toHaveLength(0);
   // No content at all: retried (a retryable shortfall), then failed on the last allowed attempt.
   const empty = await setup(12);
@@ -201,19 +271,32 @@ test('student samples that do not come: the problem fails with the reason, never
     expect(first).toMatchObject({ type: ERR.llmShortfall, nonRetryable: false });
     expect(await run({ attempt: SHORTFALL_ATTEMPTS }, student.attemptProblem, { problemId: empty, attempts: 4 })).toBe(0);
   });
-  expect(await getProblem(tdb.db, empty)).toMatchObject({ status: 'failed', invalidReason: expect.stringMatching(/answered 0 of 4 samples/) });
+  expect(await getProblem(tdb.db, empty)).toMatchObject({
+    status: 'failed',
+    invalidReason: expect.stringMatching(/answered 0 of 4 samples/),
+  });
   expect(await count(`select count(*) n from attempts where problem_id = ${empty}`)).toBe(0);
 });
 
 test('each attempt is its own cached sample: text stored once (in llm_calls), a retried activity pays nothing', async () => {
-  const { problemId } = await run({}, activitiesFor('teacher', { db: tdb.db, teacher: fakeTeacher }).proposeProblem, { ...propose, seedId: 'short', turn: 21 });
+  const { problemId } = await run({}, activitiesFor('teacher', { db: tdb.db, teacher: fakeTeacher }).proposeProblem, {
+    ...propose,
+    seedId: 'short',
+    turn: 21,
+  });
   await run({}, activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox }).validateProblem, { problemId });
   const student = activitiesFor('student', { db: tdb.db, student: client({ useN: false }) });
   const delta = freshStats();
   expect(await run({}, student.attemptProblem, { problemId, attempts: 6 })).toBe(6);
   expect(await run({}, student.attemptProblem, { problemId, attempts: 6 })).toBe(6);
   expect(delta().samples).toBe(6);
-  const rows = (await tdb.db.execute(sql.raw(`select a.completion, c.sample, c.choices->>0 as text from attempts a join llm_calls c on c.id = a.llm_call_id where a.problem_id = ${problemId} order by a.idx`))).rows as { completion: string | null; sample: number; text: string }[];
+  const rows = (
+    await tdb.db.execute(
+      sql.raw(
+        `select a.completion, c.sample, c.choices->>0 as text from attempts a join llm_calls c on c.id = a.llm_call_id where a.problem_id = ${problemId} order by a.idx`,
+      ),
+    )
+  ).rows as { completion: string | null; sample: number; text: string }[];
   expect(rows.map((r) => r.sample)).toEqual([0, 1, 2, 3, 4, 5]);
   expect(rows.every((r) => r.completion === null && r.text.length > 0)).toBe(true);
 });

@@ -5,8 +5,12 @@ import { getProblem, insertProblem, settleValidProblem } from '../../db/queries/
 import { createTestDb, type TestDb, testSettings } from '../helpers/db';
 
 let tdb: TestDb;
-beforeAll(async () => { tdb = await createTestDb('dedup'); });
-afterAll(async () => { await tdb?.drop(); });
+beforeAll(async () => {
+  tdb = await createTestDb('dedup');
+});
+afterAll(async () => {
+  await tdb?.drop();
+});
 
 const A = 'def f(xs, k):\n    """Keep multiples."""\n    return [x for x in xs if x % k == 0]\n';
 const A_LAYOUT = 'def f(xs,k):  # same code\n\n    """Keep multiples."""\n    return [x for x in xs if x%k==0]\n';
@@ -23,7 +27,17 @@ test('code keys ignore comments and layout; AST keys also ignore names and docst
 });
 
 async function problem(batchId: string, key: string, code: string) {
-  return insertProblem(tdb.db, { key, batchId, seedId: 's', env: 'induction', turn: 1, chainId: 'c', instruction: 'initial', code, inputs: ['1'] });
+  return insertProblem(tdb.db, {
+    key,
+    batchId,
+    seedId: 's',
+    env: 'induction',
+    turn: 1,
+    chainId: 'c',
+    instruction: 'initial',
+    code,
+    inputs: ['1'],
+  });
 }
 
 test('the second of two identical problems is a duplicate (recorded, with its reason), across batches when global', async () => {

@@ -8,11 +8,19 @@ import { createTestDb, type TestDb, testSettings } from '../helpers/db';
 
 let tdb: TestDb;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-load-'));
-beforeAll(async () => { tdb = await createTestDb('load'); });
-afterAll(async () => { await tdb?.drop(); fs.rmSync(tmp, { recursive: true, force: true }); });
+beforeAll(async () => {
+  tdb = await createTestDb('load');
+});
+afterAll(async () => {
+  await tdb?.drop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 function seedFile(name: string, n: number, bad: Record<number, string> = {}): string {
-  const lines = Array.from({ length: n }, (_, i) => bad[i + 1] ?? JSON.stringify({ id: `s${i}`, snippet: `def f${i}(x):\n    return x + ${i}` }));
+  const lines = Array.from(
+    { length: n },
+    (_, i) => bad[i + 1] ?? JSON.stringify({ id: `s${i}`, snippet: `def f${i}(x):\n    return x + ${i}` }),
+  );
   const p = path.join(tmp, name);
   fs.writeFileSync(p, lines.join('\n') + '\n');
   return p;
@@ -35,7 +43,9 @@ test('a bad line stops the load before anything is written, naming file and line
   const f = seedFile('bad.jsonl', 3000, { 2999: '{"id": "x", "snippet": ', 10: '{"id":"s3","snippet":"dup"}' });
   await expect(loadSeeds(tdb.db, 'L2', f, { skipBad: false })).rejects.toThrow(/bad\.jsonl:2999: not valid JSON/);
   const dup = seedFile('dup.jsonl', 3000, { 10: '{"id":"s3","snippet":"dup"}' });
-  await expect(loadSeeds(tdb.db, 'L2', dup, { skipBad: false })).rejects.toThrow(/dup\.jsonl:10: id "s3" appears twice \(first on line 4\)/);
+  await expect(loadSeeds(tdb.db, 'L2', dup, { skipBad: false })).rejects.toThrow(
+    /dup\.jsonl:10: id "s3" appears twice \(first on line 4\)/,
+  );
   expect((await seedCounts(tdb.db, 'L2')).pending).toBe(0);
   expect(await getBatch(tdb.db, 'L2')).toMatchObject({ loadedAt: null });
 });

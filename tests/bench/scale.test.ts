@@ -14,10 +14,24 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
   let pid = 0;
   // On a timeout the cleanup stops the bench's process group (workers, loader, dev server), then
   // drops the databases it would have dropped (named after its pid). Registered first: runs last.
-  onCleanup('bench databases', async () => {
-    if (pid) for (const leg of ['load', 'batch']) await dropDatabase(`cairn_bench_${leg}_${pid}`);
-  }, () => false);
-  const args = ['-r', 'tsx/cjs', 'scripts/bench/scale-bench.ts', '--load-seeds', String(LOAD_SEEDS), '--batch-seeds', String(BATCH_SEEDS), '--window', '4'];
+  onCleanup(
+    'bench databases',
+    async () => {
+      if (pid) for (const leg of ['load', 'batch']) await dropDatabase(`cairn_bench_${leg}_${pid}`);
+    },
+    () => false,
+  );
+  const args = [
+    '-r',
+    'tsx/cjs',
+    'scripts/bench/scale-bench.ts',
+    '--load-seeds',
+    String(LOAD_SEEDS),
+    '--batch-seeds',
+    String(BATCH_SEEDS),
+    '--window',
+    '4',
+  ];
   const run = runTracked(process.execPath, args, { cwd: path.resolve(__dirname, '../..'), env: process.env });
   pid = run.child.pid ?? 0;
   const { code, out } = await run;
@@ -25,7 +39,8 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
   expect(out).toMatch(new RegExp(`1\\. load ${LOAD_SEEDS} seeds`));
   expect(out).toMatch(new RegExp(`\\n {3}${LOAD_SEEDS} seeds in [\\d.]+ s: \\d+ seeds/s; loader peak RSS \\d+ MB`));
   expect(out).toMatch(new RegExp(`\\n {3}${BATCH_SEEDS} done, 0 failed in \\d+ s`));
-  for (const q of ['orchestration', 'teacher', 'student', 'grader']) expect(out).toMatch(new RegExp(`worker ${q} +RSS \\d+ MB at start, \\d+ MB at end`));
+  for (const q of ['orchestration', 'teacher', 'student', 'grader'])
+    expect(out).toMatch(new RegExp(`worker ${q} +RSS \\d+ MB at start, \\d+ MB at end`));
   expect(out).toMatch(/Temporal history: \d+ events per seed workflow/);
   expect(out).toMatch(new RegExp(`seeds +${BATCH_SEEDS} rows`));
   expect(out).toMatch(/Postgres: [\d.]+ rows and [\d.]+ KiB per seed/);

@@ -10,21 +10,52 @@ import { runTracked } from '../helpers/procs';
 /** chaos.ts gives up after this and prints what it saw; jest's limit leaves room for its cleanup. */
 const CHAOS_TIMEOUT_S = 420;
 
-test('npm run chaos (small): 0 lost, 0 duplicates, no LLM call paid twice', async () => {
-  const root = path.resolve(__dirname, '../..');
-  // Enough latency and a small window that the batch outlasts the four faults, 1.5-2.25 s apart.
-  const args = ['-r', 'tsx/cjs', 'scripts/bench/chaos.ts', '--seeds', '12', '--turns', '2', '--attempts', '2', '--window', '3', '--teacher-ms', '1000',
-    '--student-ms', '300', '--kills', '2', '--restart-temporal', '1', '--restart-postgres', '1', '--gap-ms', '1500', '--timeout-s', String(CHAOS_TIMEOUT_S),
-    '--private-postgres'];
-  // On a timeout the test cleanup stops chaos.ts's process group: workers, dev server and Postgres.
-  const { code, out } = await runTracked(process.execPath, args, { cwd: root, env: process.env });
-  if (code !== 0) console.log(out);
-  expect(out).toMatch(/seeds: 12 finished, 0 failed, 0 lost \(of 12\)/);
-  expect(out).toMatch(/duplicate rows: \{"seeds":0,"problems":0,"attempts":0,"grades":0,"llm_calls":0,"extraAttempts":0,"turnsPerSeed":0\}/);
-  expect(out).toMatch(/SIGKILL worker/);
-  expect(out).toMatch(/restart Temporal dev server/);
-  expect(out).toMatch(/restart Postgres/);
-  expect(out).not.toMatch(/were not injected/);
-  expect(out).toContain('PASS: nothing lost');
-  expect(code).toBe(0);
-}, (CHAOS_TIMEOUT_S + 60) * 1000);
+test(
+  'npm run chaos (small): 0 lost, 0 duplicates, no LLM call paid twice',
+  async () => {
+    const root = path.resolve(__dirname, '../..');
+    // Enough latency and a small window that the batch outlasts the four faults, 1.5-2.25 s apart.
+    const args = [
+      '-r',
+      'tsx/cjs',
+      'scripts/bench/chaos.ts',
+      '--seeds',
+      '12',
+      '--turns',
+      '2',
+      '--attempts',
+      '2',
+      '--window',
+      '3',
+      '--teacher-ms',
+      '1000',
+      '--student-ms',
+      '300',
+      '--kills',
+      '2',
+      '--restart-temporal',
+      '1',
+      '--restart-postgres',
+      '1',
+      '--gap-ms',
+      '1500',
+      '--timeout-s',
+      String(CHAOS_TIMEOUT_S),
+      '--private-postgres',
+    ];
+    // On a timeout the test cleanup stops chaos.ts's process group: workers, dev server and Postgres.
+    const { code, out } = await runTracked(process.execPath, args, { cwd: root, env: process.env });
+    if (code !== 0) console.log(out);
+    expect(out).toMatch(/seeds: 12 finished, 0 failed, 0 lost \(of 12\)/);
+    expect(out).toMatch(
+      /duplicate rows: \{"seeds":0,"problems":0,"attempts":0,"grades":0,"llm_calls":0,"extraAttempts":0,"turnsPerSeed":0\}/,
+    );
+    expect(out).toMatch(/SIGKILL worker/);
+    expect(out).toMatch(/restart Temporal dev server/);
+    expect(out).toMatch(/restart Postgres/);
+    expect(out).not.toMatch(/were not injected/);
+    expect(out).toContain('PASS: nothing lost');
+    expect(code).toBe(0);
+  },
+  (CHAOS_TIMEOUT_S + 60) * 1000,
+);

@@ -35,8 +35,14 @@ afterAll(async () => {
 
 function cairn(args: string[], extra: NodeJS.ProcessEnv = {}): ReturnType<typeof runTracked> {
   const childEnv = {
-    ...process.env, DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: env.address, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url,
-    CAIRN_TEACHER_API_KEY: KEY, CAIRN_STUDENT_API_KEY: KEY, ...extra,
+    ...process.env,
+    DATABASE_URL: tdb.url,
+    TEMPORAL_ADDRESS: env.address,
+    CAIRN_TEACHER_BASE_URL: sim.url,
+    CAIRN_STUDENT_BASE_URL: sim.url,
+    CAIRN_TEACHER_API_KEY: KEY,
+    CAIRN_STUDENT_API_KEY: KEY,
+    ...extra,
   };
   return runTracked(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], { cwd: ROOT, env: childEnv });
 }
@@ -48,15 +54,43 @@ async function batches(): Promise<number> {
 const start = (...more: string[]) => ['batch', 'start', '--seeds', seeds, '--batch', 'bad', ...more];
 
 const CASES: Array<[string, () => string[], NodeJS.ProcessEnv, RegExp]> = [
-  ['malformed seed file', () => { fs.writeFileSync(path.join(tmp, 'm.jsonl'), '{"id":"a","snippet":"x"}\n{oops\n'); return ['batch', 'start', '--seeds', path.join(tmp, 'm.jsonl')]; }, {}, /m\.jsonl:2: not valid JSON/],
-  ['unreadable seed file', () => ['batch', 'start', '--seeds', path.join(tmp, 'missing.jsonl')], {}, /missing\.jsonl does not exist\. Make one with `npx cairn seeds cut/],
+  [
+    'malformed seed file',
+    () => {
+      fs.writeFileSync(path.join(tmp, 'm.jsonl'), '{"id":"a","snippet":"x"}\n{oops\n');
+      return ['batch', 'start', '--seeds', path.join(tmp, 'm.jsonl')];
+    },
+    {},
+    /m\.jsonl:2: not valid JSON/,
+  ],
+  [
+    'unreadable seed file',
+    () => ['batch', 'start', '--seeds', path.join(tmp, 'missing.jsonl')],
+    {},
+    /missing\.jsonl does not exist\. Make one with `npx cairn seeds cut/,
+  ],
   ['unknown environment', () => start('--env', 'poetry'), {}, /--env poetry: unknown environment "poetry"; choose from induction/],
   ['M < 1', () => start('--attempts', '0'), {}, /--attempts must be a whole number >= 1/],
   ['turns < 1', () => start('--turns', '0'), {}, /--turns must be a whole number >= 1/],
-  ['unreachable endpoint', () => start(), { CAIRN_TEACHER_BASE_URL: 'http://127.0.0.1:9/v1' }, /teacher endpoint http:\/\/127\.0\.0\.1:9\/v1 is unreachable.*set CAIRN_TEACHER_BASE_URL; nothing was written/],
-  ['bad key', () => start(), { CAIRN_STUDENT_API_KEY: 'sk-wrong' }, /student endpoint .* refused the API key \(401\)\. Set CAIRN_STUDENT_API_KEY/],
+  [
+    'unreachable endpoint',
+    () => start(),
+    { CAIRN_TEACHER_BASE_URL: 'http://127.0.0.1:9/v1' },
+    /teacher endpoint http:\/\/127\.0\.0\.1:9\/v1 is unreachable.*set CAIRN_TEACHER_BASE_URL; nothing was written/,
+  ],
+  [
+    'bad key',
+    () => start(),
+    { CAIRN_STUDENT_API_KEY: 'sk-wrong' },
+    /student endpoint .* refused the API key \(401\)\. Set CAIRN_STUDENT_API_KEY/,
+  ],
   ['unknown model', () => start(), { CAIRN_TEACHER_MODEL: 'gpt-nope' }, /does not serve model "gpt-nope".*Set CAIRN_TEACHER_MODEL/],
-  ['Postgres down', () => start(), { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/cairn' }, /Cannot reach Postgres at DATABASE_URL .*set DATABASE_URL=/s],
+  [
+    'Postgres down',
+    () => start(),
+    { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/cairn' },
+    /Cannot reach Postgres at DATABASE_URL .*set DATABASE_URL=/s,
+  ],
   ['Temporal down', () => start(), { TEMPORAL_ADDRESS: '127.0.0.1:9' }, /Cannot reach Temporal at 127\.0\.0\.1:9.*npx cairn dev/s],
 ];
 
@@ -66,14 +100,16 @@ const CASES: Array<[string, () => string[], NodeJS.ProcessEnv, RegExp]> = [
 const results = new Map<string, { code: number | null; out: string }>();
 beforeAll(async () => {
   let next = 0;
-  await Promise.all(Array.from({ length: 3 }, async () => {
-    for (let c = CASES[next++]; c; c = CASES[next++]) {
-      const [name, args, extra] = c;
-      const run = cairn(args(), extra);
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), 90_000);
-      results.set(name, await run.finally(() => clearTimeout(timer)));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 3 }, async () => {
+      for (let c = CASES[next++]; c; c = CASES[next++]) {
+        const [name, args, extra] = c;
+        const run = cairn(args(), extra);
+        const timer = setTimeout(() => run.child.kill('SIGKILL'), 90_000);
+        results.set(name, await run.finally(() => clearTimeout(timer)));
+      }
+    }),
+  );
 }, 240_000);
 
 test.each(CASES)('%s: clear error, non-zero exit, nothing written', async (name, _args, _extra, re) => {

@@ -1,14 +1,31 @@
 /** Bins, flattening and the curriculum tables: pure functions, checked against method.md. */
 import { BIN_SETS, binHistogram, binOf, inBand, DEFAULT_BAND } from '../../scripts/dataset/bins';
-import { apportion, buildCurriculumPlan, CURRICULUM_NAMES, parseCurriculum, scaleStep, type CurriculumName } from '../../scripts/dataset/curriculum';
+import {
+  apportion,
+  buildCurriculumPlan,
+  CURRICULUM_NAMES,
+  parseCurriculum,
+  scaleStep,
+  type CurriculumName,
+} from '../../scripts/dataset/curriculum';
 import { flattenByBins, parseFlattenTarget } from '../../scripts/dataset/flatten';
 import { difficultyBin } from '../../scripts/dataset/exporter';
 
 describe('bins', () => {
   test('broad bins: edges belong to the bin above; 0.97 is still easy', () => {
     const cases: [number, string | null][] = [
-      [0.05, null], [0.0999, null], [0.1, 'hard'], [0.2599, 'hard'], [0.26, 'medium'], [0.6099, 'medium'], [0.61, 'easy-medium'],
-      [0.8499, 'easy-medium'], [0.85, 'easy'], [0.97, 'easy'], [0.9701, null], [1, null],
+      [0.05, null],
+      [0.0999, null],
+      [0.1, 'hard'],
+      [0.2599, 'hard'],
+      [0.26, 'medium'],
+      [0.6099, 'medium'],
+      [0.61, 'easy-medium'],
+      [0.8499, 'easy-medium'],
+      [0.85, 'easy'],
+      [0.97, 'easy'],
+      [0.9701, null],
+      [1, null],
     ];
     for (const [p, bin] of cases) expect([p, binOf(p, 'broad')]).toEqual([p, bin]);
   });
@@ -27,13 +44,24 @@ describe('bins', () => {
     expect(binOf(0.3, 'chain')).toBeNull();
   });
 
-  test('the ranges are the paper\'s', () => {
-    expect(BIN_SETS.broad.map((b) => [b.name, b.min, b.max])).toEqual([['hard', 0.1, 0.26], ['medium', 0.26, 0.61], ['easy-medium', 0.61, 0.85], ['easy', 0.85, 0.97]]);
-    expect(BIN_SETS.chain.map((b) => [b.name, b.min, b.max])).toEqual([['hard', 0.05, 0.16], ['medium', 0.41, 0.59], ['easy', 0.81, 0.91]]);
+  test("the ranges are the paper's", () => {
+    expect(BIN_SETS.broad.map((b) => [b.name, b.min, b.max])).toEqual([
+      ['hard', 0.1, 0.26],
+      ['medium', 0.26, 0.61],
+      ['easy-medium', 0.61, 0.85],
+      ['easy', 0.85, 0.97],
+    ]);
+    expect(BIN_SETS.chain.map((b) => [b.name, b.min, b.max])).toEqual([
+      ['hard', 0.05, 0.16],
+      ['medium', 0.41, 0.59],
+      ['easy', 0.81, 0.91],
+    ]);
   });
 
   test('band 0.01-0.97 keeps 1 to 31 of 32 solved', () => {
-    expect(Array.from({ length: 33 }, (_, k) => k).filter((k) => inBand(k / 32, DEFAULT_BAND))).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    expect(Array.from({ length: 33 }, (_, k) => k).filter((k) => inBand(k / 32, DEFAULT_BAND))).toEqual(
+      Array.from({ length: 31 }, (_, i) => i + 1),
+    );
   });
 
   test('the old labeler keeps its names for the ends', () => {
@@ -54,7 +82,16 @@ describe('flatten', () => {
   test('equal counts per bin, as many as the scarcest bin; records in no bin dropped', () => {
     const r = flattenByBins(items, 'broad', '0');
     expect(r.counts).toEqual({ hard: 6, medium: 6, 'easy-medium': 6, easy: 6 });
-    expect(binHistogram(r.kept, 'broad')).toEqual({ bins: [{ name: 'hard', n: 6 }, { name: 'medium', n: 6 }, { name: 'easy-medium', n: 6 }, { name: 'easy', n: 6 }], unbinned: 0, total: 24 });
+    expect(binHistogram(r.kept, 'broad')).toEqual({
+      bins: [
+        { name: 'hard', n: 6 },
+        { name: 'medium', n: 6 },
+        { name: 'easy-medium', n: 6 },
+        { name: 'easy', n: 6 },
+      ],
+      unbinned: 0,
+      total: 24,
+    });
     expect(r.kept.map((x) => x.id)).toEqual([...r.kept.map((x) => x.id)].sort((a, b) => a - b));
   });
 
@@ -74,16 +111,38 @@ describe('flatten', () => {
   });
 
   test('an empty bin is left out of the target with a warning instead of emptying the set', () => {
-    const r = flattenByBins(items.filter((x) => x.bin !== 'hard'), 'broad', '0');
+    const r = flattenByBins(
+      items.filter((x) => x.bin !== 'hard'),
+      'broad',
+      '0',
+    );
     expect(r.counts).toEqual({ hard: 0, medium: 12, 'easy-medium': 12, easy: 12 });
     expect(r.warnings).toEqual(['bin hard has no records: flattened over the other bins']);
   });
 });
 
-describe('curricula: the paper\'s tables', () => {
-  const dataset = { file: 'd.jsonl', format: 'jsonl', records: 90, per_bin: { hard: 10, medium: 10, 'easy-medium': 10, easy: 10 }, unbinned: 0 };
-  const plan = (c: CurriculumName, steps = 40_000, batchSize = 64, binSet: 'broad' | 'chain' = c === 'soft' || c === 'hard' ? 'chain' : 'broad') =>
-    buildCurriculumPlan({ curriculum: c, binSet, steps, batchSize, bins: BIN_SETS[binSet].map(({ name, min, max }) => ({ name, min, max })), dataset });
+describe("curricula: the paper's tables", () => {
+  const dataset = {
+    file: 'd.jsonl',
+    format: 'jsonl',
+    records: 90,
+    per_bin: { hard: 10, medium: 10, 'easy-medium': 10, easy: 10 },
+    unbinned: 0,
+  };
+  const plan = (
+    c: CurriculumName,
+    steps = 40_000,
+    batchSize = 64,
+    binSet: 'broad' | 'chain' = c === 'soft' || c === 'hard' ? 'chain' : 'broad',
+  ) =>
+    buildCurriculumPlan({
+      curriculum: c,
+      binSet,
+      steps,
+      batchSize,
+      bins: BIN_SETS[binSet].map(({ name, min, max }) => ({ name, min, max })),
+      dataset,
+    });
   /** [from, to, easy, medium, hard] (and easy-medium for broad bins) */
   const table = (c: CurriculumName) => plan(c).phases.map((p) => [p.start_step, p.end_step, p.weights]);
 
@@ -138,11 +197,27 @@ describe('curricula: the paper\'s tables', () => {
 
   test('uniform: one phase, no weights', () => {
     const p = plan('uniform', 5000);
-    expect(p.phases).toEqual([{ start_step: 0, end_step: 5000, paper_start_step: 0, paper_end_step: 40000, weights: null, per_batch: null, draws: null, epochs: null }]);
+    expect(p.phases).toEqual([
+      {
+        start_step: 0,
+        end_step: 5000,
+        paper_start_step: 0,
+        paper_end_step: 40000,
+        weights: null,
+        per_batch: null,
+        draws: null,
+        epochs: null,
+      },
+    ]);
   });
 
   test('step ranges scale to --steps (nearest step, halves up) and stay contiguous', () => {
-    expect(plan('soft', 1000).phases.map((p) => [p.start_step, p.end_step])).toEqual([[0, 188], [188, 438], [438, 750], [750, 1000]]);
+    expect(plan('soft', 1000).phases.map((p) => [p.start_step, p.end_step])).toEqual([
+      [0, 188],
+      [188, 438],
+      [438, 750],
+      [750, 1000],
+    ]);
     expect(scaleStep(7500, 4000)).toBe(750);
     for (const c of CURRICULUM_NAMES) {
       for (const steps of [1, 7, 999, 40_000, 123_457]) {
@@ -158,17 +233,29 @@ describe('curricula: the paper\'s tables', () => {
     const p = plan('soft', 1000, 64);
     expect(p.phases[0]?.per_batch).toEqual({ hard: 3, medium: 10, easy: 51 });
     for (const ph of p.phases) expect(Object.values(ph.per_batch ?? {}).reduce((a, b) => a + b, 0)).toBe(64);
-    expect(p.phases[0]?.draws).toEqual({ hard: Math.round(0.05 * 64 * 188), medium: Math.round(0.15 * 64 * 188), easy: Math.round(0.8 * 64 * 188) });
+    expect(p.phases[0]?.draws).toEqual({
+      hard: Math.round(0.05 * 64 * 188),
+      medium: Math.round(0.15 * 64 * 188),
+      easy: Math.round(0.8 * 64 * 188),
+    });
     expect(p.phases[0]?.epochs?.easy).toBeCloseTo((0.8 * 64 * 188) / 10, 0);
     expect(apportion({ a: 1, b: 1, c: 1 }, 10)).toEqual({ a: 4, b: 3, c: 3 });
   });
 
   test('warnings: a weighted bin with no records; a bin never sampled; a curriculum whose bins the set lacks', () => {
-    const p = buildCurriculumPlan({ curriculum: 'classic', binSet: 'broad', steps: 100, batchSize: 8, bins: [],
-      dataset: { ...dataset, per_bin: { hard: 0, medium: 5, 'easy-medium': 5, easy: 5 }, unbinned: 2 } });
+    const p = buildCurriculumPlan({
+      curriculum: 'classic',
+      binSet: 'broad',
+      steps: 100,
+      batchSize: 8,
+      bins: [],
+      dataset: { ...dataset, per_bin: { hard: 0, medium: 5, 'easy-medium': 5, easy: 5 }, unbinned: 2 },
+    });
     expect(p.warnings).toEqual([
-      'steps 63-75: bin hard has weight 0.25 but no records', 'steps 75-100: bin hard has weight 1 but no records',
-      'bin easy-medium has 5 records that this curriculum never samples', '2 records are in no broad bin and are never sampled',
+      'steps 63-75: bin hard has weight 0.25 but no records',
+      'steps 75-100: bin hard has weight 1 but no records',
+      'bin easy-medium has 5 records that this curriculum never samples',
+      '2 records are in no broad bin and are never sampled',
     ]);
     expect(() => plan('medium-easy', 100, 8, 'chain')).toThrow(/--bins broad/);
   });

@@ -18,30 +18,81 @@ const llm = { teacher: [100, 50] as [number, number], student: [200, 1000] as [n
 
 // Multi-turn batch, 4 seeds x 3 turns, two environments.
 const MT: ProblemSpec[] = [
-  { seed: 'a', turn: 1, passed: 30 }, { seed: 'a', turn: 2, passed: 16 }, { seed: 'a', turn: 3, passed: 4 },
-  { seed: 'b', turn: 1, passed: 32 }, { seed: 'b', turn: 2, passed: 20 }, { seed: 'b', turn: 3, status: 'invalid', reason: 'input 2 raised ZeroDivisionError' },
-  { seed: 'c', turn: 1, status: 'invalid', reason: 'No message found! Make sure to correctly format the message.' }, { seed: 'c', turn: 2, passed: 27 }, { seed: 'c', turn: 3, passed: 0 },
-  { seed: 'd', turn: 1, env: 'deduction', passed: 28 }, { seed: 'd', turn: 2, env: 'deduction', status: 'duplicate', dupOf: 'a/1' }, { seed: 'd', turn: 3, env: 'deduction', passed: 10 },
+  { seed: 'a', turn: 1, passed: 30 },
+  { seed: 'a', turn: 2, passed: 16 },
+  { seed: 'a', turn: 3, passed: 4 },
+  { seed: 'b', turn: 1, passed: 32 },
+  { seed: 'b', turn: 2, passed: 20 },
+  { seed: 'b', turn: 3, status: 'invalid', reason: 'input 2 raised ZeroDivisionError' },
+  { seed: 'c', turn: 1, status: 'invalid', reason: 'No message found! Make sure to correctly format the message.' },
+  { seed: 'c', turn: 2, passed: 27 },
+  { seed: 'c', turn: 3, passed: 0 },
+  { seed: 'd', turn: 1, env: 'deduction', passed: 28 },
+  { seed: 'd', turn: 2, env: 'deduction', status: 'duplicate', dupOf: 'a/1' },
+  { seed: 'd', turn: 3, env: 'deduction', passed: 10 },
 ];
 // Single-turn batch on seeds a, b, c (other seed ids, same snippets) plus one seed of its own.
 const ST: ProblemSpec[] = [
-  { seed: 'x1', turn: 1, passed: 32 }, { seed: 'x1', turn: 2, status: 'invalid', reason: 'input 4 raised ZeroDivisionError' }, { seed: 'x1', turn: 3, passed: 16 },
-  { seed: 'x2', turn: 1, status: 'invalid', reason: 'code does not parse' }, { seed: 'x2', turn: 2, status: 'invalid', reason: 'code does not parse' }, { seed: 'x2', turn: 3, status: 'invalid', reason: 'code does not parse' },
-  { seed: 'x3', turn: 1, passed: 0 }, { seed: 'x3', turn: 2, passed: 31 }, { seed: 'x3', turn: 3, status: 'invalid', reason: 'nondeterministic' },
-  { seed: 'e', turn: 1, passed: 16 }, { seed: 'e', turn: 2, passed: 16 }, { seed: 'e', turn: 3, passed: 16 },
+  { seed: 'x1', turn: 1, passed: 32 },
+  { seed: 'x1', turn: 2, status: 'invalid', reason: 'input 4 raised ZeroDivisionError' },
+  { seed: 'x1', turn: 3, passed: 16 },
+  { seed: 'x2', turn: 1, status: 'invalid', reason: 'code does not parse' },
+  { seed: 'x2', turn: 2, status: 'invalid', reason: 'code does not parse' },
+  { seed: 'x2', turn: 3, status: 'invalid', reason: 'code does not parse' },
+  { seed: 'x3', turn: 1, passed: 0 },
+  { seed: 'x3', turn: 2, passed: 31 },
+  { seed: 'x3', turn: 3, status: 'invalid', reason: 'nondeterministic' },
+  { seed: 'e', turn: 1, passed: 16 },
+  { seed: 'e', turn: 2, passed: 16 },
+  { seed: 'e', turn: 3, passed: 16 },
 ];
 
 beforeAll(async () => {
   tdb = await createTestDb('dataset_report');
-  const settings = { env: 'induction', envs: ['induction', 'deduction'], turns: 3, attempts: 32, teacherModel: 'sim-teacher', studentModel: 'sim-student' };
-  await insertBatch(tdb.pool, { id: 'mt', settings, seeds: ['a', 'b', 'c', 'd'].map((s) => ({ id: s, snippet: snippet(s), source: `lib/${s}.py:3-4` })), problems: MT, llm });
+  const settings = {
+    env: 'induction',
+    envs: ['induction', 'deduction'],
+    turns: 3,
+    attempts: 32,
+    teacherModel: 'sim-teacher',
+    studentModel: 'sim-student',
+  };
   await insertBatch(tdb.pool, {
-    id: 'st', settings: { ...settings, mode: 'single' }, llm, problems: ST,
-    seeds: [{ id: 'x1', snippet: snippet('a') }, { id: 'x2', snippet: snippet('b') }, { id: 'x3', snippet: snippet('c') }, { id: 'e', snippet: snippet('e') }],
+    id: 'mt',
+    settings,
+    seeds: ['a', 'b', 'c', 'd'].map((s) => ({ id: s, snippet: snippet(s), source: `lib/${s}.py:3-4` })),
+    problems: MT,
+    llm,
+  });
+  await insertBatch(tdb.pool, {
+    id: 'st',
+    settings: { ...settings, mode: 'single' },
+    llm,
+    problems: ST,
+    seeds: [
+      { id: 'x1', snippet: snippet('a') },
+      { id: 'x2', snippet: snippet('b') },
+      { id: 'x3', snippet: snippet('c') },
+      { id: 'e', snippet: snippet('e') },
+    ],
   });
   // Never picked automatically: st-old shares too few seeds; mt-copy is multi like mt and, from st's side, has no problems.
-  await insertBatch(tdb.pool, { id: 'st-old', settings: { ...settings, mode: 'single' }, seeds: [{ id: 'a', snippet: snippet('a') }], problems: [{ seed: 'a', turn: 1, passed: 16 }] });
-  await insertBatch(tdb.pool, { id: 'mt-copy', settings, seeds: [{ id: 'a', snippet: snippet('a') }, { id: 'b', snippet: snippet('b') }, { id: 'c', snippet: snippet('c') }], problems: [] });
+  await insertBatch(tdb.pool, {
+    id: 'st-old',
+    settings: { ...settings, mode: 'single' },
+    seeds: [{ id: 'a', snippet: snippet('a') }],
+    problems: [{ seed: 'a', turn: 1, passed: 16 }],
+  });
+  await insertBatch(tdb.pool, {
+    id: 'mt-copy',
+    settings,
+    seeds: [
+      { id: 'a', snippet: snippet('a') },
+      { id: 'b', snippet: snippet('b') },
+      { id: 'c', snippet: snippet('c') },
+    ],
+    problems: [],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -64,13 +115,28 @@ test('the rendered page shows per-turn counts, yields, reasons, histograms, the 
   const png = path.join(process.env.CAIRN_REPORT_PNG_DIR ?? tmp, 'report-mt.png');
   const dom = renderPage(out, png);
   const c = cells(dom);
-  const expectCells = (want: Record<string, string>) => expect(Object.fromEntries(Object.keys(want).map((k) => [k, c.get(k)]))).toEqual(want);
+  const expectCells = (want: Record<string, string>) =>
+    expect(Object.fromEntries(Object.keys(want).map((k) => [k, c.get(k)]))).toEqual(want);
 
   expectCells({ 'batch-id': 'mt', 'total-seeds': '4', 'total-problems': '12', 'total-valid': '9', 'total-usable': '7' });
   expectCells({
-    'turn-1-problems': '4', 'turn-1-valid': '3', 'turn-1-invalid': '1', 'turn-1-duplicate': '0', 'turn-1-usable': '2', 'turn-1-yield': '75%', 'turn-1-usable-yield': '50%',
-    'turn-2-problems': '4', 'turn-2-valid': '3', 'turn-2-invalid': '0', 'turn-2-duplicate': '1', 'turn-2-usable': '3', 'turn-2-usable-yield': '75%',
-    'turn-3-problems': '4', 'turn-3-valid': '3', 'turn-3-invalid': '1', 'turn-3-usable': '2',
+    'turn-1-problems': '4',
+    'turn-1-valid': '3',
+    'turn-1-invalid': '1',
+    'turn-1-duplicate': '0',
+    'turn-1-usable': '2',
+    'turn-1-yield': '75%',
+    'turn-1-usable-yield': '50%',
+    'turn-2-problems': '4',
+    'turn-2-valid': '3',
+    'turn-2-invalid': '0',
+    'turn-2-duplicate': '1',
+    'turn-2-usable': '3',
+    'turn-2-usable-yield': '75%',
+    'turn-3-problems': '4',
+    'turn-3-valid': '3',
+    'turn-3-invalid': '1',
+    'turn-3-usable': '2',
     'turn-2-mean-p': ((16 + 20 + 27) / 3 / 32).toFixed(2),
   });
   // Why invalid: the reasons, by turn.
@@ -93,8 +159,13 @@ test('the rendered page shows per-turn counts, yields, reasons, histograms, the 
 
   // Multi vs single on the 3 shared seeds: 5 usable vs 2.
   expectCells({
-    'cmp-shared-seeds': '3', 'cmp-multi-problems': '9', 'cmp-multi-usable': '5', 'cmp-single-problems': '9', 'cmp-single-usable': '2',
-    'cmp-single-valid': '4', 'cmp-ratio': '2.50×',
+    'cmp-shared-seeds': '3',
+    'cmp-multi-problems': '9',
+    'cmp-multi-usable': '5',
+    'cmp-single-problems': '9',
+    'cmp-single-usable': '2',
+    'cmp-single-valid': '4',
+    'cmp-ratio': '2.50×',
   });
   expect(c.get('cmp-note')).toMatch(/^Compared with st automatically/);
 
@@ -107,8 +178,15 @@ test('the rendered page shows per-turn counts, yields, reasons, histograms, the 
 
   // LLM calls: a teacher call per problem (12 x 150 tokens), a student call per graded problem (9 x 1200).
   expectCells({
-    'llm-teacher-calls': '12', 'llm-student-calls': '9', 'llm-teacher-prompt': '1,200', 'llm-student-completion': '9,000',
-    'total-llm-calls': '21', 'total-tokens': '12,600', 'tokens-per-usable': '1,800', 'llm-turn-1-student-calls': '3', 'llm-turn-1-teacher-tokens': '600',
+    'llm-teacher-calls': '12',
+    'llm-student-calls': '9',
+    'llm-teacher-prompt': '1,200',
+    'llm-student-completion': '9,000',
+    'total-llm-calls': '21',
+    'total-tokens': '12,600',
+    'tokens-per-usable': '1,800',
+    'llm-turn-1-student-calls': '3',
+    'llm-turn-1-teacher-tokens': '600',
   });
 
   // Self-contained: no script, no external resource.
@@ -119,9 +197,20 @@ test('the rendered page shows per-turn counts, yields, reasons, histograms, the 
 
 test('from the single-turn side, --compare and --no-compare', async () => {
   const a = await writeReport(tdb.db, { batchId: 'st', out: path.join(tmp, 'st.html') });
-  expect(a.model.comparison).toMatchObject({ other: { id: 'mt', mode: 'multi' }, self: { mode: 'single' }, sharedSeeds: 3, multiOverSingle: 2.5 });
+  expect(a.model.comparison).toMatchObject({
+    other: { id: 'mt', mode: 'multi' },
+    self: { mode: 'single' },
+    sharedSeeds: 3,
+    multiOverSingle: 2.5,
+  });
   const b = await writeReport(tdb.db, { batchId: 'mt', out: path.join(tmp, 'mt2.html'), compare: 'st-old' });
-  expect(b.model.comparison).toMatchObject({ auto: false, sharedSeeds: 1, other: { yield: { usable: 1 } }, self: { yield: { usable: 3 } }, multiOverSingle: 3 });
+  expect(b.model.comparison).toMatchObject({
+    auto: false,
+    sharedSeeds: 1,
+    other: { yield: { usable: 1 } },
+    self: { yield: { usable: 3 } },
+    multiOverSingle: 3,
+  });
   const c = await writeReport(tdb.db, { batchId: 'mt', out: path.join(tmp, 'mt3.html'), compare: null });
   expect(c.model.comparison).toBeNull();
   const dom = renderPage(path.join(tmp, 'mt3.html'));

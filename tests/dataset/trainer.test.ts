@@ -13,7 +13,11 @@ import { splitOf, wilson } from '../../scripts/dataset/trainer';
 const flags = { batch: ['b'], out: 'out/dir', min: 0.01, max: 0.97, seed: '0' };
 
 test('trainer flags: a directory, a split fraction in [0, 1), apps only for verl', () => {
-  expect(exportOptions({ ...flags, format: 'verl', testFraction: 0.1, groundTruth: 'apps' })).toMatchObject({ format: 'verl', testFraction: 0.1, groundTruth: 'apps' });
+  expect(exportOptions({ ...flags, format: 'verl', testFraction: 0.1, groundTruth: 'apps' })).toMatchObject({
+    format: 'verl',
+    testFraction: 0.1,
+    groundTruth: 'apps',
+  });
   expect(exportOptions({ ...flags, format: 'trl' })).toMatchObject({ format: 'trl' });
   expect(() => exportOptions({ ...flags, format: 'verl', out: 'x.parquet' })).toThrow(/writes a directory/);
   expect(() => exportOptions({ ...flags, format: 'verl', testFraction: 1 })).toThrow(/--test-fraction 1/);
@@ -52,13 +56,21 @@ test('cairn_reward.py is generated from the driver and the parser, verbatim, and
   expect(text).toContain(fs.readFileSync(REWARD_SOURCES.answers, 'utf8'));
   expect(text).toContain(fs.readFileSync(REWARD_SOURCES.runtime, 'utf8'));
   expect(text).toContain(`_DRIVER_SOURCE = ${JSON.stringify(fs.readFileSync(REWARD_SOURCES.driver, 'utf8'))}`);
-  const r = spawnSync('python3', ['-c', `
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      `
 import sys
 ns = {"__name__": "cairn_reward"}
 exec(compile(sys.stdin.read(), "cairn_reward.py", "exec"), ns)
 assert ns["_DRIVER_SOURCE"] == open(sys.argv[1], encoding="utf-8").read()
 print(sorted(k for k in ("compute_score", "cairn_reward", "reward_func") if callable(ns.get(k))))
-`, REWARD_SOURCES.driver], { input: text, encoding: 'utf8' });
+`,
+      REWARD_SOURCES.driver,
+    ],
+    { input: text, encoding: 'utf8' },
+  );
   expect(r.stderr).toBe('');
   expect(r.stdout.trim()).toBe("['cairn_reward', 'compute_score', 'reward_func']");
 });

@@ -6,7 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  batchSummary, exportBatch, formatSettings, listProvenance, openCairn, parseBatchSettings, startBatch, waitForBatch, writeSeedFile,
+  batchSummary,
+  exportBatch,
+  formatSettings,
+  listProvenance,
+  openCairn,
+  parseBatchSettings,
+  startBatch,
+  waitForBatch,
+  writeSeedFile,
   type Cairn,
 } from '../../scripts/lib';
 import { getBatch } from '../../db/queries/batches';
@@ -33,7 +41,14 @@ test('a script starts a batch, waits for it, reads its status and exports it', a
     { id: 'p', kind: 'snippet', source: null, snippet: 'def evens(xs):\n    return [x for x in xs if x % 2 == 0]' },
     { id: 'q', kind: 'snippet', source: null, snippet: 'def caps(s):\n    return s.upper()' },
   ]);
-  await startBatch(cairn.db, cairn.client, cairn.cfg, { seedsFile: file, batchId: 'lib', turns: 1, attempts: 2, visiblePairs: 2, timeSlack: 20 });
+  await startBatch(cairn.db, cairn.client, cairn.cfg, {
+    seedsFile: file,
+    batchId: 'lib',
+    turns: 1,
+    attempts: 2,
+    visiblePairs: 2,
+    timeSlack: 20,
+  });
   expect(await waitForBatch(cairn.client, 'lib')).toEqual({ started: 2, finished: 2, failed: 0, cancelled: false });
   const summary = await batchSummary(cairn.db, 'lib');
   expect(summary.seeds.done).toBe(2);
@@ -44,7 +59,10 @@ test('a script starts a batch, waits for it, reads its status and exports it', a
   // What the workers used, recorded by the workers themselves (never the key).
   const used = await listProvenance(cairn.db, 'lib');
   expect(used.map((u) => u.role).sort()).toEqual(['grader', 'student', 'teacher']);
-  expect(used.find((u) => u.role === 'student')?.details).toMatchObject({ model: 'sim-student', endpointHost: new URL(stack.sim.url).host });
+  expect(used.find((u) => u.role === 'student')?.details).toMatchObject({
+    model: 'sim-student',
+    endpointHost: new URL(stack.sim.url).host,
+  });
   expect(formatSettings(settings, used)).toMatch(/workers used: grader .*"memoryMb":256/);
 
   const out = path.join(tmp, 'lib.jsonl');

@@ -6,7 +6,7 @@
 import { accountingProblems, runLlmAccounting } from '../../scripts/bench/llm-accounting';
 import { workflowBundle } from '../helpers/temporal';
 
-test('no n, M = 16, 30% 429s: paid within 15% of kept; a context-length 400 invalidates that seed\'s turns only', async () => {
+test("no n, M = 16, 30% 429s: paid within 15% of kept; a context-length 400 invalidates that seed's turns only", async () => {
   const r = await runLlmAccounting({ seeds: 2, turns: 2, attempts: 16, rate429: 0.3, seed: 2, workflowBundle: await workflowBundle() });
   expect(accountingProblems(r)).toEqual([]);
   expect(r.batch).toMatchObject({ started: 3, finished: 3, failed: 0, paused: false });

@@ -35,9 +35,25 @@ afterAll(async () => {
 });
 
 const seeds = [
-  { id: 'a', kind: 'snippet', source: null, snippet: 'def total(xs):\n    s = 0\n    for x in xs:\n        if x % 2 == 0:\n            s += x * x\n    return s' },
-  { id: 'b', kind: 'snippet', source: null, snippet: 'def words(text):\n    out = {}\n    for w in text.lower().split():\n        out[w] = out.get(w, 0) + 1\n    return out' },
-  { id: 'c', kind: 'snippet', source: null, snippet: 'def merge(iv):\n    iv.sort()\n    res = []\n    for a, b in iv:\n        if res and a <= res[-1][1]:\n            res[-1][1] = max(res[-1][1], b)\n        else:\n            res.append([a, b])\n    return res' },
+  {
+    id: 'a',
+    kind: 'snippet',
+    source: null,
+    snippet: 'def total(xs):\n    s = 0\n    for x in xs:\n        if x % 2 == 0:\n            s += x * x\n    return s',
+  },
+  {
+    id: 'b',
+    kind: 'snippet',
+    source: null,
+    snippet: 'def words(text):\n    out = {}\n    for w in text.lower().split():\n        out[w] = out.get(w, 0) + 1\n    return out',
+  },
+  {
+    id: 'c',
+    kind: 'snippet',
+    source: null,
+    snippet:
+      'def merge(iv):\n    iv.sort()\n    res = []\n    for a, b in iv:\n        if res and a <= res[-1][1]:\n            res[-1][1] = max(res[-1][1], b)\n        else:\n            res.append([a, b])\n    return res',
+  },
 ];
 
 test('3 seeds x 2 turns: problems executed, attempts graded, dataset exported, nothing paid twice', async () => {
@@ -74,7 +90,11 @@ test('3 seeds x 2 turns: problems executed, attempts graded, dataset exported, n
   const out = path.join(tmp, 'data.jsonl');
   const ex = await exportBatch(tdb.db, { batchId: 'e2e', out, min: 0, max: 1 });
   expect(ex.written).toBe(graded);
-  const recs = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ExportRecord);
+  const recs = fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ExportRecord);
   for (const rec of recs) {
     expect(rec.env).toBe('induction');
     expect(rec.inputs).toHaveLength(5);

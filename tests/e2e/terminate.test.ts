@@ -25,10 +25,19 @@ afterAll(async () => {
 test('terminate one seed: the batch ends with it failed as "terminated", and resume finishes it', async () => {
   const { env, tdb, cfg } = stack;
   const file = path.join(tmp, 'seeds.jsonl');
-  writeSeedFile(file, ['a', 'b', 'c'].map((id, i) => ({ id, kind: 'snippet', source: null, snippet: `def f${i}(xs):\n    return [x * ${i + 2} for x in xs]` })));
+  writeSeedFile(
+    file,
+    ['a', 'b', 'c'].map((id, i) => ({
+      id,
+      kind: 'snippet',
+      source: null,
+      snippet: `def f${i}(xs):\n    return [x * ${i + 2} for x in xs]`,
+    })),
+  );
   await startBatch(tdb.db, env.client, cfg, { seedsFile: file, batchId: 'term', turns: 1, attempts: 2, window: 3, reconcileEvery: '2s' });
   const victim = env.client.workflow.getHandle(seedWorkflowId('term', 'b'));
-  for (let i = 0; i < 100 && (await victim.describe().catch(() => null))?.status.name !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && (await victim.describe().catch(() => null))?.status.name !== 'RUNNING'; i++)
+    await new Promise((r) => setTimeout(r, 100));
   await victim.terminate('test: terminated from outside');
 
   expect(await waitForBatch(env.client, 'term')).toEqual({ started: 3, finished: 2, failed: 1, cancelled: false });

@@ -14,10 +14,17 @@ export function testSettings(o: Partial<BatchOptions> = {}): BatchSettings {
   return batchSettingsFrom({ seedFile: '/dev/null', ...o });
 }
 
-export interface TestDb { db: Database; pool: Pool; url: string; drop(): Promise<void> }
+export interface TestDb {
+  db: Database;
+  pool: Pool;
+  url: string;
+  drop(): Promise<void>;
+}
 
 export function adminUrl(): string {
-  return process.env.CAIRN_TEST_ADMIN_URL || (process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL);
+  return (
+    process.env.CAIRN_TEST_ADMIN_URL || (process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : LOCAL_ADMIN_URL)
+  );
 }
 
 async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
@@ -25,7 +32,9 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   try {
     await c.connect();
   } catch (err) {
-    throw new Error(`Tests need a Postgres server at ${adminUrl()} (${(err as Error).message}). Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set CAIRN_TEST_ADMIN_URL.`);
+    throw new Error(
+      `Tests need a Postgres server at ${adminUrl()} (${(err as Error).message}). Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set CAIRN_TEST_ADMIN_URL.`,
+    );
   }
   try {
     return await fn(c);
@@ -45,13 +54,19 @@ export async function createTestDb(tag: string): Promise<TestDb> {
   await admin((c) => c.query(`create database ${name}`));
   const url = withDatabase(adminUrl(), name);
   const { db, pool } = createDb(url, { max: 10 });
-  const tdb = tracked(`database ${name}`, {
-    db, pool, url,
-    drop: async () => {
-      await pool.end();
-      await dropDatabase(name);
+  const tdb = tracked(
+    `database ${name}`,
+    {
+      db,
+      pool,
+      url,
+      drop: async () => {
+        await pool.end();
+        await dropDatabase(name);
+      },
     },
-  }, 'drop');
+    'drop',
+  );
   try {
     await migrateDb(db);
   } catch (err) {

@@ -13,11 +13,25 @@ export type Acts = AllActivities;
 /** Runs `fn` while workers for every Cairn queue serve `acts`; stops them after. */
 export async function withWorkers<T>(env: TestWorkflowEnvironment, acts: Acts, fn: () => Promise<T>): Promise<T> {
   const bundle = await workflowBundle();
-  const workers = await Promise.all(Object.values(TASK_QUEUES).map((taskQueue) => Worker.create({
-    connection: env.nativeConnection, taskQueue, activities: acts, workflowBundle: bundle,
-  })));
+  const workers = await Promise.all(
+    Object.values(TASK_QUEUES).map((taskQueue) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        activities: acts,
+        workflowBundle: bundle,
+      }),
+    ),
+  );
   let result: { v: T } | { e: unknown } | undefined;
-  const main = fn().then((v) => { result = { v }; }, (e: unknown) => { result = { e }; });
+  const main = fn().then(
+    (v) => {
+      result = { v };
+    },
+    (e: unknown) => {
+      result = { e };
+    },
+  );
   await Promise.all(workers.map((w) => w.runUntil(main)));
   if (!result) throw new Error('unreachable');
   if ('e' in result) throw result.e;
@@ -43,15 +57,26 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
       }
       return { problemId: inp.turn, parsed: true };
     },
-    async validateProblem() { return { valid: true, reason: null }; },
-    async attemptProblem({ attempts }) { return attempts; },
-    async gradeAttempts() { const p = opts.passRate ?? 0.5; return { passed: p * 4, total: 4, passRate: p }; },
+    async validateProblem() {
+      return { valid: true, reason: null };
+    },
+    async attemptProblem({ attempts }) {
+      return attempts;
+    },
+    async gradeAttempts() {
+      const p = opts.passRate ?? 0.5;
+      return { passed: p * 4, total: 4, passRate: p };
+    },
     async markSeed({ seedId, status: st, outcome }) {
       if (status.get(seedId) === 'done' && st === 'running') return;
       status.set(seedId, outcome === 'cancelled' ? 'cancelled' : st);
     },
     async pageSeeds({ after, limit }) {
-      return [...status.entries()].filter(([id, st]) => id > after && st !== 'done').map(([id]) => id).sort().slice(0, limit);
+      return [...status.entries()]
+        .filter(([id, st]) => id > after && st !== 'done')
+        .map(([id]) => id)
+        .sort()
+        .slice(0, limit);
     },
     async closedSeeds({ seedIds }) {
       return seedIds.filter((id) => status.get(id) === 'done').map((seedId) => ({ seedId, ok: true }));
@@ -62,7 +87,13 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
     status,
     maxInFlight: () => maxInFlight,
     /** Holds every teacher call until open() (to observe a full window). */
-    hold() { gate = new Promise((r) => { release = r; }); },
-    open() { release(); },
+    hold() {
+      gate = new Promise((r) => {
+        release = r;
+      });
+    },
+    open() {
+      release();
+    },
   };
 }

@@ -9,7 +9,12 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 
 type Scope = 'test' | 'file';
-interface Entry { name: string; scope: Scope; close: () => Promise<void>; leftover: () => boolean }
+interface Entry {
+  name: string;
+  scope: Scope;
+  close: () => Promise<void>;
+  leftover: () => boolean;
+}
 
 /** Set by tests/cleanup-environment.js, which also SIGKILLs these groups if the run is interrupted. */
 const g = globalThis as { __cairnPhase?: Scope; __cairnCleanup?: (scope: Scope) => Promise<void>; __cairnGroups?: Set<number> };
@@ -23,13 +28,22 @@ let fileDone = false;
  * closed at once.
  */
 export function onCleanup(name: string, close: () => Promise<void> | void, leftover: () => boolean = () => true): () => void {
-  const e: Entry = { name, scope: g.__cairnPhase === 'test' ? 'test' : 'file', close: async () => { await close(); }, leftover };
+  const e: Entry = {
+    name,
+    scope: g.__cairnPhase === 'test' ? 'test' : 'file',
+    close: async () => {
+      await close();
+    },
+    leftover,
+  };
   if (fileDone) {
     e.close().catch(() => undefined);
     return () => undefined;
   }
   entries.add(e);
-  return () => { entries.delete(e); };
+  return () => {
+    entries.delete(e);
+  };
 }
 
 /**
@@ -95,7 +109,12 @@ export async function killGroup(child: ChildProcess, graceMs = 3000): Promise<vo
       /* gone */
     }
     // The grace timer is cleared once the child is gone: a pending one would hold jest open.
-    await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    await Promise.race([
+      exited,
+      new Promise((r) => {
+        timer = setTimeout(r, graceMs);
+      }),
+    ]);
     clearTimeout(timer);
   }
   for (let i = 0; i < 100; i++) {
@@ -119,7 +138,11 @@ export function spawnTracked(cmd: string, args: readonly string[], opts: SpawnOp
   const pid = child.pid;
   if (pid) groups.add(pid);
   const name = `${cmd} ${args.join(' ')}`.slice(0, 200);
-  const unregister = onCleanup(name, () => killGroup(child), () => !!pid && groupAlive(pid));
+  const unregister = onCleanup(
+    name,
+    () => killGroup(child),
+    () => !!pid && groupAlive(pid),
+  );
   child.once('exit', () => {
     // Done with it when nothing of its group is left; otherwise the cleanup reaps the rest.
     if (pid && !groupAlive(pid)) {
@@ -130,15 +153,23 @@ export function spawnTracked(cmd: string, args: readonly string[], opts: SpawnOp
   return child;
 }
 
-export interface RunResult { code: number | null; signal: NodeJS.Signals | null; out: string }
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+}
 
 /** A tracked child's stdout and stderr (interleaved) and exit; `child` is there at once. */
 export function runTracked(cmd: string, args: readonly string[], opts: SpawnOptions = {}): Promise<RunResult> & { child: ChildProcess } {
   const child = spawnTracked(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   const done = new Promise<RunResult>((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, out }));
   });

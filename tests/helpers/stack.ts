@@ -20,14 +20,24 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<TestStack> {
+export async function startTestStack(
+  tag: string,
+  o: { sim?: SimOptions; apiKey?: string; extraEnv?: NodeJS.ProcessEnv } = {},
+): Promise<TestStack> {
   // Each part is tracked (procs.ts): when one fails to start, the test cleanup closes the others.
   const [env, tdb, sim] = await Promise.all([
-    startTestEnv(), createTestDb(tag), startTestSim({ port: 0, seed: 3, ...(o.apiKey ? { apiKey: o.apiKey } : {}), ...o.sim }),
+    startTestEnv(),
+    createTestDb(tag),
+    startTestSim({ port: 0, seed: 3, ...(o.apiKey ? { apiKey: o.apiKey } : {}), ...o.sim }),
   ]);
   const childEnv: NodeJS.ProcessEnv = {
-    ...process.env, CAIRN_TEACHER_BASE_URL: sim.url, CAIRN_STUDENT_BASE_URL: sim.url, DATABASE_URL: tdb.url,
-    TEMPORAL_ADDRESS: env.address, CAIRN_SHUTDOWN_GRACE_MS: '5000', ...(o.apiKey ? { CAIRN_TEACHER_API_KEY: o.apiKey, CAIRN_STUDENT_API_KEY: o.apiKey } : {}),
+    ...process.env,
+    CAIRN_TEACHER_BASE_URL: sim.url,
+    CAIRN_STUDENT_BASE_URL: sim.url,
+    DATABASE_URL: tdb.url,
+    TEMPORAL_ADDRESS: env.address,
+    CAIRN_SHUTDOWN_GRACE_MS: '5000',
+    ...(o.apiKey ? { CAIRN_TEACHER_API_KEY: o.apiKey, CAIRN_STUDENT_API_KEY: o.apiKey } : {}),
     ...o.extraEnv,
   };
   const cfg = loadConfig(childEnv);
@@ -35,7 +45,12 @@ export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?
   let running: Promise<void> = Promise.resolve();
   try {
     workers = await startWorkers({
-      cfg, databaseUrl: tdb.url, queues: ALL_QUEUES, connection: env.nativeConnection, client: env.client, namespace: env.namespace,
+      cfg,
+      databaseUrl: tdb.url,
+      queues: ALL_QUEUES,
+      connection: env.nativeConnection,
+      client: env.client,
+      namespace: env.namespace,
       workflowBundle: await workflowBundle(),
     });
     running = workers.run();
@@ -43,17 +58,25 @@ export async function startTestStack(tag: string, o: { sim?: SimOptions; apiKey?
     await Promise.all([sim.close(), tdb.drop(), env.teardown()]);
     throw err;
   }
-  return tracked('test stack (workers, simulator, database, dev server)', {
-    env, tdb, sim, cfg, childEnv,
-    stop: async () => {
-      workers?.shutdown();
-      await running;
-      await workers?.close();
-      await sim.close();
-      await tdb.drop();
-      await env.teardown();
+  return tracked(
+    'test stack (workers, simulator, database, dev server)',
+    {
+      env,
+      tdb,
+      sim,
+      cfg,
+      childEnv,
+      stop: async () => {
+        workers?.shutdown();
+        await running;
+        await workers?.close();
+        await sim.close();
+        await tdb.drop();
+        await env.teardown();
+      },
     },
-  }, 'stop');
+    'stop',
+  );
 }
 
 /** The LLM simulator on a random port, closed by the test cleanup if the test does not. */

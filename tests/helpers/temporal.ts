@@ -45,7 +45,10 @@ function bundleKey(): string {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const f = path.join(dir, e.name);
       if (e.isDirectory()) walk(f);
-      else h.update(`${path.relative(WORKFLOWS_DIR, f)}\n`).update(fs.readFileSync(f)).update('\n');
+      else
+        h.update(`${path.relative(WORKFLOWS_DIR, f)}\n`)
+          .update(fs.readFileSync(f))
+          .update('\n');
     }
   };
   walk(WORKFLOWS_DIR);
@@ -59,7 +62,8 @@ async function cachedBundle(): Promise<WorkflowBundle> {
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
   fs.mkdirSync(dir, { recursive: true });
   // Bundles of older workflow code go (not this key's files: another process may be writing one).
-  for (const old of fs.readdirSync(dir)) if (old.startsWith('workflows-') && !old.startsWith(path.basename(file))) fs.rmSync(path.join(dir, old), { force: true });
+  for (const old of fs.readdirSync(dir))
+    if (old.startsWith('workflows-') && !old.startsWith(path.basename(file))) fs.rmSync(path.join(dir, old), { force: true });
   // Written aside and renamed: a file that exists is complete, whoever else bundles meanwhile.
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, code);
@@ -68,6 +72,10 @@ async function cachedBundle(): Promise<WorkflowBundle> {
 }
 
 const quietLogger = {
-  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
-  warn: (m: string) => console.warn(m), error: (m: string) => console.error(m),
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
 };

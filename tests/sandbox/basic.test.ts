@@ -148,7 +148,13 @@ def f(k):
     expect(atImport.r.outcomes[0]?.error).toBe('SystemExit: 0');
     const inside = await timed(sb, 'import sys, os\ndef f(x):\n    if x == 1: sys.exit(0)\n    os._exit(0)', ['1', '2', '1']);
     expect(statuses(inside.r)).toEqual(['error', 'crash', 'error']);
-    for (const { r } of [atImport, inside]) expect(compareOutcomes(r.outcomes, r.outcomes.map(() => '1')).passed).toBe(0);
+    for (const { r } of [atImport, inside])
+      expect(
+        compareOutcomes(
+          r.outcomes,
+          r.outcomes.map(() => '1'),
+        ).passed,
+      ).toBe(0);
   });
 
   test("monkeypatching json, builtins and the driver's globals changes nothing", async () => {
@@ -195,9 +201,9 @@ test('AbortSignal kills the sandbox and rejects with its reason', async () => {
   const ac = new AbortController();
   const t0 = Date.now();
   setTimeout(() => ac.abort(new Error('cancelled by test')), 300);
-  await expect(sb.run({ code: 'import time\ndef f():\n    time.sleep(30)', entry: 'f', inputs: [''], timeLimitMs: 20_000 }, ac.signal)).rejects.toThrow(
-    'cancelled by test',
-  );
+  await expect(
+    sb.run({ code: 'import time\ndef f():\n    time.sleep(30)', entry: 'f', inputs: [''], timeLimitMs: 20_000 }, ac.signal),
+  ).rejects.toThrow('cancelled by test');
   expect(Date.now() - t0).toBeLessThan(1500);
 });
 

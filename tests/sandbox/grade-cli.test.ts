@@ -17,9 +17,15 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function cairn(args: string[], opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cairn(
+  args: string[],
+  opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawnTracked(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [path.join(ROOT, 'scripts/cairn.js'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,7 +43,12 @@ const write = (name: string, jobs: Array<Record<string, unknown> | string>): str
   fs.writeFileSync(file, jobs.map((j) => (typeof j === 'string' ? j : JSON.stringify(j))).join('\n') + '\n');
   return file;
 };
-const readJsonl = (file: string): GradeResult[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as GradeResult);
+const readJsonl = (file: string): GradeResult[] =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as GradeResult);
 
 const ADD = 'def f(a, b):\n    return a + b';
 
@@ -47,8 +58,18 @@ test('grades a mixed file: verdicts per input and per job, input order, meta kep
     { id: 2, code: 'def f(a, b):\n    return a - b', inputs: ['5, 2', '1, 2'], expected: ['3', '3'] },
     { id: 'loop', code: 'def f(x):\n    while True: pass', inputs: ['1', '2'], expected: ['1', '2'], time_limit_ms: 200 },
     '',
-    { id: 'crash', code: 'import os\ndef f(x):\n    if x: os._exit(9)\n    return {"b": 1, "a": {2, 1}}', inputs: ['0', '1', '0'], expected: ["{'a': {1, 2}, 'b': 1}", 'None', "{'a': {1, 2}, 'b': 1}"] },
-    { id: 'run-only', code: 'class Solution:\n    def twoSum(self, n, t):\n        return sorted(n)', entry: 'twoSum', inputs: ['[3, 1], 4', '1, 2'] },
+    {
+      id: 'crash',
+      code: 'import os\ndef f(x):\n    if x: os._exit(9)\n    return {"b": 1, "a": {2, 1}}',
+      inputs: ['0', '1', '0'],
+      expected: ["{'a': {1, 2}, 'b': 1}", 'None', "{'a': {1, 2}, 'b': 1}"],
+    },
+    {
+      id: 'run-only',
+      code: 'class Solution:\n    def twoSum(self, n, t):\n        return sorted(n)',
+      entry: 'twoSum',
+      inputs: ['[3, 1], 4', '1, 2'],
+    },
   ]);
   const outFile = path.join(dir, 'out', 'mixed.out.jsonl');
   const r = await cairn(['grade', '--in', inFile, '--out', outFile, '--concurrency', '2', '--time-limit-ms', '1000']);
@@ -60,14 +81,18 @@ test('grades a mixed file: verdicts per input and per job, input order, meta kep
   expect(res.map((x) => x.id)).toEqual(['add', 2, 'loop', 'crash', 'run-only']);
   expect(res[0]).toMatchObject({ verdict: 'pass', checked: true, passed: 3, total: 3, sandboxes: 1, meta: { source: 'test' } });
   expect(res[0]!.inputs.map((i) => i.out)).toEqual(['3', "'xy'", '[1, 2]']);
-  for (const i of res[0]!.inputs) expect(i).toEqual({ verdict: 'ok', out: expect.any(String), cpu_ms: expect.any(Number), wall_ms: expect.any(Number) });
+  for (const i of res[0]!.inputs)
+    expect(i).toEqual({ verdict: 'ok', out: expect.any(String), cpu_ms: expect.any(Number), wall_ms: expect.any(Number) });
   expect(res[1]).toMatchObject({ verdict: 'fail', passed: 1, total: 2 });
   expect(res[1]!.inputs.map((i) => i.verdict)).toEqual(['ok', 'wrong']);
   expect(res[2]!.inputs.map((i) => i.verdict)).toEqual(['timeout', 'timeout']);
   expect(res[3]).toMatchObject({ verdict: 'fail', passed: 2, sandboxes: 2 });
   expect(res[3]!.inputs.map((i) => i.verdict)).toEqual(['ok', 'crash', 'ok']);
   expect(res[4]).toMatchObject({ verdict: 'fail', checked: false, passed: 1, total: 2 });
-  expect(res[4]!.inputs.map((i) => [i.verdict, i.out ?? i.error])).toEqual([['ok', '[1, 3]'], ['error', "TypeError: 'int' object is not iterable"]]);
+  expect(res[4]!.inputs.map((i) => [i.verdict, i.out ?? i.error])).toEqual([
+    ['ok', '[1, 3]'],
+    ['error', "TypeError: 'int' object is not iterable"],
+  ]);
 });
 
 test('a bad line stops everything before a sandbox starts, naming file:line; the old output is untouched', async () => {
@@ -99,7 +124,10 @@ test('--skip-bad grades the valid lines and reports each skipped one', async () 
   expect(r.stderr).toContain(`skipped ${inFile}:2: not valid JSON`);
   expect(r.stderr).toContain(`skipped ${inFile}:3: unknown field "expect"`);
   expect(r.stdout).toMatch(/graded 2 jobs: 2 pass, 0 fail, 0 infra_error, 2 bad lines skipped/);
-  expect(readJsonl(outFile).map((x) => [x.id, x.verdict])).toEqual([[1, 'pass'], [4, 'pass']]);
+  expect(readJsonl(outFile).map((x) => [x.id, x.verdict])).toEqual([
+    [1, 'pass'],
+    [4, 'pass'],
+  ]);
 });
 
 test('SIGINT mid-grade: no output, no partial file, no sandbox left', async () => {
@@ -145,7 +173,10 @@ describe('ordering, bounded window and retries (fake sandbox)', () => {
   }
 
   test('2000 jobs come out in input order with at most 2 x concurrency in flight', async () => {
-    const inFile = write('many.jsonl', Array.from({ length: 2000 }, (_, i) => ({ id: i, code: '', inputs: [String(i)], expected: [i % 3 ? String(i) : 'x'] })));
+    const inFile = write(
+      'many.jsonl',
+      Array.from({ length: 2000 }, (_, i) => ({ id: i, code: '', inputs: [String(i)], expected: [i % 3 ? String(i) : 'x'] })),
+    );
     const outFile = path.join(dir, 'many.out.jsonl');
     const sb = new FakeSandbox();
     const s = await gradeFile({ inFile, outFile, sandbox: sb, concurrency: 3 });
@@ -158,7 +189,14 @@ describe('ordering, bounded window and retries (fake sandbox)', () => {
     const job = { id: 'j', code: '', inputs: ['1'], expected: ['1'] };
     await expect(gradeJob(new FakeSandbox(1), job, { timeLimitMs: 1000, infraRetries: 1 })).resolves.toMatchObject({ verdict: 'pass' });
     await expect(gradeJob(new FakeSandbox(5), job, { timeLimitMs: 1000, infraRetries: 1 })).resolves.toEqual({
-      id: 'j', verdict: 'infra_error', checked: true, passed: 0, total: 1, inputs: [], sandboxes: 0, error: 'bwrap: cannot fork',
+      id: 'j',
+      verdict: 'infra_error',
+      checked: true,
+      passed: 0,
+      total: 1,
+      inputs: [],
+      sandboxes: 0,
+      error: 'bwrap: cannot fork',
     });
   });
 

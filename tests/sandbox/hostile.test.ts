@@ -45,7 +45,8 @@ describe('time', () => {
   });
 
   test('a swallowed alarm is stopped by the host watchdog', async () => {
-    const code = 'def f():\n    while True:\n        try:\n            k = 0\n            while True: k += 1\n        except BaseException:\n            pass';
+    const code =
+      'def f():\n    while True:\n        try:\n            k = 0\n            while True: k += 1\n        except BaseException:\n            pass';
     const { r, ms } = await timed(sb, code, ['', '']);
     expect(statuses(r)).toEqual(['timeout', 'timeout']);
     expect(r.outcomes.map((o) => o.error)).toEqual([HOST_WATCHDOG, HOST_WATCHDOG]);
@@ -94,20 +95,23 @@ def f():
   });
 
   test('kill(getppid()) and kill(-1) cannot touch the host', async () => {
-    const code = 'import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    try:\n        os.kill(-1, signal.SIGKILL)\n    except OSError as e:\n        pass\n    return os.getppid()';
+    const code =
+      'import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    try:\n        os.kill(-1, signal.SIGKILL)\n    except OSError as e:\n        pass\n    return os.getppid()';
     const { r } = await timed(sb, code, ['']);
     expect(r.outcomes[0]).toMatchObject({ status: 'ok', out: '1' });
   });
 
   test('threads left running: driver restarts the sandbox without blaming anyone', async () => {
-    const code = 'import threading, time\ndef f(x):\n    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n    return x';
+    const code =
+      'import threading, time\ndef f(x):\n    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n    return x';
     const { r } = await timed(sb, code, ['1', '2', '3']);
     expect(r.outcomes.map((o) => o.out)).toEqual(['1', '2', '3']);
     expect(r.sandboxes).toBe(3);
   });
 
   test('deep recursion segfault is a crash on that input only', async () => {
-    const code = 'import sys\ndef g(n):\n    return list(map(g, [n + 1]))\ndef f(x):\n    if x == 1:\n        sys.setrecursionlimit(10 ** 6)\n        g(0)\n    return x';
+    const code =
+      'import sys\ndef g(n):\n    return list(map(g, [n + 1]))\ndef f(x):\n    if x == 1:\n        sys.setrecursionlimit(10 ** 6)\n        g(0)\n    return x';
     const { r } = await timed(sb, code, ['0', '1', '2']);
     expect(statuses(r)).toEqual(['ok', 'crash', 'ok']);
     expect(r.outcomes[1]?.error).toBe('killed by SIGSEGV');
@@ -125,7 +129,10 @@ describe('memory and files', () => {
     // The OOM kill needs about 0.2 s of CPU; near the cgroup limit the kernel reclaims before it
     // kills, which on a loaded machine took over 1 s of wall: 4 s of CPU and a 5x wall backstop so
     // that the time limit cannot decide this verdict, and "promptly" is judged in CPU time.
-    const { r, ms } = await timed(sb, 'def f():\n    a = []\n    while True: a.append(bytearray(10 ** 7))', [''], { timeLimitMs: 4000, wallFactor: 5 });
+    const { r, ms } = await timed(sb, 'def f():\n    a = []\n    while True: a.append(bytearray(10 ** 7))', [''], {
+      timeLimitMs: 4000,
+      wallFactor: 5,
+    });
     expect(statuses(r)).toEqual(['memory_limit']);
     expect(r.limitsHit?.oomKills).toBeGreaterThan(0);
     expect(r.outcomes[0]?.cpuMs ?? Infinity).toBeLessThan(1500);
@@ -144,7 +151,8 @@ describe('memory and files', () => {
     const rss0 = process.memoryUsage().rss;
     const printed = await timed(sb, "def f():\n    for _ in range(100):\n        print('x' * 10 ** 6)\n    return 1", ['']);
     expect(printed.r.outcomes[0]).toMatchObject({ status: 'ok', out: '1' });
-    const flood = "import os\ndef f():\n    for _ in range(100):\n        for fd in range(3, 12):\n            try: os.write(fd, b'x' * 10 ** 6)\n            except OSError: pass\n    return 1";
+    const flood =
+      "import os\ndef f():\n    for _ in range(100):\n        for fd in range(3, 12):\n            try: os.write(fd, b'x' * 10 ** 6)\n            except OSError: pass\n    return 1";
     const { r, ms } = await timed(sb, flood, ['', '']);
     expect(statuses(r)).toEqual(['output_limit', 'output_limit']);
     expect(ms).toBeLessThan(TIMEOUT_BOUND);
@@ -162,14 +170,23 @@ def f(p):
         return type(e).__name__
 `;
     const paths = ['/etc/shadow', '/etc/passwd', '/root', '/work/main', '/work/main/package.json', stateDir, '/sys/fs/cgroup'];
-    const { r } = await timed(sb, code, paths.map((p) => JSON.stringify(p)));
+    const { r } = await timed(
+      sb,
+      code,
+      paths.map((p) => JSON.stringify(p)),
+    );
     expect(r.outcomes.map((o) => o.out)).toEqual(paths.map(() => "'FileNotFoundError'"));
   });
 
   test('writes outside /tmp fail with EROFS; /tmp works', async () => {
-    const code = "def f(p):\n    try:\n        open(p, 'w').write('x')\n        return 'written'\n    except OSError as e:\n        return e.errno";
+    const code =
+      "def f(p):\n    try:\n        open(p, 'w').write('x')\n        return 'written'\n    except OSError as e:\n        return e.errno";
     const paths = ['/sandbox/job/x', '/usr/x', '/etc/x', '/x', '/tmp/x'];
-    const { r } = await timed(sb, code, paths.map((p) => JSON.stringify(p)));
+    const { r } = await timed(
+      sb,
+      code,
+      paths.map((p) => JSON.stringify(p)),
+    );
     expect(r.outcomes.map((o) => o.out)).toEqual(['30', '30', '30', '30', "'written'"]);
   });
 });

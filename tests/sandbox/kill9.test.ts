@@ -14,10 +14,14 @@ test('kill -9 of the grading process: no sandbox process after 1 s, stale cgroup
   fs.chmodSync(stateDir, 0o755);
   const uid = uidBaseFor(2);
   try {
-    const child = spawnTracked(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/grade-child.ts'), stateDir, String(uid)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnTracked(
+      process.execPath,
+      ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/grade-child.ts'), stateDir, String(uid)],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((r) => child.on('exit', () => r()));

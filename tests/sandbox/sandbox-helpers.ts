@@ -31,7 +31,12 @@ export async function makeSandbox(fileIndex: number, extra: Partial<SandboxOptio
 }
 
 /** Runs with 1 s per input and returns the result and its wall time. */
-export async function timed(sb: Sandbox, code: string, inputs: string[], extra: Partial<RunRequest> = {}): Promise<{ r: RunResult; ms: number }> {
+export async function timed(
+  sb: Sandbox,
+  code: string,
+  inputs: string[],
+  extra: Partial<RunRequest> = {},
+): Promise<{ r: RunResult; ms: number }> {
   const t0 = Date.now();
   const r = await sb.run({ code, entry: 'f', inputs, timeLimitMs: 1000, ...extra });
   return { r, ms: Date.now() - t0 };

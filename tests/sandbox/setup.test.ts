@@ -68,7 +68,15 @@ test('a job dir failure is a SandboxInfraError, and a closed sandbox refuses run
 
 describe('blameFor: what a sandbox death means for the running input', () => {
   const seg = (over: Partial<SegmentResult>): SegmentResult => ({
-    results: [], hello: true, load: { status: 'ok', error: '' }, code: null, signal: null, stderr: '', sinceLastLineMs: 5, lastTotCpuMs: 0, ...over,
+    results: [],
+    hello: true,
+    load: { status: 'ok', error: '' },
+    code: null,
+    signal: null,
+    stderr: '',
+    sinceLastLineMs: 5,
+    lastTotCpuMs: 0,
+    ...over,
   });
   const ok = { i: 0, outcome: { status: 'ok' as const, wallMs: 1 } };
   test.each<[string, Partial<SegmentResult>, string]>([

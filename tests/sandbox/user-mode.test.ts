@@ -29,7 +29,9 @@ function normalUser(): { uid: number; gid: number } {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
     try {
-      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', USER], { stdio: 'pipe' });
+      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', USER], {
+        stdio: 'pipe',
+      });
     } catch (err) {
       throw new Error(`cannot create the test user ${USER} with useradd (needed to test user mode): ${String(err)}`);
     }
@@ -49,12 +51,21 @@ function bundleFixture(): string {
 }
 
 /** Runs the fixture as the normal user (optionally wrapped, e.g. in a namespace-less bwrap); returns its JSON report. */
-function runFixture(script: string, user: { uid: number; gid: number }, args: string[], wrap: string[] = []): Promise<Record<string, unknown>> {
+function runFixture(
+  script: string,
+  user: { uid: number; gid: number },
+  args: string[],
+  wrap: string[] = [],
+): Promise<Record<string, unknown>> {
   const drop = asRoot ? ['/usr/bin/setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--'] : [];
   const argv = [...drop, ...wrap, process.execPath, script, ...args];
   return new Promise((resolve, reject) => {
     // cwd / : nothing of the checkout is needed, and the user can always enter it.
-    const child = spawnTracked(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', TMPDIR: os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(argv[0]!, argv.slice(1), {
+      cwd: '/',
+      env: { PATH: '/usr/bin:/bin', HOME: '/tmp', TMPDIR: os.tmpdir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -64,13 +75,25 @@ function runFixture(script: string, user: { uid: number; gid: number }, args: st
       try {
         resolve(JSON.parse(out) as Record<string, unknown>);
       } catch {
-        reject(new Error(`the user-mode fixture ${script} failed as uid ${user.uid} (exit ${code}); stderr: ${err.slice(0, 2000)} stdout: ${out.slice(0, 500)}`));
+        reject(
+          new Error(
+            `the user-mode fixture ${script} failed as uid ${user.uid} (exit ${code}); stderr: ${err.slice(0, 2000)} stdout: ${out.slice(0, 500)}`,
+          ),
+        );
       }
     });
   });
 }
 
-interface CaseResult { name: string; statuses: string[]; outs: Array<string | null>; errors: Array<string | null>; sandboxes: number; ms: number; leftovers: string[] }
+interface CaseResult {
+  name: string;
+  statuses: string[];
+  outs: Array<string | null>;
+  errors: Array<string | null>;
+  sandboxes: number;
+  ms: number;
+  leftovers: string[];
+}
 
 describe('user mode, run by a real non-root user', () => {
   let user: { uid: number; gid: number };
@@ -104,7 +127,9 @@ describe('user mode, run by a real non-root user', () => {
     expect(info.privilege).toBe('user');
     expect(info.sandboxUid).toBe(user.uid);
     expect(info.interfaces).toEqual(['lo']);
-    expect((report.logs as string[]).join('\n')).toMatch(new RegExp(`user mode \\(uid ${user.uid}\\): bwrap in an unprivileged user namespace`));
+    expect((report.logs as string[]).join('\n')).toMatch(
+      new RegExp(`user mode \\(uid ${user.uid}\\): bwrap in an unprivileged user namespace`),
+    );
     if (info.cgroupMode === 'none') expect((info.warnings as string[]).join(' ')).toMatch(/normal user.*rlimits and the pid namespace/);
   });
 
@@ -122,13 +147,21 @@ describe('user mode, run by a real non-root user', () => {
     expect(byName('daemons')).toMatchObject({ statuses: ['ok', 'ok'], outs: ['1', '2'] });
     expect(byName('memoryBomb').statuses).toEqual(['memory_limit']);
     expect(byName('segfault')).toMatchObject({ statuses: ['ok', 'crash', 'ok'], sandboxes: 2 });
-    expect(byName('files').outs).toEqual(["'FileNotFoundError'", "'FileNotFoundError'", "'FileNotFoundError'", "'FileNotFoundError'", '30', "'written'"]);
+    expect(byName('files').outs).toEqual([
+      "'FileNotFoundError'",
+      "'FileNotFoundError'",
+      "'FileNotFoundError'",
+      "'FileNotFoundError'",
+      '30',
+      "'written'",
+    ]);
     expect(byName('network').outs).toEqual(["'PermissionError'", "'PermissionError'"]);
     expect(byName('privileges').outs).toEqual(['(-1, 1)', '(-1, 1)', `'${user.uid}'`]);
   });
 
   test('no sandbox process outlives any case (pid-namespace teardown, no cgroups)', () => {
-    for (const r of report.results as CaseResult[]) expect({ name: r.name, leftovers: r.leftovers }).toEqual({ name: r.name, leftovers: [] });
+    for (const r of report.results as CaseResult[])
+      expect({ name: r.name, leftovers: r.leftovers }).toEqual({ name: r.name, leftovers: [] });
   });
 
   test('SIGKILL of the grading process mid-run: nothing of its sandbox is alive 1 s later', () => {
@@ -160,14 +193,20 @@ describe('user-mode guards (pure)', () => {
     try {
       // On a hybrid (v1) host a normal user gets no cgroups, with the reason.
       fs.mkdirSync(path.join(fake, 'memory'));
-      expect(detectCgroups({ privilege: 'user', root: fake })).toMatchObject({ layout: { mode: 'none' }, warning: expect.stringMatching(/v1\/hybrid/) });
+      expect(detectCgroups({ privilege: 'user', root: fake })).toMatchObject({
+        layout: { mode: 'none' },
+        warning: expect.stringMatching(/v1\/hybrid/),
+      });
       // Pure v2: a delegated dir whose children get memory+pids is used as is.
       fs.writeFileSync(path.join(fake, 'cgroup.controllers'), 'cpu memory pids\n');
       const dir = path.join(fake, 'user.slice', 'cairn');
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'memory pids\n');
       fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), 'memory pids\n');
-      expect(detectCgroups({ privilege: 'user', root: fake })).toMatchObject({ layout: { mode: 'none' }, warning: expect.stringMatching(/delegated cgroup/) });
+      expect(detectCgroups({ privilege: 'user', root: fake })).toMatchObject({
+        layout: { mode: 'none' },
+        warning: expect.stringMatching(/delegated cgroup/),
+      });
       expect(detectCgroups({ privilege: 'user', root: fake, parent: dir })).toEqual({ layout: { mode: 'v2', unifiedParent: dir } });
       fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'cpu\n');
       expect(detectCgroups({ privilege: 'user', root: fake, parent: dir }).warning).toMatch(/memory, pids are not delegated/);

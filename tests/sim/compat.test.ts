@@ -24,7 +24,11 @@ afterAll(async () => {
   await h.sim.close();
 });
 
-const SEEDS = ['def a(xs):\n    return [x for x in xs if x > 0]\n', 'def b(s):\n    return s[::-1].upper()\n', 'def c(d):\n    return sorted(d.items())\n'];
+const SEEDS = [
+  'def a(xs):\n    return [x for x in xs if x > 0]\n',
+  'def b(s):\n    return s[::-1].upper()\n',
+  'def c(d):\n    return sorted(d.items())\n',
+];
 
 test("Cairn's instructions carry the words the teacher reacts to", () => {
   expect(instructionMove(instructionText('harder', 0.9))).toBe('harder');
@@ -43,8 +47,15 @@ test("Cairn's prompts in, Cairn's parsers out, over two turns", async () => {
     expect(hint).not.toBeNull();
 
     const prev: PreviousProblem = {
-      code: p1.value.code, inputs: p1.value.inputs, outputs: p1.value.inputs.map(() => '0'), message: p1.value.message,
-      passRate: 1, attempts: 8, passed: 8, invalidReason: null, examples: [],
+      code: p1.value.code,
+      inputs: p1.value.inputs,
+      outputs: p1.value.inputs.map(() => '0'),
+      message: p1.value.message,
+      passRate: 1,
+      attempts: 8,
+      passed: 8,
+      invalidReason: null,
+      examples: [],
     };
     const msgs = teacherMessages(seed, 'harder', prev);
     const read = parseTeacherPrompt(msgs[1]?.content ?? '');
@@ -56,7 +67,14 @@ test("Cairn's prompts in, Cairn's parsers out, over two turns", async () => {
     expect(parseHint(p2.value.message ?? '')?.family.id).toBe(hint?.family.id);
 
     const student = await h.client.chat.completions.create({
-      model: 'sim-student', n: 4, messages: studentMessages(p2.value.message ?? '', p2.value.inputs, p2.value.inputs.map(() => '0'), 3),
+      model: 'sim-student',
+      n: 4,
+      messages: studentMessages(
+        p2.value.message ?? '',
+        p2.value.inputs,
+        p2.value.inputs.map(() => '0'),
+        3,
+      ),
     });
     for (const c of student.choices) expect(parseStudent(c.message.content ?? '').ok).toBe(true);
   }

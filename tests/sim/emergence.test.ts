@@ -3,13 +3,27 @@
  * with python -> student n=32 -> execute the attempts -> pass rate -> instruction) over HTTP. The
  * simulator never sees pass rates except through the prompt, so these effects must emerge.
  */
-import { chat, mean, parseProblem, runPython, startSim, studentCode, studentUser, teacherUser, type Harness, type Previous } from './sim-helpers';
+import {
+  chat,
+  mean,
+  parseProblem,
+  runPython,
+  startSim,
+  studentCode,
+  studentUser,
+  teacherUser,
+  type Harness,
+  type Previous,
+} from './sim-helpers';
 
 // CPU-bound (hundreds of simulator and harness python processes): 10-35 s a test, more on a busy
 // machine; the default minute is too close for a verdict that does not depend on time.
 jest.setTimeout(180_000);
 
-const SEEDS = Array.from({ length: 24 }, (_x, i) => `def helper_${i}(data):\n    total = 0\n    for item in data:\n        total += item * ${i + 1}\n    return total\n`);
+const SEEDS = Array.from(
+  { length: 24 },
+  (_x, i) => `def helper_${i}(data):\n    total = 0\n    for item in data:\n        total += item * ${i + 1}\n    return total\n`,
+);
 const TURNS = 4;
 const M = 32;
 const VISIBLE = 3;
@@ -63,7 +77,11 @@ async function validate(contents: string[]): Promise<Array<{ problem: Problem | 
     else if (!outs) reason = `the code failed on an input: ${ra.outcomes.find((o) => !o.ok)?.error}`;
     else if (JSON.stringify(rb?.outcomes) !== JSON.stringify(ra.outcomes)) reason = 'the code is not deterministic';
     const prev: Previous = { code: p.code, inputs: p.inputs, outputs: reason ? null : outs, message: p.message };
-    return { problem: reason || !outs ? null : { code: p.code as string, inputs: p.inputs, outputs: outs, message: p.message as string }, reason, prev };
+    return {
+      problem: reason || !outs ? null : { code: p.code as string, inputs: p.inputs, outputs: outs, message: p.message as string },
+      reason,
+      prev,
+    };
   });
 }
 
@@ -76,7 +94,12 @@ async function passRates(problems: Problem[]): Promise<number[]> {
     }),
   );
   const jobs = answers.flatMap((res, i) =>
-    res.choices.map((c) => ({ code: studentCode(c.message.content ?? ''), inputs: problems[i]?.inputs ?? [], expected: problems[i]?.outputs, timeout: 0.1 })),
+    res.choices.map((c) => ({
+      code: studentCode(c.message.content ?? ''),
+      inputs: problems[i]?.inputs ?? [],
+      expected: problems[i]?.outputs,
+      timeout: 0.1,
+    })),
   );
   const results = await runPython(jobs);
   return problems.map((_pr, i) => results.slice(i * M, (i + 1) * M).filter((r) => r.pass === true).length / M);
@@ -96,7 +119,14 @@ async function runTurn(asks: Ask[]): Promise<Turn[]> {
   const contents = await Promise.all(
     asks.map(async ({ seed, last, instruction }) => {
       const user = last
-        ? teacherUser(seed, instruction ?? last.instruction, last.prev ?? undefined, last.feedback ? { feedback: last.feedback } : { performance: `Pass rate: ${Math.round((last.p ?? 0) * M)}/${M} (${(last.p ?? 0).toFixed(2)})` })
+        ? teacherUser(
+            seed,
+            instruction ?? last.instruction,
+            last.prev ?? undefined,
+            last.feedback
+              ? { feedback: last.feedback }
+              : { performance: `Pass rate: ${Math.round((last.p ?? 0) * M)}/${M} (${(last.p ?? 0).toFixed(2)})` },
+          )
         : teacherUser(seed, 'Write a new problem based on the seed.');
       const res = await h.client.chat.completions.create({ model: 'sim-teacher', messages: chat(user) });
       return res.choices[0]?.message.content ?? '';
@@ -113,7 +143,8 @@ async function runTurn(asks: Ask[]): Promise<Turn[]> {
   });
 }
 
-const rate = (ts: Turn[], keep: (p: number) => boolean): number => mean(ts.filter((x) => x.p !== null).map((x) => (keep(x.p as number) ? 1 : 0)));
+const rate = (ts: Turn[], keep: (p: number) => boolean): number =>
+  mean(ts.filter((x) => x.p !== null).map((x) => (keep(x.p as number) ? 1 : 0)));
 
 test('multi-turn: the loop steers problems into the usable range', async () => {
   for (let t = 0; t < TURNS; t++) {
@@ -144,7 +175,8 @@ test('multi-turn: the loop steers problems into the usable range', async () => {
   };
   console.log('emergence summary', JSON.stringify(summary));
   // SIM_TRACE=1 prints each seed's pass-rate trajectory ('inv' = invalid problem).
-  if (process.env.SIM_TRACE) console.log(history.map((ts) => ts.map((x) => (x.p === null ? 'inv' : x.p.toFixed(2))).join(' -> ')).join('\n'));
+  if (process.env.SIM_TRACE)
+    console.log(history.map((ts) => ts.map((x) => (x.p === null ? 'inv' : x.p.toFixed(2))).join(' -> ')).join('\n'));
 
   expect(summary.invalidRate).toBeLessThan(0.25);
   expect(deltas.harder.length).toBeGreaterThanOrEqual(8);
@@ -158,13 +190,18 @@ test('asked harder the pass rate falls on average; asked easier it rises', async
   const highs = all.filter((a) => a.last.p !== null && a.last.p >= 0.85);
   const [easier, harder] = await Promise.all([
     runTurn(lows.map((a) => ({ ...a, instruction: 'The student rarely solved it. Make the problem easier, keeping the core idea.' }))),
-    runTurn(highs.map((a) => ({ ...a, instruction: 'The student solved it too often. Make the problem harder: aim for a pass rate of 35-65%.' }))),
+    runTurn(
+      highs.map((a) => ({ ...a, instruction: 'The student solved it too often. Make the problem harder: aim for a pass rate of 35-65%.' })),
+    ),
   ]);
   const delta = (before: Array<{ last: Turn }>, after: Turn[]): number[] =>
     after.flatMap((t, i) => (t.p === null ? [] : [t.p - (before[i]?.last.p as number)]));
   const dEasier = delta(lows, easier);
   const dHarder = delta(highs, harder);
-  console.log('controlled summary', JSON.stringify({ easier: { n: dEasier.length, meanDelta: mean(dEasier) }, harder: { n: dHarder.length, meanDelta: mean(dHarder) } }));
+  console.log(
+    'controlled summary',
+    JSON.stringify({ easier: { n: dEasier.length, meanDelta: mean(dEasier) }, harder: { n: dHarder.length, meanDelta: mean(dHarder) } }),
+  );
   expect(dEasier.length).toBeGreaterThanOrEqual(8);
   expect(dHarder.length).toBeGreaterThanOrEqual(8);
   expect(mean(dEasier)).toBeGreaterThan(0.05);
@@ -172,10 +209,17 @@ test('asked harder the pass rate falls on average; asked easier it rises', async
 });
 
 test('a more skilled student passes more often on the same problems', async () => {
-  const problems = history.flat().flatMap((t) => (t.problem ? [t.problem] : [])).slice(0, 40);
+  const problems = history
+    .flat()
+    .flatMap((t) => (t.problem ? [t.problem] : []))
+    .slice(0, 40);
   expect(problems.length).toBeGreaterThanOrEqual(20);
   const set = (skill: number): Promise<Response> =>
-    fetch(h.sim.url.replace(/\/v1$/, '/admin/config'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ skill }) });
+    fetch(h.sim.url.replace(/\/v1$/, '/admin/config'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ skill }),
+    });
   expect((await set(0.3)).status).toBe(200);
   const low = mean(await passRates(problems));
   expect((await set(0.8)).status).toBe(200);

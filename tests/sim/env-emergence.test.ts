@@ -14,7 +14,10 @@ import { mean, rewardsAll, startSim, validateAll, type Harness, type SimGameEnv,
 // machine; the default minute is too close for a verdict that does not depend on time.
 jest.setTimeout(180_000);
 
-const SEEDS = Array.from({ length: 24 }, (_x, i) => `def helper_${i}(items):\n    out = []\n    for x in items:\n        out.append(x * ${i + 2})\n    return out\n`);
+const SEEDS = Array.from(
+  { length: 24 },
+  (_x, i) => `def helper_${i}(items):\n    out = []\n    for x in items:\n        out.append(x * ${i + 2})\n    return out\n`,
+);
 const TURNS = 2;
 const M = 32;
 
@@ -34,8 +37,15 @@ interface Ask {
 function previous(t: Turn): PreviousProblem {
   const passed = t.p === null ? null : Math.round(t.p * M);
   return {
-    code: t.parsed?.code ?? null, inputs: t.parsed?.inputs ?? [], outputs: t.problem?.outputs ?? null, message: null,
-    passRate: t.p, attempts: t.p === null ? null : M, passed, invalidReason: t.invalidReason, examples: [],
+    code: t.parsed?.code ?? null,
+    inputs: t.parsed?.inputs ?? [],
+    outputs: t.problem?.outputs ?? null,
+    message: null,
+    passRate: t.p,
+    attempts: t.p === null ? null : M,
+    passed,
+    invalidReason: t.invalidReason,
+    examples: [],
   };
 }
 
@@ -50,25 +60,39 @@ afterAll(async () => {
 /** Teacher -> Cairn's parser and validation -> M student attempts -> Cairn's grade jobs, for every ask. */
 async function runTurn(env: SimGameEnv, asks: Ask[]): Promise<Turn[]> {
   const e = environment(env);
-  const texts = await Promise.all(asks.map(async (a) => {
-    const res = await h.client.chat.completions.create({ model: 'sim-teacher', messages: e.teacherMessages(a.seed, a.instr, a.prev) });
-    return res.choices[0]?.message.content ?? '';
-  }));
+  const texts = await Promise.all(
+    asks.map(async (a) => {
+      const res = await h.client.chat.completions.create({ model: 'sim-teacher', messages: e.teacherMessages(a.seed, a.instr, a.prev) });
+      return res.choices[0]?.message.content ?? '';
+    }),
+  );
   const parsed = texts.map((t) => e.parseTeacher(t));
   const ok = parsed.flatMap((p, i) => (p.ok ? [{ i, p: p.value }] : []));
-  const checked = await validateAll(env, ok.map((x) => x.p));
+  const checked = await validateAll(
+    env,
+    ok.map((x) => x.p),
+  );
   const valid = ok.flatMap((x, j) => {
     const v = checked[j] as Validated;
     return v.ok ? [{ i: x.i, problem: v.problem }] : [];
   });
-  const answers = await Promise.all(valid.map(async ({ problem }) => {
-    const res = await h.client.chat.completions.create({ model: 'sim-student', n: M, messages: e.studentMessages(problem, { visiblePairs: 3 }) });
-    return res.choices.map((c) => {
-      const r = e.parseStudent(c.message.content ?? '');
-      return r.ok ? r.value : null;
-    });
-  }));
-  const rs = await rewardsAll(env, valid.map((v, j) => ({ problem: v.problem, answers: answers[j] ?? [] })));
+  const answers = await Promise.all(
+    valid.map(async ({ problem }) => {
+      const res = await h.client.chat.completions.create({
+        model: 'sim-student',
+        n: M,
+        messages: e.studentMessages(problem, { visiblePairs: 3 }),
+      });
+      return res.choices.map((c) => {
+        const r = e.parseStudent(c.message.content ?? '');
+        return r.ok ? r.value : null;
+      });
+    }),
+  );
+  const rs = await rewardsAll(
+    env,
+    valid.map((v, j) => ({ problem: v.problem, answers: answers[j] ?? [] })),
+  );
   return parsed.map((p, i): Turn => {
     const vi = valid.findIndex((v) => v.i === i);
     if (!p.ok) return { parsed: null, problem: null, invalidReason: p.reason, p: null };
@@ -81,7 +105,8 @@ async function runTurn(env: SimGameEnv, asks: Ask[]): Promise<Turn[]> {
 }
 
 const usable = (p: number): boolean => p > 0.01 && p < 0.97;
-const share = (ts: Turn[], keep: (p: number) => boolean): number => mean(ts.filter((t) => t.p !== null).map((t) => (keep(t.p as number) ? 1 : 0)));
+const share = (ts: Turn[], keep: (p: number) => boolean): number =>
+  mean(ts.filter((t) => t.p !== null).map((t) => (keep(t.p as number) ? 1 : 0)));
 
 describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
   test('the multi-turn loop runs; the same problem asked easier comes out easier than asked harder', async () => {
@@ -97,7 +122,12 @@ describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
     // Controlled: every valid turn-1 problem asked both harder and easier.
     const base = history.flatMap((ts, s) => (ts[0]?.p !== null && ts[0] ? [{ seed: SEEDS[s] as string, t: ts[0] }] : []));
     const [harder, easier] = await Promise.all(
-      (['harder', 'easier'] as const).map((instr) => runTurn(env, base.map((a) => ({ seed: a.seed, instr, prev: previous(a.t) })))),
+      (['harder', 'easier'] as const).map((instr) =>
+        runTurn(
+          env,
+          base.map((a) => ({ seed: a.seed, instr, prev: previous(a.t) })),
+        ),
+      ),
     );
     const pairs = base.flatMap((a, i) => {
       const hp = harder?.[i]?.p;
@@ -114,13 +144,20 @@ describe.each(['abduction', 'deduction', 'fuzzing'] as const)('%s', (env) => {
     const summary = {
       env,
       invalidRate: mean(history.flat().map((t) => (t.p === null ? 1 : 0))),
-      meanP: { turn1: mean(first.flatMap((t) => (t.p === null ? [] : [t.p]))), turn2: mean(second.flatMap((t) => (t.p === null ? [] : [t.p]))) },
+      meanP: {
+        turn1: mean(first.flatMap((t) => (t.p === null ? [] : [t.p]))),
+        turn2: mean(second.flatMap((t) => (t.p === null ? [] : [t.p]))),
+      },
       usable: { turn1: share(first, usable), turn2: share(second, usable) },
       controlled: { n: pairs.length, harderDelta: mean(harderD), easierDelta: mean(easierD), spread: mean(spread) },
     };
     console.log('env emergence', JSON.stringify(summary));
     if (process.env.SIM_TRACE) {
-      console.log(history.map((ts) => ts.map((x) => (x.p === null ? `inv(${x.invalidReason?.slice(0, 40)})` : x.p.toFixed(2))).join(' -> ')).join('\n'));
+      console.log(
+        history
+          .map((ts) => ts.map((x) => (x.p === null ? `inv(${x.invalidReason?.slice(0, 40)})` : x.p.toFixed(2))).join(' -> '))
+          .join('\n'),
+      );
     }
     expect(summary.invalidRate).toBeLessThan(0.3);
     expect(pairs.length).toBeGreaterThanOrEqual(12);

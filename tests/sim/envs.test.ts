@@ -19,7 +19,11 @@ import { mean, rewards, type SimGameEnv, startSim, validate, validateAll, type H
 
 const ENVS: SimGameEnv[] = ['abduction', 'deduction', 'fuzzing'];
 type Env = SimGameEnv;
-const SEEDS = ['def a(xs):\n    return [x for x in xs if x > 0]\n', 'def b(s):\n    return s[::-1].upper()\n', 'def c(d):\n    return sorted(d.items())\n'];
+const SEEDS = [
+  'def a(xs):\n    return [x for x in xs if x > 0]\n',
+  'def b(s):\n    return s[::-1].upper()\n',
+  'def c(d):\n    return sorted(d.items())\n',
+];
 
 let h: Harness;
 beforeAll(async () => {
@@ -51,8 +55,15 @@ describe.each(ENVS)('%s: Cairn in, Cairn out', (env) => {
       expect(fam).toBeDefined();
 
       const prev: PreviousProblem = {
-        code: v1.problem.code, inputs: v1.problem.inputs, outputs: v1.problem.outputs, message: null,
-        passRate: 1, attempts: 8, passed: 8, invalidReason: null, examples: [{ answer: v1.problem.inputs[0] ?? '', failure: null }],
+        code: v1.problem.code,
+        inputs: v1.problem.inputs,
+        outputs: v1.problem.outputs,
+        message: null,
+        passRate: 1,
+        attempts: 8,
+        passed: 8,
+        invalidReason: null,
+        examples: [{ answer: v1.problem.inputs[0] ?? '', failure: null }],
       };
       const msgs = e.teacherMessages(seed, 'harder_weak_tests', prev);
       const read = parseTeacherPrompt(msgs[1]?.content ?? '');
@@ -73,11 +84,19 @@ describe.each(ENVS)('%s: Cairn in, Cairn out', (env) => {
       if (env === 'deduction') expect(sp.input).toBe(v2.problem.inputs[0]);
       if (env === 'abduction') expect(sp.output).toBe(v2.problem.outputs[0]);
       if (env === 'fuzzing') expect(sp.passing).toEqual(v2.problem.inputs);
-      const student = await h.client.chat.completions.create({ model: 'sim-student', n: 16, messages: e.studentMessages(v2.problem, { visiblePairs: 3 }) });
+      const student = await h.client.chat.completions.create({
+        model: 'sim-student',
+        n: 16,
+        messages: e.studentMessages(v2.problem, { visiblePairs: 3 }),
+      });
       const parsed = student.choices.map((c) => e.parseStudent(c.message.content ?? ''));
       // Malformed answers are part of the model, but most answers parse.
       expect(mean(parsed.map((r) => (r.ok ? 1 : 0)))).toBeGreaterThan(0.7);
-      const r = await rewards(env, v2.problem, parsed.map((x) => (x.ok ? x.value : null)));
+      const r = await rewards(
+        env,
+        v2.problem,
+        parsed.map((x) => (x.ok ? x.value : null)),
+      );
       expect(r).toHaveLength(16);
     }
   });
@@ -86,14 +105,18 @@ describe.each(ENVS)('%s: Cairn in, Cairn out', (env) => {
 /** Drafts for one environment over many seeds (no HTTP), as the answer path makes them. */
 function drafts(env: Env, count: number, settings = parseSimSettings({ malformedRate: 0 })): Promise<EnvDraft[]> {
   const e = environment(env);
-  return Promise.all(Array.from({ length: count }, (_x, i) => {
-    const prompt = parseTeacherPrompt(e.teacherMessages(`seed number ${i}`, 'initial', null)[1]?.content ?? '');
-    return env === 'fuzzing' ? draftFuzz(prompt, settings, Rng.from('d', env, i)) : draftSingle(env, prompt, settings, Rng.from('d', env, i));
-  }));
+  return Promise.all(
+    Array.from({ length: count }, (_x, i) => {
+      const prompt = parseTeacherPrompt(e.teacherMessages(`seed number ${i}`, 'initial', null)[1]?.content ?? '');
+      return env === 'fuzzing'
+        ? draftFuzz(prompt, settings, Rng.from('d', env, i))
+        : draftSingle(env, prompt, settings, Rng.from('d', env, i));
+    }),
+  );
 }
 
 describe.each(ENVS)('%s: teacher faults', (env) => {
-  test('every fault kind is caught by Cairn\'s parser or validation', async () => {
+  test("every fault kind is caught by Cairn's parser or validation", async () => {
     const kinds: readonly string[] = env === 'fuzzing' ? FUZZ_FAULTS : SINGLE_FAULTS;
     const all = await drafts(env, env === 'fuzzing' ? 20 : 40, parseSimSettings({ malformedRate: 1 }));
     const byKind = new Map<string, EnvDraft>();
@@ -105,7 +128,10 @@ describe.each(ENVS)('%s: teacher faults', (env) => {
     const cases = [...byKind.entries(), ...clean.map((d) => ['none', d] as const)];
     const parsed = cases.map(([, d]) => e.parseTeacher(renderEnvTeacher(d)));
     const toRun = parsed.flatMap((p, i) => (p.ok ? [{ i, p: p.value }] : []));
-    const checked = await validateAll(env, toRun.map((x) => x.p));
+    const checked = await validateAll(
+      env,
+      toRun.map((x) => x.p),
+    );
     const verdicts = parsed.map((p, i): string => {
       if (!p.ok) return `parse: ${p.reason}`;
       const v = checked[toRun.findIndex((x) => x.i === i)] as Validated;
@@ -123,38 +149,53 @@ describe.each(ENVS)('%s: the student', (env) => {
     const e = environment(env);
     const settings = parseSimSettings({});
     const ds = (await drafts(env, 10)).filter((d) => d.bug !== null || env !== 'fuzzing').slice(0, 6);
-    const vs = await validateAll(env, ds.map((d) => {
-      const parsed = e.parseTeacher(renderEnvTeacher(d));
-      if (!parsed.ok) throw new Error(parsed.reason);
-      return parsed.value;
-    }));
+    const vs = await validateAll(
+      env,
+      ds.map((d) => {
+        const parsed = e.parseTeacher(renderEnvTeacher(d));
+        if (!parsed.ok) throw new Error(parsed.reason);
+        return parsed.value;
+      }),
+    );
     let expected = 0;
     let got = 0;
     const kinds = new Set<string>();
-    const all = await Promise.all(ds.map(async (d, j) => {
-      const v = vs[j] as Validated;
-      if (!v.ok) throw new Error(v.reason);
-      const prompt = parseStudentPrompt(e.studentMessages(v.problem, { visiblePairs: 3 })[1]?.content ?? '');
-      const as = await envAttempts(env, prompt, settings, Array.from({ length: 120 }, (_x, i) => Rng.from('att', env, d.d, i)));
-      expected += sigmoid(settings.sharpness * (settings.skill - d.d - ENV_OFFSET[env]));
-      got += mean(as.map((a) => (a.kind === 'correct' ? 1 : 0)));
-      as.forEach((a) => kinds.add(a.kind));
-      const lang = env === 'deduction' ? 'output' : 'input';
-      const answers = as.map((a) => {
-        const p = a.answer === null ? null : e.parseStudent('```' + lang + '\n' + a.answer + '\n```');
-        return p?.ok ? p.value : null;
-      });
-      return { as, r: await rewards(env, v.problem, answers) };
-    }));
+    const all = await Promise.all(
+      ds.map(async (d, j) => {
+        const v = vs[j] as Validated;
+        if (!v.ok) throw new Error(v.reason);
+        const prompt = parseStudentPrompt(e.studentMessages(v.problem, { visiblePairs: 3 })[1]?.content ?? '');
+        const as = await envAttempts(
+          env,
+          prompt,
+          settings,
+          Array.from({ length: 120 }, (_x, i) => Rng.from('att', env, d.d, i)),
+        );
+        expected += sigmoid(settings.sharpness * (settings.skill - d.d - ENV_OFFSET[env]));
+        got += mean(as.map((a) => (a.kind === 'correct' ? 1 : 0)));
+        as.forEach((a) => kinds.add(a.kind));
+        const lang = env === 'deduction' ? 'output' : 'input';
+        const answers = as.map((a) => {
+          const p = a.answer === null ? null : e.parseStudent('```' + lang + '\n' + a.answer + '\n```');
+          return p?.ok ? p.value : null;
+        });
+        return { as, r: await rewards(env, v.problem, answers) };
+      }),
+    );
     const wrongRewards: number[] = [];
     for (const { as, r } of all) {
       as.forEach((a, i) => {
-        if (a.kind === 'correct') expect({ kind: a.kind, answer: a.answer, reward: r[i] }).toEqual({ kind: 'correct', answer: a.answer, reward: 1 });
+        if (a.kind === 'correct')
+          expect({ kind: a.kind, answer: a.answer, reward: r[i] }).toEqual({ kind: 'correct', answer: a.answer, reward: 1 });
         else wrongRewards.push(r[i] as number);
       });
     }
     expect(Math.abs(got - expected) / ds.length).toBeLessThan(0.08);
-    const wrongKinds = { deduction: ['mistrace', 'off_by_one', 'type_slip', 'malformed'], abduction: ['misread', 'near_miss', 'echo', 'malformed'], fuzzing: ['miss', 'invalid_input', 'arity', 'malformed'] }[env];
+    const wrongKinds = {
+      deduction: ['mistrace', 'off_by_one', 'type_slip', 'malformed'],
+      abduction: ['misread', 'near_miss', 'echo', 'malformed'],
+      fuzzing: ['miss', 'invalid_input', 'arity', 'malformed'],
+    }[env];
     for (const k of wrongKinds) expect(kinds).toContain(k);
     // Some wrong answers are right by luck (a misreading that does not matter here), most are not.
     expect(mean(wrongRewards)).toBeLessThan(0.5);

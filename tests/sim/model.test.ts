@@ -23,16 +23,26 @@ describe('reading prompts', () => {
 
   test('a refinement prompt yields the previous code and message, feedback and instruction', () => {
     const prev = { code: 'def f(x):\n    return x', inputs: ['1', '2'], outputs: ['1', '2'], message: 'Return x.' };
-    const p = parseTeacherPrompt(teacherUser(SEED, 'Fix it.', prev, { feedback: 'Your previous problem was invalid: no message block found' }));
+    const p = parseTeacherPrompt(
+      teacherUser(SEED, 'Fix it.', prev, { feedback: 'Your previous problem was invalid: no message block found' }),
+    );
     expect(p.previous).toEqual({ code: prev.code, message: 'Return x.' });
     expect(p.feedback).toMatch(/invalid/);
     expect(p.seed.trim()).toBe(SEED.trim());
   });
 
   test('the student prompt yields the hint and the pairs', () => {
-    const s = parseStudentPrompt(studentUser('Add them up.', [['[1, 2]', '3'], ["'a', 2", "'aa'"]]));
+    const s = parseStudentPrompt(
+      studentUser('Add them up.', [
+        ['[1, 2]', '3'],
+        ["'a', 2", "'aa'"],
+      ]),
+    );
     expect(s.message).toBe('Add them up.');
-    expect(s.examples).toEqual([{ input: '[1, 2]', output: '3' }, { input: "'a', 2", output: "'aa'" }]);
+    expect(s.examples).toEqual([
+      { input: '[1, 2]', output: '3' },
+      { input: "'a', 2", output: "'aa'" },
+    ]);
   });
 
   test('the instruction moves on the words harder / easier only', () => {
@@ -73,7 +83,10 @@ describe('the teacher', () => {
     const prev = { code: 'def f(x):\n    return x', inputs: ['1'], outputs: null, message: null };
     const plain = Array.from({ length: 600 }, (_x, i) => draft(teacherUser(SEED, 'Write a new problem.'), i));
     const fed = Array.from({ length: 600 }, (_x, i) =>
-      draft(teacherUser(SEED, 'Write a valid problem.', prev, { feedback: 'Your previous problem was invalid: no message block found' }), i),
+      draft(
+        teacherUser(SEED, 'Write a valid problem.', prev, { feedback: 'Your previous problem was invalid: no message block found' }),
+        i,
+      ),
     );
     const rate = (ds: Draft[]): number => mean(ds.map((d) => (d.fault ? 1 : 0)));
     expect(rate(plain)).toBeGreaterThan(0.06);

@@ -2,7 +2,8 @@
 import OpenAI from 'openai';
 import { chat, parseProblem, startSim, studentUser, teacherUser, type Harness } from './sim-helpers';
 
-const SEED = 'def running_max(xs):\n    best = None\n    for x in xs:\n        if best is None or x > best:\n            best = x\n    return best\n';
+const SEED =
+  'def running_max(xs):\n    best = None\n    for x in xs:\n        if best is None or x > best:\n            best = x\n    return best\n';
 const teacherMsgs = chat(teacherUser(SEED, 'Write a new problem based on the seed.'));
 
 let h: Harness;
@@ -24,7 +25,12 @@ test('lists the teacher and student models', async () => {
 });
 
 test('a teacher answer is an OpenAI chat completion with the fenced blocks', async () => {
-  const res = await h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs, temperature: 1, reasoning_effort: 'high' } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  const res = await h.client.chat.completions.create({
+    model: 'sim-teacher',
+    messages: teacherMsgs,
+    temperature: 1,
+    reasoning_effort: 'high',
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   expect(res.object).toBe('chat.completion');
   expect(res.id).toMatch(/^chatcmpl-/);
   expect(res.model).toBe('sim-teacher');
@@ -44,7 +50,9 @@ test('same request, same content; another request seed, another sample', async (
   const a = await h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs });
   const b = await h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs });
   expect(b.choices[0]?.message.content).toBe(a.choices[0]?.message.content);
-  const seeds = await Promise.all([1, 2, 3, 4].map((seed) => h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs, seed })));
+  const seeds = await Promise.all(
+    [1, 2, 3, 4].map((seed) => h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs, seed })),
+  );
   expect(new Set(seeds.map((r) => r.choices[0]?.message.content)).size).toBeGreaterThan(1);
 });
 
@@ -94,7 +102,10 @@ test('endpoint quirks on demand: n limited (llama.cpp message) or silently cappe
     expect((await h.client.chat.completions.create({ model: 'sim-student', messages: student, n: 5 })).choices).toHaveLength(2);
     await configure({ nCap: 0, nullContentRate: 1 });
     const empty = await h.client.chat.completions.create({ model: 'sim-student', messages: student, n: 2 });
-    expect(empty.choices.map((c) => [c.message.content, c.finish_reason])).toEqual([[null, 'content_filter'], [null, 'content_filter']]);
+    expect(empty.choices.map((c) => [c.message.content, c.finish_reason])).toEqual([
+      [null, 'content_filter'],
+      [null, 'content_filter'],
+    ]);
     await configure({ nullContentRate: 0, contextLimitChars: 20 });
     const long = await h.client.chat.completions.create({ model: 'sim-student', messages: student }).catch((e: unknown) => e);
     expect(long).toBeInstanceOf(OpenAI.BadRequestError);
@@ -154,7 +165,12 @@ test('maxConcurrent answers 429 beyond the limit', async () => {
   await configure({ maxConcurrent: 1, teacherLatencyMs: 300 });
   try {
     const results = await Promise.all(
-      [0, 1, 2].map(() => h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs }).then(() => 'ok', (e: unknown) => (e instanceof OpenAI.RateLimitError ? '429' : 'other'))),
+      [0, 1, 2].map(() =>
+        h.client.chat.completions.create({ model: 'sim-teacher', messages: teacherMsgs }).then(
+          () => 'ok',
+          (e: unknown) => (e instanceof OpenAI.RateLimitError ? '429' : 'other'),
+        ),
+      ),
     );
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     expect(results.filter((r) => r === '429')).toHaveLength(2);

@@ -76,7 +76,12 @@ export interface Previous {
 }
 
 /** The teacher's user message, as Cairn renders it (headings and fences of the protocol). */
-export function teacherUser(seed: string, instruction: string, prev?: Previous, after?: { feedback?: string; performance?: string }): string {
+export function teacherUser(
+  seed: string,
+  instruction: string,
+  prev?: Previous,
+  after?: { feedback?: string; performance?: string },
+): string {
   const parts = ['# Environment: induction', 'Write a function f built on the seed.', '## Seed', fence('seed', seed)];
   if (prev) {
     parts.push('## Previous problem');
@@ -167,18 +172,27 @@ export async function validate(env: SimGameEnv, p: ProblemText): Promise<Validat
 }
 
 /** Rewards of parsed answers (null = did not parse) through Cairn's grade jobs, many problems in one run. */
-export async function rewardsAll(env: SimGameEnv, items: Array<{ problem: ExecutedProblem; answers: Array<string | null> }>): Promise<number[][]> {
+export async function rewardsAll(
+  env: SimGameEnv,
+  items: Array<{ problem: ExecutedProblem; answers: Array<string | null> }>,
+): Promise<number[][]> {
   const e = environment(env);
-  const jobs = items.flatMap(({ problem, answers }) => answers.map((a) => {
-    const j = a === null ? null : e.gradeJob(problem, a);
-    return j ? { code: j.code, entry: j.entry, inputs: j.inputs, expected: j.expected, canon: true, timeout: 0.3 } : { code: 'x = 1', inputs: [], expected: [] };
-  }));
+  const jobs = items.flatMap(({ problem, answers }) =>
+    answers.map((a) => {
+      const j = a === null ? null : e.gradeJob(problem, a);
+      return j
+        ? { code: j.code, entry: j.entry, inputs: j.inputs, expected: j.expected, canon: true, timeout: 0.3 }
+        : { code: 'x = 1', inputs: [], expected: [] };
+    }),
+  );
   const res = await runPython(jobs);
   let k = 0;
-  return items.map(({ answers }) => answers.map((a) => {
-    const r = res[k++];
-    return a !== null && r?.pass === true ? 1 : 0;
-  }));
+  return items.map(({ answers }) =>
+    answers.map((a) => {
+      const r = res[k++];
+      return a !== null && r?.pass === true ? 1 : 0;
+    }),
+  );
 }
 
 export async function rewards(env: SimGameEnv, problem: ExecutedProblem, answers: Array<string | null>): Promise<number[]> {

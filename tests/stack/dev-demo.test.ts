@@ -48,14 +48,18 @@ async function stackEnv(name: string): Promise<NodeJS.ProcessEnv> {
   });
 }
 
-const GRADER_DIED = /worker grader \(pid \d+\) exited with code 1 after [\d.]+ s; last lines of (\S+worker-grader\.log):\n {4}cairn: cannot make the sandbox job dir \S+jobs: EEXIST/;
+const GRADER_DIED =
+  /worker grader \(pid \d+\) exited with code 1 after [\d.]+ s; last lines of (\S+worker-grader\.log):\n {4}cairn: cannot make the sandbox job dir \S+jobs: EEXIST/;
 
 test('demo: a worker that dies is reported with its log tail, and the demo fails at once (exit 1)', async () => {
   const env = await stackEnv('demo');
   run = startCairn(['demo', '--seeds', '2', '--turns', '1', '--attempts', '2'], env);
   const died = run.waitFor(GRADER_DIED, 150_000);
   let diedAt = Infinity;
-  died.then(() => (diedAt = Date.now()), () => undefined); // awaited below, after the exit (which tells more)
+  died.then(
+    () => (diedAt = Date.now()),
+    () => undefined,
+  ); // awaited below, after the exit (which tells more)
   const code = await run.exitWithin(150_000);
   const exitedAt = Date.now();
   const out = run.output();
@@ -65,7 +69,9 @@ test('demo: a worker that dies is reported with its log tail, and the demo fails
   expect(exitedAt - diedAt).toBeLessThan(20_000);
   expect(path.resolve(m?.[1] ?? '')).toBe(path.join(tmp, 'demo', 'data', 'logs', 'worker-grader.log'));
   // The one-paragraph error: the child, how it ended, its last log line, what to do.
-  expect(out).toMatch(/\ncairn: worker grader \(pid \d+\) exited with code 1 after [\d.]+ s; the last line of \S+: cairn: cannot make the sandbox job dir .*The demo cannot finish without it/);
+  expect(out).toMatch(
+    /\ncairn: worker grader \(pid \d+\) exited with code 1 after [\d.]+ s; the last line of \S+: cairn: cannot make the sandbox job dir .*The demo cannot finish without it/,
+  );
   expect(groupMembers(run.child.pid ?? -1)).toEqual([]); // the demo stopped Temporal and the other workers itself
 }, 180_000);
 

@@ -26,7 +26,12 @@ export interface CairnRun {
 
 /** Starts `node <checkout>/scripts/cairn.js ...args` as the leader of a new process group. */
 export function startCairn(args: string[], env: NodeJS.ProcessEnv, root = ROOT): CairnRun {
-  const child = spawn(process.execPath, [path.join(root, 'scripts/cairn.js'), ...args], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'scripts/cairn.js'), ...args], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters = new Set<() => void>();
   const add = (d: Buffer): void => {

@@ -28,7 +28,11 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** `node <root>/scripts/cairn.js ...args`, to completion. */
 function cairn(root: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'scripts/cairn.js'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'scripts/cairn.js'), ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -103,7 +107,10 @@ describe('ensureStateDir', () => {
     fs.mkdirSync(parent, { mode: 0o700 });
     fs.chmodSync(parent, 0o700);
     const dir = path.join(parent, 'state');
-    if (asRoot) expect(() => ensureStateDir(dir, 'root')).toThrow(/private is not traversable by the sandbox uids \(mode 700\); chmod o\+x .*CAIRN_SANDBOX_STATE_DIR/);
+    if (asRoot)
+      expect(() => ensureStateDir(dir, 'root')).toThrow(
+        /private is not traversable by the sandbox uids \(mode 700\); chmod o\+x .*CAIRN_SANDBOX_STATE_DIR/,
+      );
     else expect(ensureStateDir(dir, 'user')).toBe(dir); // user mode: the sandbox runs as this user, private is fine
   });
 });
@@ -124,7 +131,10 @@ describe('a checkout inside a mode-700 directory', () => {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     env = cleanEnv({ TEMPORAL_CLI: temporalCliPath() }); // the default state dir, as the demo uses it
     jobs = path.join(tmp, 'jobs.jsonl');
-    fs.writeFileSync(jobs, `${JSON.stringify({ id: 'add', code: 'def f(a, b):\n    return a + b', inputs: ['1, 2', "'x', 'y'"], expected: ['3', "'xy'"] })}\n`);
+    fs.writeFileSync(
+      jobs,
+      `${JSON.stringify({ id: 'add', code: 'def f(a, b):\n    return a + b', inputs: ['1, 2', "'x', 'y'"], expected: ['3', "'xy'"] })}\n`,
+    );
   });
 
   test('`cairn setup` and `cairn grade` work there, with the state in the default dir outside it', async () => {
@@ -139,7 +149,13 @@ describe('a checkout inside a mode-700 directory', () => {
     expect(r.out).toMatch(new RegExp(`sandbox: ${privilege} mode`));
     expect(r.out).toMatch(/graded 1 jobs: 1 pass, 0 fail, 0 infra_error/);
     const names = fs.readdirSync(stateDir);
-    expect(names).toEqual(expect.arrayContaining(['jobs', expect.stringMatching(/^seccomp-[0-9a-f]{16}\.bpf$/), expect.stringMatching(/^driver-[0-9a-f]{16}\.pyc$/)]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'jobs',
+        expect.stringMatching(/^seccomp-[0-9a-f]{16}\.bpf$/),
+        expect.stringMatching(/^driver-[0-9a-f]{16}\.pyc$/),
+      ]),
+    );
     if (asRoot) expect(fs.statSync(stateDir)).toMatchObject({ uid: 0 });
   });
 

@@ -51,7 +51,9 @@ test('an unexpected exit is fatal at once, with the lines this run wrote (not ol
   expect(err.message).toMatch(/^worker x \(pid \d+\) exited with code 3 after [\d.]+ s; the last line of .*w\.log: cairn: no such thing$/);
   expect(err.tail).toBe('starting\ncairn: no such thing');
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/worker x \(pid \d+\) exited with code 3 after [\d.]+ s; last lines of .*w\.log:\n {4}starting\n {4}cairn: no such thing$/);
+  expect(lines[0]).toMatch(
+    /worker x \(pid \d+\) exited with code 3 after [\d.]+ s; last lines of .*w\.log:\n {4}starting\n {4}cairn: no such thing$/,
+  );
   expect(lines[0]).not.toMatch(/older run/);
   await w.stop();
 });
@@ -83,14 +85,24 @@ test('a restartable child is restarted with doubling, capped waits; stop() ends 
   expect(lines.slice(after)).toEqual([]); // no restart and no report once stopping
   for (const c of started) expect(c.exitCode !== null || c.signalCode !== null).toBe(true);
   // The fatal promise never settles for a restartable child.
-  await expect(Promise.race([w.fatal.then(() => 'fatal'), new Promise((r) => setTimeout(() => r('pending'), 50))])).resolves.toBe('pending');
+  await expect(Promise.race([w.fatal.then(() => 'fatal'), new Promise((r) => setTimeout(() => r('pending'), 50))])).resolves.toBe(
+    'pending',
+  );
 });
 
 test('exits while stopping are expected: stop() SIGTERMs its children and reports nothing', async () => {
   const log = path.join(dir, 's.log');
   const { say, lines } = recorder();
   const w = new StackWatcher({ say, settleMs: 20 });
-  const c = w.start('worker s', log, node(log, 'process.on("SIGTERM", () => { console.log("draining"); process.exit(0); }); console.log("ready"); setInterval(() => undefined, 1000)'), true);
+  const c = w.start(
+    'worker s',
+    log,
+    node(
+      log,
+      'process.on("SIGTERM", () => { console.log("draining"); process.exit(0); }); console.log("ready"); setInterval(() => undefined, 1000)',
+    ),
+    true,
+  );
   for (let i = 0; i < 200 && !fs.readFileSync(log, 'utf8').includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
   await w.stop();
   expect(c.exitCode).toBe(0);

@@ -1,14 +1,27 @@
 /** The one route of a batch's settings: validated once, recorded, read back typed; prompts render the method's numbers. */
 import { instructionText } from '../../activities/environments/summary';
 import {
-  BatchSettingsError, batchSettingsFrom, batchWorkflowInputFrom, parseBatchSettings, parseChainBinsSpec,
+  BatchSettingsError,
+  batchSettingsFrom,
+  batchWorkflowInputFrom,
+  parseBatchSettings,
+  parseChainBinsSpec,
 } from '../../workflows/contracts';
 import { PAPER_CHAIN_BINS, TARGET_BAND, percentRange } from '../../workflows/method/numbers';
 
 describe('batch settings', () => {
   it('fills the defaults and names the flag of a bad value', () => {
     const s = batchSettingsFrom({ seedFile: '/s.jsonl' });
-    expect(s).toMatchObject({ env: 'induction', mode: 'multi', turns: 4, attempts: 8, dedup: 'global', visiblePairs: 3, timeLimitMs: 2000, timeSlack: 10 });
+    expect(s).toMatchObject({
+      env: 'induction',
+      mode: 'multi',
+      turns: 4,
+      attempts: 8,
+      dedup: 'global',
+      visiblePairs: 3,
+      timeLimitMs: 2000,
+      timeSlack: 10,
+    });
     expect(s.chainBins).toEqual(PAPER_CHAIN_BINS);
     expect(() => batchSettingsFrom({ seedFile: 'x', visiblePairs: -1 })).toThrow(/--visible-pairs -1/);
     expect(() => batchSettingsFrom({ seedFile: 'x', timeLimitMs: 5 })).toThrow(/--time-limit-ms 5: must be a whole number >= 100/);
@@ -23,7 +36,17 @@ describe('batch settings', () => {
   });
 
   it('reads an old record with the values that were then built in, and refuses a damaged one', () => {
-    const old = { env: 'induction', mode: 'multi', turns: 3, attempts: 8, teacherModel: 'sim-teacher', studentModel: 'sim-student', seedFile: '/s', visiblePairs: 3, timeLimitMs: 2000 };
+    const old = {
+      env: 'induction',
+      mode: 'multi',
+      turns: 3,
+      attempts: 8,
+      teacherModel: 'sim-teacher',
+      studentModel: 'sim-student',
+      seedFile: '/s',
+      visiblePairs: 3,
+      timeLimitMs: 2000,
+    };
     const s = parseBatchSettings(old, 'b1');
     expect(s).toMatchObject({ turns: 3, attempts: 8, timeSlack: 10, dedup: 'global', visiblePairs: 3, chainBins: PAPER_CHAIN_BINS });
     expect(s).not.toHaveProperty('teacherModel');
@@ -38,14 +61,20 @@ describe('batch settings', () => {
   it('derives the workflow input from the record (chain bins only in chain mode)', () => {
     const chain = batchSettingsFrom({ seedFile: 'x', mode: 'chain', chainBins: parseChainBinsSpec('hard=0.1-0.2') });
     expect(batchWorkflowInputFrom('b', chain, { window: 5 })).toEqual({
-      batchId: 'b', env: 'induction', mode: 'chain', chainBins: chain.chainBins, turns: 4, attempts: 8, window: 5,
+      batchId: 'b',
+      env: 'induction',
+      mode: 'chain',
+      chainBins: chain.chainBins,
+      turns: 4,
+      attempts: 8,
+      window: 5,
     });
     expect(batchWorkflowInputFrom('b', batchSettingsFrom({ seedFile: 'x' }), { window: 5, paused: true })).not.toHaveProperty('chainBins');
   });
 });
 
 describe('prompts render the method module', () => {
-  it('asks for the target band and the batch\'s own chain bins, never hard-coded numbers', () => {
+  it("asks for the target band and the batch's own chain bins, never hard-coded numbers", () => {
     expect(percentRange(TARGET_BAND)).toBe('35-65%');
     expect(instructionText('harder', 0.9)).toContain('35-65%');
     const bins = parseChainBinsSpec('hard=0.1-0.2,medium=0.45-0.55,easy=0.8-0.9');

@@ -1,6 +1,12 @@
 /** Abduction: teacher parser and prompts, student parser, and rewards through the real sandbox. */
 import {
-  abduction, checkOutputs, describeFailure, parseStudent, parseTeacher, studentMessages, teacherMessages,
+  abduction,
+  checkOutputs,
+  describeFailure,
+  parseStudent,
+  parseTeacher,
+  studentMessages,
+  teacherMessages,
 } from '../../activities/environments/abduction';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
@@ -45,7 +51,13 @@ describe('abduction teacher parser', () => {
 
 describe('abduction prompts', () => {
   const prev: PreviousProblem = {
-    code: CODE, inputs: ['[7, 3, 10], 4'], outputs: ['[2, 3, 3]'], message: null, passRate: 0.375, attempts: 8, passed: 3,
+    code: CODE,
+    inputs: ['[7, 3, 10], 4'],
+    outputs: ['[2, 3, 3]'],
+    message: null,
+    passRate: 0.375,
+    attempts: 8,
+    passed: 3,
     invalidReason: null,
     examples: [
       { answer: '[2, 3, 3], 5', failure: null },
@@ -78,7 +90,14 @@ describe('abduction prompts', () => {
   });
 
   it('an invalid previous problem comes back as feedback', () => {
-    const u = teacherMessages('seed', 'fix', { ...prev, outputs: null, passRate: null, invalidReason: 'Found 2 input blocks; write exactly 1.', examples: [] })[1]?.content ?? '';
+    const u =
+      teacherMessages('seed', 'fix', {
+        ...prev,
+        outputs: null,
+        passRate: null,
+        invalidReason: 'Found 2 input blocks; write exactly 1.',
+        examples: [],
+      })[1]?.content ?? '';
     expect(u).toContain('## Feedback\n\nYour previous problem was invalid: Found 2 input blocks; write exactly 1.');
     expect(u).not.toContain('## Student performance');
   });
@@ -153,7 +172,7 @@ describe('abduction rewards through the sandbox', () => {
   });
 
   it.each([
-    ['the teacher\'s own input', '[7, 3, 10], 4'],
+    ["the teacher's own input", '[7, 3, 10], 4'],
     ['another input with the same output (output-equivalence)', '[3, 2, 3], 4'],
     ['another k too', '[2, 3, 3], 5'],
     ['written as a call', 'f([2, 3, 3], 5)'],

@@ -1,6 +1,13 @@
 /** Deduction: teacher parser and prompts, student parser, and value rewards through the real sandbox. */
 import {
-  checkOutputs, deduction, describeFailure, parseStudent, parseTeacher, studentMessages, teacherMessages, VALUE_CODE,
+  checkOutputs,
+  deduction,
+  describeFailure,
+  parseStudent,
+  parseTeacher,
+  studentMessages,
+  teacherMessages,
+  VALUE_CODE,
 } from '../../activities/environments/deduction';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
@@ -56,8 +63,18 @@ describe('deduction prompts', () => {
     expect(first).toMatch(/^# Environment: deduction\n/);
     expect(first).toContain('no nan or infinity');
     const prev: PreviousProblem = {
-      code: CODE, inputs: ['[4, 1, 3, 9, 7]'], outputs: ['{0: (2, 12), 1: (3, 12)}'], message: null, passRate: 1, attempts: 4, passed: 4,
-      invalidReason: null, examples: [{ answer: '{0: (2, 12), 1: (3, 12)}', failure: null }, { answer: '{0: [2, 12]}', failure: 'wrong output on input 1' }],
+      code: CODE,
+      inputs: ['[4, 1, 3, 9, 7]'],
+      outputs: ['{0: (2, 12), 1: (3, 12)}'],
+      message: null,
+      passRate: 1,
+      attempts: 4,
+      passed: 4,
+      invalidReason: null,
+      examples: [
+        { answer: '{0: (2, 12), 1: (3, 12)}', failure: null },
+        { answer: '{0: [2, 12]}', failure: 'wrong output on input 1' },
+      ],
     };
     const u = teacherMessages('seed', 'harder_weak_tests', prev)[1]?.content ?? '';
     expect(u).toContain('```input\n[4, 1, 3, 9, 7]\n```\n\n```output\n{0: (2, 12), 1: (3, 12)}\n```');

@@ -1,6 +1,13 @@
 /** Fuzzing: teacher parser and prompts, the validation harness, and rewards through the real sandbox. */
 import {
-  describeFailure, fuzzing, GRADE_ENTRY, parseStudent, parseTeacher, studentMessages, teacherMessages, VALIDATE_ENTRY,
+  describeFailure,
+  fuzzing,
+  GRADE_ENTRY,
+  parseStudent,
+  parseTeacher,
+  studentMessages,
+  teacherMessages,
+  VALIDATE_ENTRY,
 } from '../../activities/environments/fuzzing';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { instructionText } from '../../activities/environments/summary';
@@ -55,11 +62,26 @@ describe('fuzzing prompts', () => {
     expect(first).toMatch(/^# Environment: fuzzing\n/);
     expect(first).toContain('`pre_test_f` and `test_f`');
     const prev: PreviousProblem = {
-      code: CODE, inputs: ['[1, 5, 3]'], outputs: ['3'], message: null, passRate: 1, attempts: 2, passed: 2, invalidReason: null,
-      examples: [{ answer: '[5, 5]', failure: null }, { answer: "['a']", failure: 'input 1 raised CairnReject: pre_test_f did not return True on the answer, so it is not a valid input' }],
+      code: CODE,
+      inputs: ['[1, 5, 3]'],
+      outputs: ['3'],
+      message: null,
+      passRate: 1,
+      attempts: 2,
+      passed: 2,
+      invalidReason: null,
+      examples: [
+        { answer: '[5, 5]', failure: null },
+        {
+          answer: "['a']",
+          failure: 'input 1 raised CairnReject: pre_test_f did not return True on the answer, so it is not a valid input',
+        },
+      ],
     };
     const u = teacherMessages('seed', 'harder_weak_tests', prev)[1]?.content ?? '';
-    expect(u).toContain('A failed attempt (pre_test_f did not return True on the answer, so it is not a valid input):\n\n```input\n[\'a\']\n```');
+    expect(u).toContain(
+      "A failed attempt (pre_test_f did not return True on the answer, so it is not a valid input):\n\n```input\n['a']\n```",
+    );
     expect(u).toContain(instructionText('harder_weak_tests', 1, 'fuzzing'));
     expect(instructionText('harder_weak_tests', 1, 'fuzzing')).toMatch(/pre_test_f is too loose/);
     expect(instructionText('easier', 0, 'fuzzing')).toMatch(/some valid input makes test_f fail/);
@@ -110,7 +132,10 @@ describe('fuzzing through the sandbox', () => {
 
   it("validation records f's outputs on passing examples and names the check an example breaks", async () => {
     const ok = await validate({ code: CODE, inputs: ['[1, 5, 3]', '[]'], message: null });
-    expect(ok.map((o) => [o.status, o.out])).toEqual([['ok', '3'], ['ok', 'None']]);
+    expect(ok.map((o) => [o.status, o.out])).toEqual([
+      ['ok', '3'],
+      ['ok', 'None'],
+    ]);
     const [notValid, fails] = await validate({ code: CODE, inputs: ["['a', 'b']", '[5, 5, 1]'], message: null });
     expect(notValid?.error).toBe('AssertionError: pre_test_f does not return True on this input');
     expect(fails?.error).toBe('AssertionError: test_f does not return True on this input');
@@ -137,7 +162,9 @@ describe('fuzzing through the sandbox', () => {
   it('a test that raises on a valid input counts as a failure found', async () => {
     const mean = {
       code: 'def f(xs):\n    return sum(xs) // len(xs)\n\n\ndef pre_test_f(xs):\n    return type(xs) is list and all(type(x) is int for x in xs)\n\n\ndef test_f(xs):\n    return min(xs) <= f(xs) <= max(xs)\n',
-      inputs: ['[1, 2]'], outputs: ['1'], message: null,
+      inputs: ['[1, 2]'],
+      outputs: ['1'],
+      message: null,
     };
     expect((await grade(mean, '[]')).pass).toBe(true);
     expect((await grade(mean, '[4, 8]')).pass).toBe(false);
@@ -191,7 +218,9 @@ describe('fuzzing through the sandbox', () => {
   });
 
   it('describes failures in fuzzing terms', () => {
-    expect(describeFailure('input 1 raised CairnReject: test_f passed on the answer: no failure found')).toBe('test_f passed on the answer: no failure found');
+    expect(describeFailure('input 1 raised CairnReject: test_f passed on the answer: no failure found')).toBe(
+      'test_f passed on the answer: no failure found',
+    );
     expect(describeFailure('input 1 timed out')).toMatch(/time-outs do not count/);
     expect(describeFailure('input 1 raised bad input: SyntaxError: invalid syntax')).toMatch(/not a Python literal/);
   });

@@ -1,5 +1,10 @@
 import {
-  bannedImport, instructionText, parseStudent, parseTeacher, studentMessages, teacherMessages,
+  bannedImport,
+  instructionText,
+  parseStudent,
+  parseTeacher,
+  studentMessages,
+  teacherMessages,
 } from '../../activities/environments/induction';
 
 const good = [
@@ -57,8 +62,15 @@ describe('prompts', () => {
 
   it('a refinement shows the previous problem, executed outputs, performance and the instruction', () => {
     const msgs = teacherMessages('seed', 'harder', {
-      code: 'def f(x):\n    return x', inputs: ['1', '2'], outputs: ['1', '2'], message: 'identity', passRate: 0.875,
-      attempts: 8, passed: 7, invalidReason: null, examples: [{ answer: 'def f(x): return 0', failure: 'wrong output on input 1' }],
+      code: 'def f(x):\n    return x',
+      inputs: ['1', '2'],
+      outputs: ['1', '2'],
+      message: 'identity',
+      passRate: 0.875,
+      attempts: 8,
+      passed: 7,
+      invalidReason: null,
+      examples: [{ answer: 'def f(x): return 0', failure: 'wrong output on input 1' }],
     });
     const u = msgs[1]?.content ?? '';
     expect(u).toContain('## Previous problem');
@@ -72,10 +84,18 @@ describe('prompts', () => {
   });
 
   it('an invalid previous problem comes back as feedback', () => {
-    const u = teacherMessages('seed', 'fix', {
-      code: null, inputs: [], outputs: null, message: null, passRate: null, attempts: null, passed: null,
-      invalidReason: 'No message found! Make sure to correctly format the message.', examples: [],
-    })[1]?.content ?? '';
+    const u =
+      teacherMessages('seed', 'fix', {
+        code: null,
+        inputs: [],
+        outputs: null,
+        message: null,
+        passRate: null,
+        attempts: null,
+        passed: null,
+        invalidReason: 'No message found! Make sure to correctly format the message.',
+        examples: [],
+      })[1]?.content ?? '';
     expect(u).toContain('## Feedback\n\nYour previous problem was invalid: No message found!');
   });
 

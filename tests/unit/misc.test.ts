@@ -23,7 +23,12 @@ describe('seed files', () => {
     const f = file('ok.jsonl', '{"id":"a","snippet":"x = 1"}\n\n{"code":"y = 2","kind":"solution"}\n');
     expect(await validateSeedFile(f, false)).toEqual({ count: 2, bad: [] });
     expect(parseSeedLine('{"id":"a","snippet":"x = 1"}', 1, 'f:1')).toEqual({ id: 'a', snippet: 'x = 1', kind: 'snippet', source: null });
-    expect(parseSeedLine('{"code":"y = 2","kind":"solution"}', 3, 'f:3')).toEqual({ id: 'line3', snippet: 'y = 2', kind: 'solution', source: null });
+    expect(parseSeedLine('{"code":"y = 2","kind":"solution"}', 3, 'f:3')).toEqual({
+      id: 'line3',
+      snippet: 'y = 2',
+      kind: 'solution',
+      source: null,
+    });
   });
 
   it.each([
@@ -54,7 +59,9 @@ describe('seed files', () => {
       expect(n).toBeLessThanOrEqual(50);
       expect(s.source).toMatch(/^a\.py:\d+-\d+$/);
     }
-    expect(() => cutSeeds({ from: path.join(tmp, 'none'), count: 1, minLines: 25, maxLines: 50, seed: 1, ext: '.py' })).toThrow(SeedFileError);
+    expect(() => cutSeeds({ from: path.join(tmp, 'none'), count: 1, minLines: 25, maxLines: 50, seed: 1, ext: '.py' })).toThrow(
+      SeedFileError,
+    );
   });
 });
 
@@ -68,14 +75,16 @@ describe('small rules', () => {
     expect(parseRetryAfter(null)).toBeNull();
   });
 
-  it('bins pass rates with the paper\'s broad bins', () => {
+  it("bins pass rates with the paper's broad bins", () => {
     expect([0.05, 0.1, 0.3, 0.7, 0.9, 0.99].map(difficultyBin)).toEqual(['very-hard', 'hard', 'medium', 'easy-medium', 'easy', 'trivial']);
   });
 
   it('rejects bad batch options with the flag and the fix', () => {
     expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 0, attempts: 8, env: 'induction' })).toThrow(/--turns 0/);
     expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 1, attempts: 0, env: 'induction' })).toThrow(/--attempts 0/);
-    expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 1, attempts: 1, env: 'poetry' })).toThrow(/--env poetry: unknown environment/);
+    expect(() => validateBatchOptions({ seedFile: 's.jsonl', turns: 1, attempts: 1, env: 'poetry' })).toThrow(
+      /--env poetry: unknown environment/,
+    );
   });
 
   it('config names the bad variable', () => {

@@ -18,6 +18,11 @@ describe('progression rule (method.md step 4)', () => {
   it('classifies a seed by its turns', () => {
     expect(seedOutcome([{ turn: 1, problemId: 1, valid: false, passRate: null }])).toBe('all_invalid');
     expect(seedOutcome([{ turn: 1, problemId: 1, valid: true, passRate: 1 }])).toBe('out_of_band');
-    expect(seedOutcome([{ turn: 1, problemId: 1, valid: true, passRate: 1 }, { turn: 2, problemId: 2, valid: true, passRate: 0.5 }])).toBe('in_band');
+    expect(
+      seedOutcome([
+        { turn: 1, problemId: 1, valid: true, passRate: 1 },
+        { turn: 2, problemId: 2, valid: true, passRate: 0.5 },
+      ]),
+    ).toBe('in_band');
   });
 });

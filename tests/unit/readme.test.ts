@@ -13,7 +13,11 @@ test('README "Using Cairn from your own script" compiles', () => {
   const file = path.join(ROOT, `.readme-example-${process.pid}.ts`);
   fs.writeFileSync(file, code as string);
   try {
-    const cfg = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+    const cfg = ts.getParsedCommandLineOfConfigFile(
+      path.join(ROOT, 'tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+    );
     const program = ts.createProgram([file], { ...cfg?.options, noEmit: true });
     const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(errors).toEqual([]);

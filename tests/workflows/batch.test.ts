@@ -9,12 +9,21 @@ import { batchUpdate } from '../../scripts/lib';
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => { env = await startTestEnv(); }, 120_000);
-afterAll(async () => { await env?.teardown(); });
+beforeAll(async () => {
+  env = await startTestEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, '0')}`);
 const input = (batchId: string, extra: Partial<BatchWorkflowInput> = {}): BatchWorkflowInput => ({
-  batchId, env: 'induction', turns: 1, attempts: 4, window: 3, ...extra,
+  batchId,
+  env: 'induction',
+  turns: 1,
+  attempts: 4,
+  window: 3,
+  ...extra,
 });
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -30,7 +39,9 @@ test('keeps at most W seeds open, continues as new, and finishes every seed', as
   const w = mockWorld(ids(14), { teacherDelayMs: 200 });
   const result = await withWorkers(env, w.acts, async () => {
     const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-window'), args: [input('b-window', { childrenPerRun: 5 })],
+      taskQueue: TASK_QUEUES.orchestration,
+      workflowId: batchWorkflowId('b-window'),
+      args: [input('b-window', { childrenPerRun: 5 })],
     });
     const r = await h.result();
     const runs = [];
@@ -48,33 +59,35 @@ test('pause, resume, resize and cancel from outside', async () => {
   const w = mockWorld(ids(10));
   w.hold();
   await withWorkers(env, w.acts, async () => {
-   try {
-    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-ctl'), args: [input('b-ctl', { paused: true, window: 2 })],
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await h.query(progressQuery)).started).toBe(0); // paused: nothing starts
+    try {
+      const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+        taskQueue: TASK_QUEUES.orchestration,
+        workflowId: batchWorkflowId('b-ctl'),
+        args: [input('b-ctl', { paused: true, window: 2 })],
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await h.query(progressQuery)).started).toBe(0); // paused: nothing starts
 
-    await batchUpdate(h, resumeUpdate);
-    await until('2 open', async () => (await h.query(progressQuery)).open === 2);
-    const grown = await batchUpdate(h, resizeUpdate, 4);
-    expect(grown.window).toBe(4);
-    await until('4 open', async () => (await h.query(progressQuery)).open === 4);
-    const bad = await h.executeUpdate(resizeUpdate, { args: [0] }).catch((e: Error & { cause?: Error }) => e);
-    expect(String((bad as Error & { cause?: Error }).cause?.message)).toMatch(/window must be a whole number >= 1/);
+      await batchUpdate(h, resumeUpdate);
+      await until('2 open', async () => (await h.query(progressQuery)).open === 2);
+      const grown = await batchUpdate(h, resizeUpdate, 4);
+      expect(grown.window).toBe(4);
+      await until('4 open', async () => (await h.query(progressQuery)).open === 4);
+      const bad = await h.executeUpdate(resizeUpdate, { args: [0] }).catch((e: Error & { cause?: Error }) => e);
+      expect(String((bad as Error & { cause?: Error }).cause?.message)).toMatch(/window must be a whole number >= 1/);
 
-    const paused = await batchUpdate(h, pauseUpdate);
-    expect(paused.paused).toBe(true);
-    const cancelled = await batchUpdate(h, cancelUpdate);
-    expect(cancelled.cancelled).toBe(true);
-    w.open();
-    const r = await h.result();
-    expect(r.cancelled).toBe(true);
-    expect(r.started).toBe(4);
-    await until('cancelled seeds recorded', async () => [...w.status.values()].filter((x) => x === 'cancelled').length === 4);
-   } finally {
-    w.open(); // held activities must finish or the workers cannot shut down
-   }
+      const paused = await batchUpdate(h, pauseUpdate);
+      expect(paused.paused).toBe(true);
+      const cancelled = await batchUpdate(h, cancelUpdate);
+      expect(cancelled.cancelled).toBe(true);
+      w.open();
+      const r = await h.result();
+      expect(r.cancelled).toBe(true);
+      expect(r.started).toBe(4);
+      await until('cancelled seeds recorded', async () => [...w.status.values()].filter((x) => x === 'cancelled').length === 4);
+    } finally {
+      w.open(); // held activities must finish or the workers cannot shut down
+    }
   });
   // The 4 open seeds were cancelled and recorded so; the 6 never started stay pending for a resume.
   const st = [...w.status.values()];
@@ -87,12 +100,18 @@ test('a rejected LLM request (bad key) pauses the batch with the reason instead 
   const acts = {
     ...w.acts,
     async proposeProblem(): Promise<never> {
-      throw ApplicationFailure.create({ type: ERR.llmRejected, nonRetryable: true, message: 'teacher endpoint rejected the request with 401: check the API key' });
+      throw ApplicationFailure.create({
+        type: ERR.llmRejected,
+        nonRetryable: true,
+        message: 'teacher endpoint rejected the request with 401: check the API key',
+      });
     },
   };
   await withWorkers(env, acts, async () => {
     const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-401'), args: [input('b-401', { window: 3 })],
+      taskQueue: TASK_QUEUES.orchestration,
+      workflowId: batchWorkflowId('b-401'),
+      args: [input('b-401', { window: 3 })],
     });
     await until('paused with a reason', async () => (await h.query(progressQuery)).stopReason !== null);
     await until('open seeds settled', async () => (await h.query(progressQuery)).open === 0);
@@ -111,34 +130,39 @@ test('resume on a running batch re-runs its failed seeds now, without starting r
   let broken = true;
   let teacherCalls = 0;
   let release: () => void = () => undefined;
-  const gate = new Promise<void>((r) => { release = r; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   const acts = {
     ...w.acts,
     async proposeProblem(inp: Parameters<typeof w.acts.proposeProblem>[0]) {
       teacherCalls++;
-      if (inp.seedId === 's000' && broken) throw ApplicationFailure.create({ type: 'Boom', nonRetryable: true, message: 'deterministic failure' });
+      if (inp.seedId === 's000' && broken)
+        throw ApplicationFailure.create({ type: 'Boom', nonRetryable: true, message: 'deterministic failure' });
       if (inp.seedId !== 's000') await gate;
       return w.acts.proposeProblem(inp);
     },
   };
   await withWorkers(env, acts, async () => {
-   try {
-    const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-rerun'), args: [input('b-rerun', { window: 4 })],
-    });
-    await until('s000 failed', async () => (w.status.get('s000') ?? '').startsWith('failed'));
-    await until('failure counted', async () => (await h.query(progressQuery)).failed === 1);
-    broken = false;
-    await batchUpdate(h, resumeUpdate);
-    await until('s000 done while the batch still runs', async () => w.status.get('s000') === 'done');
-    await until('s000 counted', async () => (await h.query(progressQuery)).finished === 1);
-    expect((await h.query(progressQuery)).open).toBe(3); // the three held seeds, not started again
-    release();
-    const r = await h.result();
-    expect(r).toEqual({ started: 5, finished: 4, failed: 1, cancelled: false });
-   } finally {
-    release(); // held activities must finish or the workers cannot shut down
-   }
+    try {
+      const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+        taskQueue: TASK_QUEUES.orchestration,
+        workflowId: batchWorkflowId('b-rerun'),
+        args: [input('b-rerun', { window: 4 })],
+      });
+      await until('s000 failed', async () => (w.status.get('s000') ?? '').startsWith('failed'));
+      await until('failure counted', async () => (await h.query(progressQuery)).failed === 1);
+      broken = false;
+      await batchUpdate(h, resumeUpdate);
+      await until('s000 done while the batch still runs', async () => w.status.get('s000') === 'done');
+      await until('s000 counted', async () => (await h.query(progressQuery)).finished === 1);
+      expect((await h.query(progressQuery)).open).toBe(3); // the three held seeds, not started again
+      release();
+      const r = await h.result();
+      expect(r).toEqual({ started: 5, finished: 4, failed: 1, cancelled: false });
+    } finally {
+      release(); // held activities must finish or the workers cannot shut down
+    }
   });
   expect(teacherCalls).toBe(5); // s000 twice, the others once
 }, 90_000);
@@ -147,7 +171,8 @@ test('a paused batch continues as new on its idle budget instead of growing its 
   const w = mockWorld(ids(3));
   await withWorkers(env, w.acts, async () => {
     const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
-      taskQueue: TASK_QUEUES.orchestration, workflowId: batchWorkflowId('b-idle'),
+      taskQueue: TASK_QUEUES.orchestration,
+      workflowId: batchWorkflowId('b-idle'),
       args: [input('b-idle', { paused: true, reconcileEvery: '200ms', idleBudget: 150 })],
     });
     const runs = async () => {

@@ -4,8 +4,12 @@ import { getQueueRps, queueName, setQueueRps } from '../../scripts/lib/queue-lim
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => { env = await startTestEnv(); }, 120_000);
-afterAll(async () => { await env?.teardown(); });
+beforeAll(async () => {
+  env = await startTestEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
 
 test('sets, reads and clears the teacher queue rate limit', async () => {
   const ns = env.namespace ?? 'default';

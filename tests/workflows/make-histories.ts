@@ -18,8 +18,16 @@ async function main(): Promise<void> {
     await withWorkers(env, w.acts, async () => {
       const runs: [string, string, unknown][] = [
         ['seed-multi', 'seedWorkflow', { batchId: 'r', seedId: 'm', env: 'induction', turns: 3, attempts: 4 } satisfies SeedWorkflowInput],
-        ['seed-single', 'seedWorkflow', { batchId: 'r', seedId: 's', env: 'induction', turns: 2, attempts: 4, mode: 'single' } satisfies SeedWorkflowInput],
-        ['seed-chain', 'seedWorkflow', { batchId: 'r', seedId: 'c', env: 'induction', turns: 3, attempts: 4, mode: 'chain' } satisfies SeedWorkflowInput],
+        [
+          'seed-single',
+          'seedWorkflow',
+          { batchId: 'r', seedId: 's', env: 'induction', turns: 2, attempts: 4, mode: 'single' } satisfies SeedWorkflowInput,
+        ],
+        [
+          'seed-chain',
+          'seedWorkflow',
+          { batchId: 'r', seedId: 'c', env: 'induction', turns: 3, attempts: 4, mode: 'chain' } satisfies SeedWorkflowInput,
+        ],
         ['batch', 'batchWorkflow', { batchId: 'rb', env: 'induction', turns: 1, attempts: 2, window: 2 } satisfies BatchWorkflowInput],
       ];
       for (const [name, type, input] of runs) {
@@ -27,7 +35,11 @@ async function main(): Promise<void> {
         const h = await env.client.workflow.start(type, { taskQueue: TASK_QUEUES.orchestration, workflowId: id, args: [input] });
         await h.result();
         // The CLI's JSON is the canonical proto JSON that historyFromJSON reads back.
-        const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.address, '--workflow-id', id, '--output', 'json'], { maxBuffer: 1 << 26 });
+        const json = execFileSync(
+          temporalCliPath(),
+          ['workflow', 'show', '--address', env.address, '--workflow-id', id, '--output', 'json'],
+          { maxBuffer: 1 << 26 },
+        );
         fs.writeFileSync(path.join(out, `${name}.json`), json);
         console.log(`wrote histories/${name}.json`);
       }
@@ -37,4 +49,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -12,45 +12,74 @@ import type { seedWorkflow } from '../../workflows/seed-workflow';
 type Acts = AllActivities;
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => { env = await startTestEnv(); }, 120_000);
-afterAll(async () => { await env?.teardown(); });
+beforeAll(async () => {
+  env = await startTestEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
 
 /** Scripted run: turn t's problem is valid unless listed in `invalid`, and grades to rates[t-1]. */
 function script(rates: (number | 'invalid')[]) {
   const proposals: ProposeInput[] = [];
   const marks: string[] = [];
   const acts: Acts = {
-    async proposeProblem(inp) { proposals.push(inp); return { problemId: 100 + inp.turn, parsed: true }; },
+    async proposeProblem(inp) {
+      proposals.push(inp);
+      return { problemId: 100 + inp.turn, parsed: true };
+    },
     async validateProblem({ problemId }) {
       const r = rates[problemId - 101];
       return r === 'invalid' ? { valid: false, reason: 'no message' } : { valid: true, reason: null };
     },
-    async attemptProblem({ attempts }) { return attempts; },
+    async attemptProblem({ attempts }) {
+      return attempts;
+    },
     async gradeAttempts({ problemId }) {
       const r = rates[problemId - 101] as number;
       return { passed: Math.round(r * 8), total: 8, passRate: r };
     },
-    async markSeed({ status, outcome }) { marks.push(`${status}${outcome ? `:${outcome}` : ''}`); },
-    async pageSeeds() { return []; },
-    async closedSeeds() { return []; },
+    async markSeed({ status, outcome }) {
+      marks.push(`${status}${outcome ? `:${outcome}` : ''}`);
+    },
+    async pageSeeds() {
+      return [];
+    },
+    async closedSeeds() {
+      return [];
+    },
   };
   return { acts, proposals, marks };
 }
 
 async function run(acts: Acts, input: SeedWorkflowInput, id: string) {
   const bundle = await workflowBundle();
-  const workers = await Promise.all(Object.values(TASK_QUEUES).map((taskQueue) => Worker.create({
-    connection: env.nativeConnection, taskQueue, activities: acts, workflowBundle: bundle,
-  })));
+  const workers = await Promise.all(
+    Object.values(TASK_QUEUES).map((taskQueue) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        activities: acts,
+        workflowBundle: bundle,
+      }),
+    ),
+  );
   const handle = await env.client.workflow.start<typeof seedWorkflow>('seedWorkflow', {
-    taskQueue: TASK_QUEUES.orchestration, workflowId: id, args: [input],
+    taskQueue: TASK_QUEUES.orchestration,
+    workflowId: id,
+    args: [input],
     typedSearchAttributes: [{ key: SA.batchId, value: input.batchId }],
   });
-  const settle = handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+  const settle = handle.result().then(
+    (r) => ({ ok: true as const, r }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
   const [first, ...rest] = workers;
   let out: Awaited<typeof settle> | undefined;
   await Promise.all([
-    first!.runUntil(async () => { out = await settle; }),
+    first!.runUntil(async () => {
+      out = await settle;
+    }),
     ...rest.map((w) => w.runUntil(settle)),
   ]);
   return { handle, out: out! };
@@ -78,7 +107,13 @@ test('follows the progression rule turn by turn and records the outcome', async 
 test('an invalid problem goes back to the teacher (fix) and skips the student', async () => {
   const s = script(['invalid', 0, 'invalid']);
   let studentCalls = 0;
-  const acts: Acts = { ...s.acts, async attemptProblem(i) { studentCalls++; return i.attempts; } };
+  const acts: Acts = {
+    ...s.acts,
+    async attemptProblem(i) {
+      studentCalls++;
+      return i.attempts;
+    },
+  };
   const { out } = await run(acts, input(3), 'wf-invalid');
   expect(out.ok).toBe(true);
   expect(s.proposals.map((p) => p.instruction)).toEqual(['initial', 'fix', 'easier']);
@@ -128,12 +163,21 @@ test('a problem short of its M samples is not graded: the turn is invalid and th
   const graded: number[] = [];
   const acts: Acts = {
     ...s.acts,
-    async attemptProblem({ problemId, attempts }) { return problemId === 101 ? 0 : attempts; },
-    async gradeAttempts(inp) { graded.push(inp.problemId); return s.acts.gradeAttempts(inp); },
+    async attemptProblem({ problemId, attempts }) {
+      return problemId === 101 ? 0 : attempts;
+    },
+    async gradeAttempts(inp) {
+      graded.push(inp.problemId);
+      return s.acts.gradeAttempts(inp);
+    },
   };
   const { out } = await run(acts, input(2), 'wf-shortfall');
   expect(out.ok).toBe(true);
   expect(graded).toEqual([102]);
   expect(s.proposals.map((p) => p.instruction)).toEqual(['initial', 'fix']);
-  if (out.ok) expect(out.r.turns.map((t) => [t.valid, t.passRate])).toEqual([[false, null], [true, 0.5]]);
+  if (out.ok)
+    expect(out.r.turns.map((t) => [t.valid, t.passRate])).toEqual([
+      [false, null],
+      [true, 0.5],
+    ]);
 });

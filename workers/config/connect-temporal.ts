@@ -14,7 +14,7 @@ export class TemporalUnreachable extends Error {
 function unreachable(cfg: Pick<Config, 'temporal'>, err: unknown): TemporalUnreachable {
   return new TemporalUnreachable(
     `Cannot reach Temporal at ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}): ${(err as Error).message}.\n` +
-    'Start the embedded stack with `npx cairn dev` in another terminal, or set TEMPORAL_ADDRESS (and TEMPORAL_API_KEY for Temporal Cloud).',
+      'Start the embedded stack with `npx cairn dev` in another terminal, or set TEMPORAL_ADDRESS (and TEMPORAL_API_KEY for Temporal Cloud).',
   );
 }
 

@@ -10,7 +10,12 @@ import type { Config } from './load-config';
 
 export const LOCAL_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export interface StackFile { databaseUrl?: string; embeddedPostgres?: boolean; simUrl?: string; pid?: number }
+export interface StackFile {
+  databaseUrl?: string;
+  embeddedPostgres?: boolean;
+  simUrl?: string;
+  pid?: number;
+}
 
 export function stackFilePath(cfg: Pick<Config, 'dataDir'>): string {
   return path.join(cfg.dataDir, 'stack.json');
@@ -44,9 +49,10 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
   await c.connect();
   try {
     const r = await c.query('select 1 from pg_database where datname = $1', [name]);
-    if (r.rowCount === 0) await c.query(`create database ${name}`).catch((e: { code?: string }) => {
-      if (e.code !== '42P04') throw e; // created concurrently
-    });
+    if (r.rowCount === 0)
+      await c.query(`create database ${name}`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created concurrently
+      });
   } finally {
     await c.end();
   }
@@ -79,7 +85,7 @@ export async function requireDatabaseUrl(cfg: Pick<Config, 'databaseUrl' | 'data
   if (url && (await canConnect(url))) return url;
   throw new PostgresUnreachable(
     `Cannot reach Postgres${cfg.databaseUrl ? ` at DATABASE_URL (${redact(cfg.databaseUrl)})` : ' (no DATABASE_URL, nothing on 127.0.0.1:5432, no running `cairn dev`)'}.\n` +
-    'Start the embedded stack with `npx cairn dev`, start your server, or set DATABASE_URL=postgres://user@host:5432/db.',
+      'Start the embedded stack with `npx cairn dev`, start your server, or set DATABASE_URL=postgres://user@host:5432/db.',
   );
 }
 

@@ -37,7 +37,10 @@ export interface Config {
   teacher: LlmEndpoint;
   student: LlmEndpoint;
   sandbox: {
-    slots: number; uidBase: number; memoryMb: number; wallFactor: number;
+    slots: number;
+    uidBase: number;
+    memoryMb: number;
+    wallFactor: number;
     /** Seccomp filter, compiled driver and job dirs: outside the checkout (see sandboxStateDir). */
     stateDir: string;
   };
@@ -68,7 +71,9 @@ function json(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
   try {
     const v: unknown = JSON.parse(raw);
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch { /* fall through to the error below */ }
+  } catch {
+    /* fall through to the error below */
+  }
   throw new ConfigError(`${name} must be a JSON object, e.g. {"reasoning_effort":"high"}; got ${raw}`);
 }
 
@@ -79,8 +84,10 @@ function extraBody(env: NodeJS.ProcessEnv, name: string): Record<string, unknown
   const body = json(env, name);
   const bad = RESERVED_BODY_KEYS.filter((k) => Object.prototype.hasOwnProperty.call(body, k));
   if (bad.length > 0) {
-    throw new ConfigError(`${name} sets ${bad.map((k) => `"${k}"`).join(', ')}, which Cairn sets itself per request (${RESERVED_BODY_KEYS.join(', ')}): `
-      + `a fixed "seed" makes all M samples identical, "n" breaks per-sample accounting (use CAIRN_<ROLE>_USE_N), "model" belongs in CAIRN_<ROLE>_MODEL. Remove ${bad.length === 1 ? 'it' : 'them'}.`);
+    throw new ConfigError(
+      `${name} sets ${bad.map((k) => `"${k}"`).join(', ')}, which Cairn sets itself per request (${RESERVED_BODY_KEYS.join(', ')}): ` +
+        `a fixed "seed" makes all M samples identical, "n" breaks per-sample accounting (use CAIRN_<ROLE>_USE_N), "model" belongs in CAIRN_<ROLE>_MODEL. Remove ${bad.length === 1 ? 'it' : 'them'}.`,
+    );
   }
   return body;
 }
@@ -113,7 +120,10 @@ export function sandboxStateDir(env: NodeJS.ProcessEnv, uid = process.getuid?.()
   const raw = env.CAIRN_SANDBOX_STATE_DIR;
   if (raw === undefined || raw === '') {
     if (uid === 0) return ROOT_SANDBOX_STATE_DIR;
-    const xdg = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(env.HOME || os.homedir(), '.local', 'state');
+    const xdg =
+      env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)
+        ? env.XDG_STATE_HOME
+        : path.join(env.HOME || os.homedir(), '.local', 'state');
     return path.join(xdg, 'cairn', 'sandbox');
   }
   const fix = 'Set it to an absolute path of a directory for the sandbox state (created if missing), or unset it for the default.';
@@ -127,7 +137,9 @@ export function sandboxStateDir(env: NodeJS.ProcessEnv, uid = process.getuid?.()
 /** Reads the environment once. Throws ConfigError naming the variable on bad input. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   if (env.CAIRN_SANDBOX_TIME_LIMIT_MS) {
-    throw new ConfigError('CAIRN_SANDBOX_TIME_LIMIT_MS is now a batch setting, recorded with the batch: unset it and use `cairn batch start --time-limit-ms N` (default 2000).');
+    throw new ConfigError(
+      'CAIRN_SANDBOX_TIME_LIMIT_MS is now a batch setting, recorded with the batch: unset it and use `cairn batch start --time-limit-ms N` (default 2000).',
+    );
   }
   const dataDir = path.resolve(env.CAIRN_DATA_DIR || path.join(ROOT, '.data'));
   const simPort = int(env, 'CAIRN_SIM_PORT', DEFAULT_SIM_PORT, 1);

@@ -63,7 +63,15 @@ export interface BatchOptions {
 }
 
 export const BATCH_DEFAULTS = {
-  env: 'induction', mode: 'multi', turns: 4, attempts: 8, dedup: 'global', decontam: 'humaneval', visiblePairs: 3, timeLimitMs: 2000, timeSlack: 10,
+  env: 'induction',
+  mode: 'multi',
+  turns: 4,
+  attempts: 8,
+  dedup: 'global',
+  decontam: 'humaneval',
+  visiblePairs: 3,
+  timeLimitMs: 2000,
+  timeSlack: 10,
 } as const;
 
 /** A bad setting: names the option (as the CLI flag) and what it accepts. */
@@ -74,9 +82,13 @@ export class BatchSettingsError extends Error {
 /** `induction`, or a weighted mix `induction=2,abduction,deduction=0.5` (weight 1 when omitted). */
 export function parseEnvSpec(spec: string): { env: EnvName; weights?: Partial<Record<EnvName, number>> } {
   const weights: Partial<Record<EnvName, number>> = {};
-  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const [name, w] = part.split('=');
-    if (!ENVS.includes(name as EnvName)) throw new BatchSettingsError(`--env ${spec}: unknown environment "${name}"; choose from ${ENVS.join(', ')} (weights as name=2).`);
+    if (!ENVS.includes(name as EnvName))
+      throw new BatchSettingsError(`--env ${spec}: unknown environment "${name}"; choose from ${ENVS.join(', ')} (weights as name=2).`);
     const weight = w === undefined ? 1 : Number(w);
     if (!(weight > 0)) throw new BatchSettingsError(`--env ${spec}: the weight of ${name} must be a number > 0.`);
     weights[name as EnvName] = weight;
@@ -89,9 +101,15 @@ export function parseEnvSpec(spec: string): { env: EnvName; weights?: Partial<Re
 /** `hard=0.05-0.16,medium=0.41-0.59,easy=0.81-0.91` (the CLI's --chain-bins); levels not named keep the paper's. */
 export function parseChainBinsSpec(spec: string): ChainBins {
   const bins: ChainBins = { ...PAPER_CHAIN_BINS };
-  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^(hard|medium|easy)=([0-9.]+)-([0-9.]+)$/.exec(part);
-    if (!m) throw new BatchSettingsError(`--chain-bins ${spec}: write level=low-high for hard, medium, easy, e.g. hard=0.05-0.16,medium=0.41-0.59.`);
+    if (!m)
+      throw new BatchSettingsError(
+        `--chain-bins ${spec}: write level=low-high for hard, medium, easy, e.g. hard=0.05-0.16,medium=0.41-0.59.`,
+      );
     bins[m[1] as keyof ChainBins] = [Number(m[2]), Number(m[3])];
   }
   return checkChainBins(bins, `--chain-bins ${spec}`);
@@ -120,10 +138,12 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const dedup = o.dedup ?? BATCH_DEFAULTS.dedup;
   if (!DEDUP_SCOPES.includes(dedup as DedupScope)) throw new BatchSettingsError(`--dedup ${dedup}: choose global, batch or off.`);
   const decontam = o.decontam ?? BATCH_DEFAULTS.decontam;
-  if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting)) throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
+  if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting))
+    throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
   return {
-    env: envs.env, ...(envs.weights ? { envWeights: envs.weights } : {}),
+    env: envs.env,
+    ...(envs.weights ? { envWeights: envs.weights } : {}),
     mode: mode as Mode,
     turns: wholeAtLeast('--turns', o.turns ?? BATCH_DEFAULTS.turns, 1),
     attempts: wholeAtLeast('--attempts', o.attempts ?? BATCH_DEFAULTS.attempts, 1, ' (the paper uses 32)'),
@@ -144,7 +164,9 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
  */
 export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new BatchSettingsError(`batch ${batchId}: its recorded settings are not an object; the batches row is damaged (start the batch under a new id).`);
+    throw new BatchSettingsError(
+      `batch ${batchId}: its recorded settings are not an object; the batches row is damaged (start the batch under a new id).`,
+    );
   }
   const r = raw as Record<string, unknown>;
   try {
@@ -157,21 +179,28 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       seedFile: typeof r.seedFile === 'string' && r.seedFile !== '' ? r.seedFile : '(not recorded)',
       env: typeof r.env === 'string' ? r.env : undefined,
       mode: r.mode as string | undefined,
-      turns: num('turns'), attempts: num('attempts'),
+      turns: num('turns'),
+      attempts: num('attempts'),
       chainBins: r.chainBins as ChainBins | undefined,
       dedup: r.dedup as string | undefined,
       // Batches recorded before the check existed ran without it.
-      decontam: r.decontam === undefined ? 'off' : r.decontam as string,
-      visiblePairs: num('visiblePairs'), timeLimitMs: num('timeLimitMs'), timeSlack: num('timeSlack'),
+      decontam: r.decontam === undefined ? 'off' : (r.decontam as string),
+      visiblePairs: num('visiblePairs'),
+      timeLimitMs: num('timeLimitMs'),
+      timeSlack: num('timeSlack'),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
       // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).
-      const spec = Object.entries(r.envWeights as Record<string, unknown>).map(([k, w]) => `${k}=${String(w)}`).join(',');
+      const spec = Object.entries(r.envWeights as Record<string, unknown>)
+        .map(([k, w]) => `${k}=${String(w)}`)
+        .join(',');
       const mix = parseEnvSpec(spec);
       if (mix.weights) s.envWeights = mix.weights;
     }
     return s;
   } catch (err) {
-    throw new BatchSettingsError(`batch ${batchId}: its recorded settings are invalid (${(err as Error).message}); the batches row is damaged.`);
+    throw new BatchSettingsError(
+      `batch ${batchId}: its recorded settings are invalid (${(err as Error).message}); the batches row is damaged.`,
+    );
   }
 }

@@ -3,8 +3,18 @@ import type { ChainBins, Level } from '../method/numbers';
 import type { BatchSettings, EnvName, Mode } from './batch-settings';
 
 /** What the teacher is asked to do next (the text is rendered by the environment). */
-export type Instruction = 'initial' | 'harder' | 'harder_weak_tests' | 'easier' | 'keep' | 'fix'
-  | 'chain_hard' | 'chain_harder' | 'chain_easier' | 'chain_medium' | 'chain_easy';
+export type Instruction =
+  | 'initial'
+  | 'harder'
+  | 'harder_weak_tests'
+  | 'easier'
+  | 'keep'
+  | 'fix'
+  | 'chain_hard'
+  | 'chain_harder'
+  | 'chain_easier'
+  | 'chain_medium'
+  | 'chain_easy';
 
 export type { Level };
 
@@ -67,7 +77,11 @@ export interface BatchWorkflowInput {
   childrenPerRun?: number;
 }
 
-export interface BatchCounts { started: number; finished: number; failed: number }
+export interface BatchCounts {
+  started: number;
+  finished: number;
+  failed: number;
+}
 
 export interface BatchProgress extends BatchCounts {
   open: number;
@@ -90,8 +104,14 @@ export interface SeedDone {
 /** The batch workflow's input, from the batch's recorded settings (the one route settings take). */
 export function batchWorkflowInputFrom(batchId: string, s: BatchSettings, o: { window: number; paused?: boolean }): BatchWorkflowInput {
   return {
-    batchId, env: s.env, ...(s.envWeights ? { envWeights: s.envWeights } : {}), mode: s.mode,
-    ...(s.mode === 'chain' ? { chainBins: s.chainBins } : {}), turns: s.turns, attempts: s.attempts,
-    window: o.window, ...(o.paused ? { paused: true } : {}),
+    batchId,
+    env: s.env,
+    ...(s.envWeights ? { envWeights: s.envWeights } : {}),
+    mode: s.mode,
+    ...(s.mode === 'chain' ? { chainBins: s.chainBins } : {}),
+    turns: s.turns,
+    attempts: s.attempts,
+    window: o.window,
+    ...(o.paused ? { paused: true } : {}),
   };
 }

@@ -20,8 +20,11 @@ export type ChainResult = { problemId: number; valid: false } | { problemId: num
  * (steering harder/easier until it is, within the turn budget); then a medium variant of it; then
  * an easy one. Returns the next state and what to ask the teacher next.
  */
-export function chainNext(s: ChainState, last: ChainResult | undefined, bins: ChainBins):
-  { state: ChainState; instruction: Instruction; prevProblemId: number | null; level: Level } {
+export function chainNext(
+  s: ChainState,
+  last: ChainResult | undefined,
+  bins: ChainBins,
+): { state: ChainState; instruction: Instruction; prevProblemId: number | null; level: Level } {
   if (!last) return { state: s, instruction: 'chain_hard', prevProblemId: null, level: 'hard' };
   if (s.level === 'hard') {
     if (!last.valid) return { state: s, instruction: 'fix', prevProblemId: last.problemId, level: 'hard' };

@@ -23,5 +23,3 @@ export function seedOutcome(turns: TurnSummary[]): SeedOutcome {
   if (turns.every((t) => !t.valid)) return 'all_invalid';
   return turns.some((t) => t.passRate !== null && t.passRate > 0 && t.passRate < 1) ? 'in_band' : 'out_of_band';
 }
-
-

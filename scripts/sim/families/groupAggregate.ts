@@ -59,7 +59,9 @@ function keyExpr(p: GroupParams, bug: Bugs): string {
 }
 
 function outLines(p: GroupParams, bug: Bugs): string[] {
-  const order = bug.has('ties') ? 'sorted(scores, key=lambda k: (scores[k], k), reverse=True)' : 'sorted(scores, key=lambda k: (-scores[k], k))';
+  const order = bug.has('ties')
+    ? 'sorted(scores, key=lambda k: (scores[k], k), reverse=True)'
+    : 'sorted(scores, key=lambda k: (-scores[k], k))';
   switch (p.out) {
     case 'dict':
       return ['    return dict(sorted(scores.items()))'];
@@ -87,7 +89,10 @@ function boundaryRows(p: GroupParams, t: number): Array<[string, number]> {
     case 'distinct':
       return Array.from({ length: t }, (_x, i) => ['Kim', i + 1] as [string, number]);
     case 'spread':
-      return [['Kim', 1], ['Kim', 1 + t]];
+      return [
+        ['Kim', 1],
+        ['Kim', 1 + t],
+      ];
   }
 }
 
@@ -176,9 +181,22 @@ export const groupAggregate: Family<GroupParams> = {
     const t = p.min ?? 3;
     return [
       rows([]),
-      rows(rng.shuffle<[string, number]>([['ann', 3], ['Ann', 4], ['bob', 7], ['Bob', -2], ['Cy', 7]])),
+      rows(
+        rng.shuffle<[string, number]>([
+          ['ann', 3],
+          ['Ann', 4],
+          ['bob', 7],
+          ['Bob', -2],
+          ['Cy', 7],
+        ]),
+      ),
       rows(rng.shuffle<[string, number]>([...boundaryRows(p, t), ['Dan', -4], ['dan', 9], ['Al', t - 1]])),
-      rows([['Zed', 5], ['Amy', 5], ['zed', 5], ['amy', -1]]),
+      rows([
+        ['Zed', 5],
+        ['Amy', 5],
+        ['zed', 5],
+        ['amy', -1],
+      ]),
     ];
   },
 

@@ -119,9 +119,31 @@ export const intervals: Family<IntervalParams> = {
       p.reversed ? xs.map(([a, b], i) => (i % 2 === 0 ? [b, a] : [a, b])) : xs;
     return [
       one([]),
-      one(flip([[1, 5], [5, 10], [12, 12 + L]])),
-      one(flip(rng.shuffle<[number, number]>([[0, 12], [2, 7], [14, 19], [22, 22 + L - 1]]))),
-      one(flip([[5, 5 + L], [0, 4], [16, 18], [4, 5]])),
+      one(
+        flip([
+          [1, 5],
+          [5, 10],
+          [12, 12 + L],
+        ]),
+      ),
+      one(
+        flip(
+          rng.shuffle<[number, number]>([
+            [0, 12],
+            [2, 7],
+            [14, 19],
+            [22, 22 + L - 1],
+          ]),
+        ),
+      ),
+      one(
+        flip([
+          [5, 5 + L],
+          [0, 4],
+          [16, 18],
+          [4, 5],
+        ]),
+      ),
     ];
   },
 

@@ -86,9 +86,7 @@ function reduceLines(p: ListParams, bug: Bugs): string[] {
     case 'distinct':
       return [bug.has('reduce') ? '    return len(vals)' : '    return len(set(vals))'];
     case 'max':
-      return bug.has('reduce')
-        ? ['    return max(vals)']
-        : ['    if not vals:', `        return ${p.m}`, '    return max(vals)'];
+      return bug.has('reduce') ? ['    return max(vals)'] : ['    if not vals:', `        return ${p.m}`, '    return max(vals)'];
     case 'top':
       return bug.has('reduce')
         ? [`    return sum(sorted(vals)[:${p.m}])`]

@@ -101,7 +101,14 @@ export const pickSum: Family<PickParams> = {
 
   edgeInputs() {
     const one = (xs: number[]): Args => [py(xs)];
-    return [one([]), one([-4, -1, -7]), one([5, 1, 5, 1, 5, 1, 5]), one([2, 9, 3, 9, 4]), one([0, -2, 8]), one([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3])];
+    return [
+      one([]),
+      one([-4, -1, -7]),
+      one([5, 1, 5, 1, 5, 1, 5]),
+      one([2, 9, 3, 9, 4]),
+      one([0, -2, 8]),
+      one([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
+    ];
   },
 
   randomInput(_p, rng) {
