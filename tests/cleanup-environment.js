@@ -1,5 +1,5 @@
 /**
- * Jest's node environment plus cleanup (tests/helpers/procs.ts keeps the registry): after each test
+ * Jest's node environment plus cleanup (tests/helpers/tracked-processes.ts keeps the registry): after each test
  * what that test started and left open is closed, after the file what its hooks started, whether
  * they passed, failed or timed out. It runs here, after afterEach/afterAll, because a timed-out
  * test's promise never settles and its finally blocks never run.

@@ -9,7 +9,7 @@ import { getBatch, seedCounts } from '../../db/queries/batches';
 import { resumeBatch } from '../../scripts/lib';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import { batchWorkflowId } from '../../workflows/contracts';
-import { spawnTracked } from '../helpers/procs';
+import { spawnTracked } from '../helpers/tracked-processes';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;

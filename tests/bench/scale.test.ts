@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { dropDatabase } from '../helpers/db';
-import { onCleanup, runTracked } from '../helpers/procs';
+import { onCleanup, runTracked } from '../helpers/tracked-processes';
 
 const LOAD_SEEDS = 2000;
 const BATCH_SEEDS = 12;

@@ -5,7 +5,7 @@
  * (--private-postgres): restarting the machine's cluster would break whoever else uses it.
  */
 import path from 'node:path';
-import { runTracked } from '../helpers/procs';
+import { runTracked } from '../helpers/tracked-processes';
 
 /** chaos.ts gives up after this and prints what it saw; jest's limit leaves room for its cleanup. */
 const CHAOS_TIMEOUT_S = 420;

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
 import type { createSimServer } from '../../scripts/sim';
 import { createTestDb, type TestDb } from '../helpers/db';
-import { runTracked } from '../helpers/procs';
+import { runTracked } from '../helpers/tracked-processes';
 import { startTestSim } from '../helpers/stack';
 import { startTestEnv } from '../helpers/temporal';
 

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { createDb, migrateDb, type Database } from '../../db/client';
 import { LOCAL_ADMIN_URL, withDatabase } from '../../workers/config/find-postgres';
 import type { Pool } from 'pg';
-import { tracked } from './procs';
+import { tracked } from './tracked-processes';
 import { batchSettingsFrom, type BatchOptions, type BatchSettings } from '../../workflows/contracts';
 
 /** Valid batch settings for tests that write a batch row directly (defaults, plus overrides). */

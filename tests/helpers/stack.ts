@@ -7,7 +7,7 @@ import { createSimServer, type SimOptions } from '../../scripts/sim';
 import { loadConfig, type Config } from '../../workers/config/load-config';
 import { ALL_QUEUES, startWorkers, type WorkerSet } from '../../workers/start-workers';
 import { createTestDb, type TestDb } from './db';
-import { tracked } from './procs';
+import { tracked } from './tracked-processes';
 import { startTestEnv, workflowBundle } from './temporal';
 
 export interface TestStack {

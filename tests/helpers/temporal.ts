@@ -7,7 +7,7 @@ import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig } from '../../workers/config/load-config';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
 import { findTemporalCli } from '../../scripts/stack/install';
-import { tracked } from './procs';
+import { tracked } from './tracked-processes';
 
 export function temporalCliPath(): string {
   const cli = findTemporalCli(loadConfig());

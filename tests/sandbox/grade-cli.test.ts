@@ -6,7 +6,7 @@ import { SandboxInfraError } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox';
 import { gradeFile, gradeJob, parseJob } from '../../scripts/lib/grade-jobs';
 import type { GradeResult } from '../../scripts/lib/grade-jobs';
-import { spawnTracked } from '../helpers/procs';
+import { spawnTracked } from '../helpers/tracked-processes';
 import { liveProcsOf } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -3,7 +3,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { createSandbox } from '../../activities/sandbox';
-import { spawnTracked } from '../helpers/procs';
+import { spawnTracked } from '../helpers/tracked-processes';
 import { cgroupsOf, liveProcsOf, uidBaseFor } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -5,7 +5,7 @@ import path from 'path';
 import { createSandbox } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox, SandboxInfo, SandboxOptions } from '../../activities/sandbox';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
-import { tracked } from '../helpers/procs';
+import { tracked } from '../helpers/tracked-processes';
 
 export type TestSandbox = Sandbox & { info: SandboxInfo };
 

@@ -12,7 +12,7 @@ import os from 'os';
 import path from 'path';
 import { sandboxArgv } from '../../activities/sandbox';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
-import { spawnTracked } from '../helpers/procs';
+import { spawnTracked } from '../helpers/tracked-processes';
 import { liveProcsOf } from './sandbox-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');

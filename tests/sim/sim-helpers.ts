@@ -8,7 +8,7 @@ import { createSimServer, type SimOptions, type SimServer } from '../../scripts/
 import { environment } from '../../activities/environments';
 import type { ExecutedProblem, ProblemText } from '../../activities/environments/environment';
 import { fencedBlocks } from '../../scripts/sim/prompt';
-import { spawnTracked, tracked } from '../helpers/procs';
+import { spawnTracked, tracked } from '../helpers/tracked-processes';
 
 export const PYTHON = '/usr/bin/python3';
 

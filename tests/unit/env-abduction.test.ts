@@ -12,7 +12,7 @@ import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activi
 import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 import { loadConfig } from '../../workers/config/load-config';
-import { tracked } from '../helpers/procs';
+import { tracked } from '../helpers/tracked-processes';
 
 const CODE = 'def f(xs, k):\n    return sorted(x % k for x in xs)';
 const good = ['Here is my problem.', '```python\n' + CODE + '\n```', '```input\n[7, 3, 10], 4\n```'].join('\n\n');

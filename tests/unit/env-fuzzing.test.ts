@@ -13,7 +13,7 @@ import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activi
 import { instructionText } from '../../activities/environments/summary';
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 import { loadConfig } from '../../workers/config/load-config';
-import { tracked } from '../helpers/procs';
+import { tracked } from '../helpers/tracked-processes';
 
 /** Second largest distinct value; the flaw: duplicates of the maximum are not skipped. */
 const CODE = [
