@@ -9,12 +9,16 @@ const SLOW = {
     '<rootDir>/tests/batch/resume.test.ts',
     '<rootDir>/tests/bench/**/*.test.ts',
     '<rootDir>/tests/stack/dev-demo.test.ts',
+    '<rootDir>/tests/e2e/trainer-export.test.ts',
+    '<rootDir>/tests/e2e/llm-accounting.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
     '<rootDir>/tests/batch/resume\\.test\\.ts$',
     '<rootDir>/tests/bench/',
     '<rootDir>/tests/stack/dev-demo\\.test\\.ts$',
+    '<rootDir>/tests/e2e/trainer-export\\.test\\.ts$',
+    '<rootDir>/tests/e2e/llm-accounting\\.test\\.ts$',
   ],
 };
 
