@@ -5,7 +5,7 @@ import { batchSummary } from '../../db/queries/stats';
 import { loadConfig } from '../../workers/config/load-config';
 import { progressQuery } from '../../workflows/contracts/messages';
 import { listProvenance } from '../../db/queries/provenance';
-import { batchWorkflowId, parseBatchSettings, parseChainBinsSpec, type BatchProgress } from '../../workflows/contracts';
+import { BATCH_DEFAULTS, batchWorkflowId, parseBatchSettings, parseChainBinsSpec, type BatchProgress } from '../../workflows/contracts';
 import {
   cancelBatch,
   formatSettings,
@@ -27,22 +27,22 @@ function startCommand(): Command {
     .description('load a seed file into Postgres (streaming, idempotent) and start the batch workflow')
     .requiredOption('--seeds <file>', 'seed file (JSONL: {"id","snippet"} per line)')
     .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
-    .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), 4)
-    .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), 8)
+    .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), BATCH_DEFAULTS.turns)
+    .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), BATCH_DEFAULTS.attempts)
     .option(
       '--env <spec>',
       'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing',
-      'induction',
+      BATCH_DEFAULTS.env,
     )
     .option(
       '--mode <mode>',
       'multi (the multi-turn loop) | single (independent teacher calls, the baseline) | chain (hard, then medium and easy variants)',
-      'multi',
+      BATCH_DEFAULTS.mode,
     )
     .option(
       '--dedup <scope>',
       'drop duplicate problems before the student sees them: global (within and across batches) | batch | off',
-      'global',
+      BATCH_DEFAULTS.dedup,
     )
     .option(
       '--decontam <set>',
@@ -54,19 +54,19 @@ function startCommand(): Command {
       '--visible-pairs <n>',
       'induction: input/output pairs the student sees (the rest are hidden tests)',
       nonNegativeInt('--visible-pairs'),
-      3,
+      BATCH_DEFAULTS.visiblePairs,
     )
     .option(
       '--time-limit-ms <ms>',
       "per-input CPU-time floor for the teacher's code and for attempts",
       positiveInt('--time-limit-ms'),
-      2000,
+      BATCH_DEFAULTS.timeLimitMs,
     )
     .option(
       '--time-slack <k>',
       "an attempt's limit is max(floor, k x the reference's CPU time on that input)",
       positiveInt('--time-slack'),
-      10,
+      BATCH_DEFAULTS.timeSlack,
     )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
