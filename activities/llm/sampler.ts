@@ -76,7 +76,7 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   for (const [j, c] of usable.entries()) {
     // Usage is per request: the prompt counts once, the completion tokens are shared out.
     rows.push(
-      await insertLlmCall(ctx.db, {
+      await storePaid(ctx, {
         requestHash: sampleHash(ctx.key, c.idx),
         requestKey: ctx.key,
         sample: c.idx,
@@ -91,6 +91,37 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
     );
   }
   return rows;
+}
+
+/** How long a paid sample waits for the database (a Postgres restart, a failover) before it is given up. */
+export const STORE_PATIENCE_MS = 5 * 60_000;
+
+/**
+ * Stores a sample that has been paid for. The answer is in memory and the endpoint will not give it
+ * back, so a database that is briefly away (restart, failover, a full pool) is waited for with
+ * backoff instead of failing the activity, whose retry would pay for the sample again. The
+ * activity keeps heartbeating meanwhile; cancellation does not stop the wait (the sample is paid).
+ */
+export async function storePaid(
+  ctx: Pick<SampleContext, 'db' | 'role'> & { patienceMs?: number; sleep?: (ms: number) => Promise<void> },
+  row: Parameters<typeof insertLlmCall>[1],
+): Promise<LlmCall> {
+  const patience = ctx.patienceMs ?? STORE_PATIENCE_MS;
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await insertLlmCall(ctx.db, row);
+    } catch (err) {
+      if (Date.now() - started >= patience) throw err;
+      const wait = Math.min(5000, 200 * 2 ** attempt);
+      if (attempt === 0)
+        console.warn(
+          `cairn: storing a paid ${ctx.role} sample failed (${String((err as Error)?.message ?? err)}); retrying for up to ${Math.round(patience / 1000)} s`,
+        );
+      await sleep(wait);
+    }
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { activitiesFor } from '../../activities';
 import { classifyLlmError } from '../../activities/llm/classify-error';
 import { createLlmClient, type LlmClient, type LlmEndpoint, type LlmResult } from '../../activities/llm/llm-client';
 import { SHORTFALL_ATTEMPTS } from '../../activities/llm/sample-outcome';
+import { storePaid } from '../../activities/llm/sampler';
 import type { ChatMessage } from '../../activities/environments/induction';
 import { createSimServer, type SimServer } from '../../scripts/sim';
 import { insertSeeds, upsertBatch } from '../../db/queries/batches';
@@ -299,4 +300,43 @@ test('each attempt is its own cached sample: text stored once (in llm_calls), a 
   ).rows as { completion: string | null; sample: number; text: string }[];
   expect(rows.map((r) => r.sample)).toEqual([0, 1, 2, 3, 4, 5]);
   expect(rows.every((r) => r.completion === null && r.text.length > 0)).toBe(true);
+});
+
+test('a paid sample waits out a database outage instead of failing (its retry would pay again); past the patience it fails', async () => {
+  let failures = 2;
+  const flaky = new Proxy(tdb.db, {
+    get(target, prop, recv) {
+      if (prop === 'insert' && failures-- > 0)
+        return () => {
+          throw new Error('Connection terminated unexpectedly');
+        };
+      return Reflect.get(target, prop, recv);
+    },
+  });
+  const waits: number[] = [];
+  const sleep = async (ms: number) => void waits.push(ms);
+  const hash = `outage-${Date.now()}`;
+  const row = {
+    requestHash: hash,
+    requestKey: hash,
+    sample: 0,
+    role: 'student',
+    model: 'm',
+    request: { messages: [], params: {} },
+    choices: ['x'],
+    promptTokens: 1,
+    completionTokens: 1,
+    latencyMs: 1,
+  };
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const stored = await storePaid({ db: flaky, role: 'student', sleep }, row);
+  expect(waits).toEqual([200, 400]);
+  expect(stored.requestHash).toBe(hash);
+  expect(await count(`select count(*) n from llm_calls where request_hash = '${hash}'`)).toBe(1);
+
+  failures = 1_000;
+  await expect(storePaid({ db: flaky, role: 'student', sleep, patienceMs: 0 }, { ...row, requestHash: `${hash}-b` })).rejects.toThrow(
+    /Connection terminated/,
+  );
+  warn.mockRestore();
 });
