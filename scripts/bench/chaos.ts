@@ -381,4 +381,6 @@ process.once('exit', () => {
 main().catch((err: unknown) => {
   console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
   verdict = 1;
+  // Exit now: the simulator, the pool or a private cluster would otherwise keep the process (and a test waiting on it) alive.
+  process.exit(1);
 });
