@@ -41,7 +41,7 @@ export interface StartWorkersOptions {
 export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet> {
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
-  const { db, pool } = createDb(opts.databaseUrl, { max: 20 });
+  const { db, pool } = createDb(opts.databaseUrl, { max: cfg.pgPoolMax });
   const namespace = opts.namespace ?? cfg.temporal.namespace;
   const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
   let sandbox: (Sandbox & { info: SandboxInfo }) | undefined;

@@ -93,6 +93,12 @@ describe('small rules', () => {
     const cfg = loadConfig({ CAIRN_TEACHER_API_KEY: 'sk-secret' });
     expect(cfg.teacher.apiKey).toBe('sk-secret');
     expect(Object.isFrozen(cfg)).toBe(true);
+    expect(cfg.pgPoolMax).toBe(20);
+    expect(loadConfig({ CAIRN_PG_POOL_MAX: '48' }).pgPoolMax).toBe(48);
+    for (const bad of ['0', '1', 'lots', '2.5', '5000'])
+      expect(() => loadConfig({ CAIRN_PG_POOL_MAX: bad })).toThrow(
+        new RegExp(`CAIRN_PG_POOL_MAX=${bad} must be a whole number from 2 to 1000`),
+      );
   });
 });
 
