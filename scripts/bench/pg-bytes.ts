@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       databaseUrl: d.url,
       queues: ALL_QUEUES,
       connection: env.nativeConnection,
+      client: env.client,
       namespace: env.namespace,
     });
     const running = workers.run();

@@ -95,6 +95,9 @@ describe('small rules', () => {
     expect(Object.isFrozen(cfg)).toBe(true);
     expect(cfg.pgPoolMax).toBe(20);
     expect(loadConfig({ CAIRN_PG_POOL_MAX: '48' }).pgPoolMax).toBe(48);
+    expect(cfg.metricsPort).toBeNull();
+    expect(loadConfig({ CAIRN_METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(() => loadConfig({ CAIRN_METRICS_PORT: 'http' })).toThrow(/CAIRN_METRICS_PORT=http is not a TCP port/);
     for (const bad of ['0', '1', 'lots', '2.5', '5000'])
       expect(() => loadConfig({ CAIRN_PG_POOL_MAX: bad })).toThrow(
         new RegExp(`CAIRN_PG_POOL_MAX=${bad} must be a whole number from 2 to 1000`),
