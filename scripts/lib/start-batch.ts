@@ -60,12 +60,13 @@ export function defaultWindow(cfg: Readonly<Config>): number {
  */
 export async function startBatch(db: Database, client: Client, cfg: Readonly<Config>, o: StartBatchOptions) {
   const wanted = validateBatchOptions({ ...o, seedFile: path.resolve(o.seedsFile) });
-  await validateSeedFile(o.seedsFile, o.skipBad ?? false); // before the batch row exists: nothing half-written
+  // Before the batch row exists: a bad file leaves nothing half-written.
+  const validated = await validateSeedFile(db, o.seedsFile, o.skipBad ?? false);
   const existing = await getBatch(db, o.batchId);
   // Recorded once: a batch started again keeps (and runs with) the settings it was first started with.
   const batch = await upsertBatch(db, o.batchId, wanted);
   const settings = parseBatchSettings(batch.settings, o.batchId);
-  const load = await loadSeeds(db, o.batchId, o.seedsFile, { skipBad: o.skipBad ?? false, onProgress: o.onProgress });
+  const load = await loadSeeds(db, o.batchId, o.seedsFile, { skipBad: o.skipBad ?? false, onProgress: o.onProgress, validated });
   const totalSeeds = await markLoaded(db, o.batchId);
   const window = o.window ?? defaultWindow(cfg);
   await startBatchWorkflow(client, {
