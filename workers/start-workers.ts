@@ -9,7 +9,9 @@ import { createLlmClient } from '../activities/llm/llm-client';
 import { createSandbox } from '../activities/sandbox';
 import { benchmarkLoader } from '../activities/decontam/humaneval';
 import type { Sandbox, SandboxInfo } from '../activities/sandbox/contract';
+import { setSeedCounter } from '../activities/cairn-metrics';
 import { createDb, migrateDb } from '../db/client';
+import { seedsByStatus } from '../db/queries/batches';
 import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
 import type { Config } from './config/load-config';
 import { connectClient, connectWorker } from './config/connect-temporal';
@@ -41,7 +43,7 @@ export interface StartWorkersOptions {
 export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet> {
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
-  const { db, pool } = createDb(opts.databaseUrl, { max: 20 });
+  const { db, pool } = createDb(opts.databaseUrl, { max: cfg.pgPoolMax });
   const namespace = opts.namespace ?? cfg.temporal.namespace;
   const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
   let sandbox: (Sandbox & { info: SandboxInfo }) | undefined;
@@ -110,6 +112,8 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       }
       log(`worker polling ${tq(q)}`);
     }
+    // Seeds by status for the metrics endpoint: counted by the processes that run the orchestration queue.
+    if (queues.includes('orchestration')) setSeedCounter(() => seedsByStatus(db));
   } catch (err) {
     // Nothing may keep a failed start alive (the pool, the connections, the sandbox's uid lease):
     // `cairn worker` retries (Temporal or Postgres unreachable) or exits, and `cairn dev` sees it.
@@ -128,6 +132,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
     close: async () => {
+      if (queues.includes('orchestration')) setSeedCounter(undefined);
       await sandbox?.close();
       await pool.end();
       await ownClient?.connection.close();
