@@ -53,6 +53,8 @@ test('keeps at most W seeds open, continues as new, and finishes every seed', as
   expect(w.maxInFlight()).toBeGreaterThanOrEqual(2);
   expect([...w.status.values()].every((s) => s === 'done')).toBe(true);
   expect(result.runs).toBeGreaterThanOrEqual(3); // 14 children, 5 per run
+  expect(w.snapshotWrites()).toBeGreaterThanOrEqual(2); // the open set crossed each continue-as-new through "Postgres"
+  expect(w.snapshots.size).toBe(0); // and was dropped when the batch ended
 });
 
 test('pause, resume, resize and cancel from outside', async () => {

@@ -63,8 +63,10 @@ export interface BatchWorkflowInput {
   /** Most seeds open at once. */
   window: number;
   paused?: boolean;
-  /** Carried across continue-as-new: seeds started and not yet seen to finish. */
+  /** Carried across continue-as-new by runs before the 'bounded-batch' patch: seeds started and not yet seen to finish. */
   open?: string[];
+  /** The open seeds, written to Postgres (batch_open_seeds) by the run that continued as this one: read back in pages. */
+  openFrom?: { runId: string; count: number };
   /** Carried: the last seed id paged from Postgres. */
   cursor?: string;
   /** Carried totals. */
