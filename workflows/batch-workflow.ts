@@ -10,6 +10,7 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
   type ActivityOptions,
@@ -18,7 +19,16 @@ import type { createBookkeepingActivities } from '../activities';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate, seedDoneSignal } from './contracts/messages';
 import { pickWeighted } from './env-mix';
 import { CHUNK, chunked, windowCapacity } from './window';
-import { SA, TASK_QUEUES, seedWorkflowId, type BatchCounts, type BatchProgress, type BatchWorkflowInput, type SeedDone } from './contracts';
+import {
+  SA,
+  TASK_QUEUES,
+  seedWorkflowId,
+  type BatchCounts,
+  type BatchProgress,
+  type BatchWorkflowInput,
+  type BatchState,
+  type SeedDone,
+} from './contracts';
 import type { Duration } from '@temporalio/common';
 import type { seedWorkflow } from './seed-workflow';
 
@@ -61,13 +71,34 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   let rewinds = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
 
+  // The state as a search attribute (the UI's list, `batch list`) and in the current details.
+  const showsState = patched('batch-state');
+  let shown: BatchState | undefined = workflowInfo().typedSearchAttributes.get(SA.batchState) as BatchState | undefined;
+  let ended = false;
+  const state = (): BatchState => (cancelled ? 'cancelled' : ended ? 'finished' : stopReason ? 'stopped' : paused ? 'paused' : 'running');
+  const show = () => {
+    const st = state();
+    const tally = `${counts.finished} done, ${counts.failed} failed, ${open.size} open (window ${window})`;
+    setCurrentDetails(
+      st === 'stopped'
+        ? `STOPPED, ${stopReason}\n${tally}`
+        : st === 'paused'
+          ? `PAUSED (\`cairn batch resume\` continues): ${tally}`
+          : `${st}: ${tally}`,
+    );
+    if (showsState && st !== shown) {
+      upsertSearchAttributes([{ key: SA.batchState, value: st }]);
+      shown = st;
+    }
+  };
   const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted, stopReason });
   const finish = (d: SeedDone) => {
     if (d.rejected && !stopReason) {
       // A wrong key or model name fails every seed the same way: stop starting seeds and say why.
       paused = true;
       stopReason = `paused: an LLM endpoint rejected a request (${d.rejected}). Fix the setting, restart the workers, then \`cairn batch resume\`.`;
-      setCurrentDetails(stopReason);
+      if (showsState) show();
+      else setCurrentDetails(stopReason);
       log.warn('batch paused', { batchId: input.batchId, reason: d.rejected });
     }
     if (loading) {
@@ -82,6 +113,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   setHandler(seedDoneSignal, finish);
   setHandler(pauseUpdate, () => {
     paused = true;
+    show();
     return progress();
   });
   setHandler(resumeUpdate, () => {
@@ -95,12 +127,14 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       exhausted = false;
       rewinds++;
     }
+    show();
     return progress();
   });
   setHandler(
     resizeUpdate,
     (n) => {
       window = n;
+      show();
       return progress();
     },
     {
@@ -115,6 +149,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       .catch(() => undefined);
   setHandler(cancelUpdate, async () => {
     cancelled = true;
+    show();
     // Ask every open seed to stop; each records itself as failed ('cancelled') and can be resumed later.
     if (!bounded) {
       await Promise.all([...open].map(cancelSeed));
@@ -139,6 +174,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
     early = [];
     for (const d of reported) finish(d);
   }
+
+  if (showsState) show();
 
   /** What the next run starts from; the open ids go through Postgres (bounded) or in the input (before the patch). */
   const nextInput = (): BatchWorkflowInput =>
@@ -227,9 +264,15 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
         await startSeed(input, seedId).catch(alreadyRunning);
       }
     }
-    setCurrentDetails(`${counts.finished} done, ${counts.failed} failed, ${open.size} open (window ${window})${paused ? ', paused' : ''}`);
+    if (showsState) show();
+    else
+      setCurrentDetails(
+        `${counts.finished} done, ${counts.failed} failed, ${open.size} open (window ${window})${paused ? ', paused' : ''}`,
+      );
   }
-  setCurrentDetails(cancelled ? 'cancelled' : `finished: ${counts.finished} done, ${counts.failed} failed`);
+  ended = true;
+  if (showsState) show();
+  else setCurrentDetails(cancelled ? 'cancelled' : `finished: ${counts.finished} done, ${counts.failed} failed`);
   log.info('batch ended', { batchId: input.batchId, ...counts, cancelled });
   await condition(allHandlersFinished);
   if (bounded) await books.clearOpenSeeds({ batchId: input.batchId });
