@@ -38,6 +38,24 @@ export interface StartWorkersOptions {
   log?: (msg: string) => void;
 }
 
+/**
+ * Worker Versioning, when on: every worker of this process is one build of the deployment. Seed
+ * workflows are pinned to the build they started on (they finish on the code they began with); the
+ * batch workflow upgrades to the current build at its next task (its changes are behind patched()).
+ * The per-workflow behaviour is declared in the workflow code (setWorkflowOptions); the default
+ * here only covers workflows that declare none.
+ */
+function deploymentOptions(cfg: Readonly<Config>): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!cfg.versioning.enabled) return {};
+  return {
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: { deploymentName: cfg.versioning.deploymentName, buildId: cfg.versioning.buildId },
+      defaultVersioningBehavior: 'PINNED',
+    },
+  };
+}
+
 export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet> {
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
@@ -67,7 +85,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     const temporal = opts.client ?? ownClient;
     for (const q of queues) {
       // SIGTERM lets in-flight activities finish (their LLM answers are cached) before they are cancelled.
-      const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs };
+      const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs, ...deploymentOptions(cfg) };
       if (q === 'orchestration') {
         workers.push(
           await Worker.create({
@@ -108,7 +126,9 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
           }),
         );
       }
-      log(`worker polling ${tq(q)}`);
+      log(
+        `worker polling ${tq(q)}${cfg.versioning.enabled ? ` as ${cfg.versioning.deploymentName}.${cfg.versioning.buildId} (Worker Versioning)` : ''}`,
+      );
     }
   } catch (err) {
     // Nothing may keep a failed start alive (the pool, the connections, the sandbox's uid lease):

@@ -9,6 +9,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   startChild,
   upsertSearchAttributes,
   allHandlersFinished,
@@ -50,6 +51,9 @@ const IDLE_BUDGET = 50_000;
  * only the open ids and counters. Children are ABANDONed so they outlive continue-as-new; they
  * report by signal, and a periodic reconcile catches any that were terminated without reporting.
  */
+// Worker Versioning: the batch lives for days, so it moves to each new build at its next task;
+// every behaviour change in it is behind patched() so its history replays on the new code.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, batchWorkflow);
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCounts & { cancelled: boolean }> {
   // Bounded in every task and payload whatever the window: ids go in chunks (CHUNK), children start
   // concurrently a chunk at a time, and the open set crosses continue-as-new through Postgres.
@@ -67,6 +71,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   let cursor = input.cursor ?? '';
   let startedThisRun = 0;
   let idleSpent = 0;
+  let reconciles = input.reconciles ?? 0;
   /** Bumped by a resume that rewinds the cursor: a page fetched before it is stale. */
   let rewinds = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
@@ -91,7 +96,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       shown = st;
     }
   };
-  const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted, stopReason });
+  const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted, stopReason, reconciles });
   const finish = (d: SeedDone) => {
     if (d.rejected && !stopReason) {
       // A wrong key or model name fails every seed the same way: stop starting seeds and say why.
@@ -180,7 +185,16 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   /** What the next run starts from; the open ids go through Postgres (bounded) or in the input (before the patch). */
   const nextInput = (): BatchWorkflowInput =>
     bounded
-      ? { ...input, window, paused, open: undefined, openFrom: { runId: workflowInfo().runId, count: open.size }, cursor, counts }
+      ? {
+          ...input,
+          window,
+          paused,
+          open: undefined,
+          openFrom: { runId: workflowInfo().runId, count: open.size },
+          cursor,
+          counts,
+          reconciles,
+        }
       : { ...input, window, paused, open: [...open], cursor, counts };
   /**
    * Writes the open set for the next run, in chunks, then waits for handlers. False when a cancel
@@ -225,6 +239,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       // Idle (paused, an outage, the tail) must not grow history without bound either: each
       // reconcile costs events plus the open ids it sends, so continue as new on a budget.
       idleSpent += open.size + 50;
+      reconciles++;
       if (idleBounded && (idleSpent >= (input.idleBudget ?? IDLE_BUDGET) || workflowInfo().continueAsNewSuggested)) {
         if (!(await carryOver())) break;
         return continueAsNew<typeof batchWorkflow>(nextInput());
