@@ -11,6 +11,8 @@ const SLOW = {
     '<rootDir>/tests/stack/dev-demo.test.ts',
     '<rootDir>/tests/e2e/trainer-export.test.ts',
     '<rootDir>/tests/e2e/llm-accounting.test.ts',
+    '<rootDir>/tests/workflows/versioning.test.ts',
+    '<rootDir>/tests/e2e/cancel-large.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -19,6 +21,8 @@ const SLOW = {
     '<rootDir>/tests/stack/dev-demo\\.test\\.ts$',
     '<rootDir>/tests/e2e/trainer-export\\.test\\.ts$',
     '<rootDir>/tests/e2e/llm-accounting\\.test\\.ts$',
+    '<rootDir>/tests/workflows/versioning\\.test\\.ts$',
+    '<rootDir>/tests/e2e/cancel-large\\.test\\.ts$',
   ],
 };
 

@@ -45,7 +45,7 @@ export interface StartWorkersOptions {
  * The per-workflow behaviour is declared in the workflow code (setWorkflowOptions); the default
  * here only covers workflows that declare none.
  */
-function deploymentOptions(cfg: Readonly<Config>): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+export function deploymentOptions(cfg: Readonly<Config>): Pick<WorkerOptions, 'workerDeploymentOptions'> {
   if (!cfg.versioning.enabled) return {};
   return {
     workerDeploymentOptions: {

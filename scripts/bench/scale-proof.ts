@@ -120,7 +120,7 @@ export async function startScaleStack(tag: string, sim: SimOptions) {
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (await fn()) return;
+    if (await fn().catch(() => false)) return; // a query before the worker polls times out: ask again
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
