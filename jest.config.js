@@ -12,6 +12,8 @@ const SLOW = {
     '<rootDir>/tests/e2e/trainer-export.test.ts',
     '<rootDir>/tests/e2e/llm-accounting.test.ts',
     '<rootDir>/tests/e2e/metrics.test.ts',
+    '<rootDir>/tests/workflows/versioning.test.ts',
+    '<rootDir>/tests/e2e/cancel-large.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -21,6 +23,8 @@ const SLOW = {
     '<rootDir>/tests/e2e/trainer-export\\.test\\.ts$',
     '<rootDir>/tests/e2e/llm-accounting\\.test\\.ts$',
     '<rootDir>/tests/e2e/metrics\\.test\\.ts$',
+    '<rootDir>/tests/workflows/versioning\\.test\\.ts$',
+    '<rootDir>/tests/e2e/cancel-large\\.test\\.ts$',
   ],
 };
 

@@ -1,6 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { getSeedStatuses, pageUnfinishedSeeds, setSeedStatus } from '../db/queries/batches';
+import {
+  clearOpenSeeds,
+  dropOpenSeeds,
+  getSeedStatuses,
+  pageOpenSeeds,
+  pageUnfinishedSeeds,
+  saveOpenSeeds,
+  setSeedStatus,
+} from '../db/queries/batches';
 import type { Seed } from '../db/schema';
 import { seedWorkflowId, type SeedDone } from '../workflows/contracts';
 
@@ -20,6 +28,26 @@ export function createBookkeepingActivities({ db, temporal }: BookkeepingDeps) {
     /** The next seed ids (in id order, after `after`) that Postgres does not mark done. */
     async pageSeeds(inp: { batchId: string; after: string; limit: number }): Promise<string[]> {
       return pageUnfinishedSeeds(db, inp.batchId, inp.after, inp.limit);
+    },
+
+    /** Writes a chunk of a batch run's open seeds for the run it continues as (the first chunk drops older snapshots). */
+    async saveOpenSeeds(inp: { batchId: string; runId: string; seedIds: string[]; first: boolean }): Promise<void> {
+      await saveOpenSeeds(db, inp.batchId, inp.runId, inp.seedIds, inp.first);
+    },
+
+    /** A page of the open seeds a batch run left for the next one. */
+    async loadOpenSeeds(inp: { batchId: string; runId: string; after: string; limit: number }): Promise<string[]> {
+      return pageOpenSeeds(db, inp.batchId, inp.runId, inp.after, inp.limit);
+    },
+
+    /** Takes seeds that reported meanwhile out of a run's open-seed snapshot. */
+    async dropOpenSeeds(inp: { batchId: string; runId: string; seedIds: string[] }): Promise<void> {
+      await dropOpenSeeds(db, inp.batchId, inp.runId, inp.seedIds);
+    },
+
+    /** Drops a batch's open-seed snapshots (the batch ended). */
+    async clearOpenSeeds(inp: { batchId: string }): Promise<void> {
+      await clearOpenSeeds(db, inp.batchId);
     },
 
     /**

@@ -80,6 +80,21 @@ export const seeds = pgTable(
 );
 
 /**
+ * The open seeds of a batch workflow run, written when the run continues as new and read back in
+ * pages by the next run (its input names the run), so no payload carries O(window) ids. Rows of
+ * older runs go when the next snapshot is written and when the batch ends.
+ */
+export const batchOpenSeeds = pgTable(
+  'batch_open_seeds',
+  {
+    batchId: text('batch_id').notNull(),
+    runId: text('run_id').notNull(),
+    seedId: text('seed_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.runId, t.seedId] })],
+);
+
+/**
  * One row per paid sample: a request of M samples is M rows, each under its own key (the request's
  * key + the sample index), so a retry asks only for the samples it lacks and a 429 on one sample
  * never discards another that was paid for.

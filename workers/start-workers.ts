@@ -40,6 +40,24 @@ export interface StartWorkersOptions {
   log?: (msg: string) => void;
 }
 
+/**
+ * Worker Versioning, when on: every worker of this process is one build of the deployment. Seed
+ * workflows are pinned to the build they started on (they finish on the code they began with); the
+ * batch workflow upgrades to the current build at its next task (its changes are behind patched()).
+ * The per-workflow behaviour is declared in the workflow code (setWorkflowOptions); the default
+ * here only covers workflows that declare none.
+ */
+export function deploymentOptions(cfg: Readonly<Config>): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!cfg.versioning.enabled) return {};
+  return {
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: { deploymentName: cfg.versioning.deploymentName, buildId: cfg.versioning.buildId },
+      defaultVersioningBehavior: 'PINNED',
+    },
+  };
+}
+
 export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet> {
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
@@ -69,7 +87,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     const temporal = opts.client ?? ownClient;
     for (const q of queues) {
       // SIGTERM lets in-flight activities finish (their LLM answers are cached) before they are cancelled.
-      const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs };
+      const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs, ...deploymentOptions(cfg) };
       if (q === 'orchestration') {
         workers.push(
           await Worker.create({
@@ -110,7 +128,9 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
           }),
         );
       }
-      log(`worker polling ${tq(q)}`);
+      log(
+        `worker polling ${tq(q)}${cfg.versioning.enabled ? ` as ${cfg.versioning.deploymentName}.${cfg.versioning.buildId} (Worker Versioning)` : ''}`,
+      );
     }
     // Seeds by status for the metrics endpoint: counted by the processes that run the orchestration queue.
     if (queues.includes('orchestration')) setSeedCounter(() => seedsByStatus(db));

@@ -10,6 +10,7 @@ import {
   patched,
   proxyActivities,
   setCurrentDetails,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -59,6 +60,8 @@ const books = proxyActivities<ReturnType<typeof createBookkeepingActivities>>({ 
  * One seed's multi-turn loop: teacher -> validate -> student x M -> grade -> progression rule.
  * Carries ids and pass rates only; every text is in Postgres.
  */
+// Worker Versioning: a seed finishes on the build it started on (no patching needed for seed changes).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, seedWorkflow);
 export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
   let ok = false;
   let rejected: string | undefined;

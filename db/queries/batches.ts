@@ -1,7 +1,7 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { BatchSettings } from '../../workflows/contracts/batch-settings';
 import type { Database } from '../client';
-import { batches, seeds, type Batch, type NewSeed, type Seed } from '../schema';
+import { batchOpenSeeds, batches, seeds, type Batch, type NewSeed, type Seed } from '../schema';
 
 /** Records a batch with its validated settings; an existing batch keeps the settings it was started with. */
 export async function upsertBatch(db: Database, id: string, settings: BatchSettings): Promise<Batch> {
@@ -125,4 +125,38 @@ export async function seedsByStatus(db: Database): Promise<{ status: string; n: 
     .from(seeds)
     .groupBy(seeds.status);
   return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+}
+
+/** Adds ids to the open-seed snapshot of a batch run; the first chunk also drops every other run's snapshot. Repeatable. */
+export async function saveOpenSeeds(db: Database, batchId: string, runId: string, ids: string[], first: boolean): Promise<void> {
+  if (first) await db.delete(batchOpenSeeds).where(and(eq(batchOpenSeeds.batchId, batchId), ne(batchOpenSeeds.runId, runId)));
+  if (ids.length === 0) return;
+  await db
+    .insert(batchOpenSeeds)
+    .values(ids.map((seedId) => ({ batchId, runId, seedId })))
+    .onConflictDoNothing();
+}
+
+/** A page (id order, after `after`) of the open-seed snapshot a batch run left for the next one. */
+export async function pageOpenSeeds(db: Database, batchId: string, runId: string, after: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: batchOpenSeeds.seedId })
+    .from(batchOpenSeeds)
+    .where(and(eq(batchOpenSeeds.batchId, batchId), eq(batchOpenSeeds.runId, runId), gt(batchOpenSeeds.seedId, after)))
+    .orderBy(batchOpenSeeds.seedId)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Drops every open-seed snapshot of a batch (it ended). */
+export async function clearOpenSeeds(db: Database, batchId: string): Promise<void> {
+  await db.delete(batchOpenSeeds).where(eq(batchOpenSeeds.batchId, batchId));
+}
+
+/** Takes ids out of a batch run's open-seed snapshot (they reported while it was written). */
+export async function dropOpenSeeds(db: Database, batchId: string, runId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .delete(batchOpenSeeds)
+    .where(and(eq(batchOpenSeeds.batchId, batchId), eq(batchOpenSeeds.runId, runId), inArray(batchOpenSeeds.seedId, ids)));
 }

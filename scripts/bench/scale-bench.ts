@@ -5,7 +5,13 @@
  *  2. Run a --batch-seeds (5,000) seed batch, 1 turn, M=2, through the real stack (dev server,
  *     simulator, one worker process per queue): seeds/s, worker RSS at start and end, Temporal
  *     history events per seed, Postgres rows and bytes per seed.
- * Flags: --load-seeds N --batch-seeds N --window W --skip-load --skip-batch
+ *     Also the batch workflow's runs: largest history per run (events, bytes), largest payload,
+ *     Temporal actions and history events per seed.
+ *  3. A cancel with --cancel-open (2,000) seeds open: time to close, every seed recorded.
+ *  4. A paused batch reconciling --reconciles (21,600 = 30 days at 2 minutes) times at one per
+ *     --reconcile-every (10ms): the largest history per run.
+ * Flags: --load-seeds N --batch-seeds N --window W --cancel-open N --reconciles N --reconcile-every D
+ *        --skip-load --skip-batch --skip-cancel --skip-paused
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../workers/config/load-config';
 import { ALL_QUEUES } from '../../workers/start-workers';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
@@ -21,6 +28,7 @@ import { startBatch } from '../lib/start-batch';
 import { cutSeeds, stdlibDir } from '../lib/seed-file';
 import { createSimServer } from '../sim';
 import { arg, devServer, freshDb } from './bench-stack';
+import { cancelFigures, formatHistory, historyFigures, pausedFigures } from './scale-proof';
 
 const flag = (n: string) => process.argv.includes(`--${n}`);
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
@@ -76,8 +84,8 @@ async function loadFigures(tmp: string): Promise<void> {
 }
 
 async function batchFigures(tmp: string): Promise<void> {
-  const n = arg('batch-seeds', 5000);
-  const window = arg('window', 64);
+  const n = arg('batch-seeds', 20000);
+  const window = arg('window', 2000);
   console.log(`2. batch of ${n} seeds, 1 turn, M=2, window ${window}, simulator with zero latency, one worker process per queue`);
   const file = path.join(tmp, 'seeds-batch.jsonl');
   generate(file, n);
@@ -134,6 +142,7 @@ async function batchFigures(tmp: string): Promise<void> {
     console.log(
       `   Temporal history: ${(seedEvents / sample).toFixed(0)} events per seed workflow; batch workflow ${batchEvents} events over ${runs} runs (${(batchEvents / n).toFixed(1)} per seed)`,
     );
+    await batchWorkflowFigures(env.client, n, sample);
     const tables = ['batches', 'seeds', 'problems', 'attempts', 'grades', 'llm_calls'];
     let rows = 0;
     let bytes = 0;
@@ -156,12 +165,38 @@ async function batchFigures(tmp: string): Promise<void> {
   }
 }
 
+/** The batch workflow's bounds and Temporal's cost per seed (the seed workflows of the first `sample` seeds, plus the batch's share). */
+async function batchWorkflowFigures(client: Client, n: number, sample: number): Promise<void> {
+  const b = await historyFigures(client, batchWorkflowId('scale'));
+  console.log(`   batch workflow: ${formatHistory(b)}`);
+  let events = 0;
+  let actions = 0;
+  for (let i = 0; i < sample; i++) {
+    const f = await historyFigures(client, seedWorkflowId('scale', `g${String(i).padStart(7, '0')}`));
+    events += f.events;
+    actions += f.actions;
+  }
+  console.log(
+    `   per seed: ${(events / sample + b.events / n).toFixed(1)} history events, ${(actions / sample + b.actions / n).toFixed(1)} Temporal actions (seed workflow + its share of the batch workflow)`,
+  );
+}
+
+async function proofFigures(tmp: string): Promise<void> {
+  const open = arg('cancel-open', 2000);
+  const file = path.join(tmp, 'seeds-proof.jsonl');
+  generate(file, open);
+  if (!flag('skip-cancel')) await cancelFigures(file, open);
+  const i = process.argv.indexOf('--reconcile-every');
+  if (!flag('skip-paused')) await pausedFigures(file, arg('reconciles', 21_600), i >= 0 ? (process.argv[i + 1] as string) : '10ms');
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-scale-'));
   try {
     if (!flag('skip-load')) await loadFigures(tmp);
     if (!flag('skip-batch')) await batchFigures(tmp);
+    await proofFigures(tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

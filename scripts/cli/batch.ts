@@ -14,6 +14,7 @@ import {
   formatSummary,
   newBatchId,
   resumeBatch,
+  runningBatchStates,
   startBatch,
   uiUrl,
   validateBatchOptions,
@@ -232,15 +233,16 @@ function resumeCommand(): Command {
 }
 
 function listCommand(): Command {
-  return new Command('list').description('all batches with their seed counts').action(async () => {
+  return new Command('list').description('all batches with their seed counts and workflow state').action(async () => {
     try {
-      await withDb(async ({ db }) => {
+      await withDb(async ({ cfg, db }) => {
         const rows = await listBatches(db);
+        const states = await batchStates(cfg);
         if (rows.length === 0) console.log('no batches yet: npx cairn batch start --seeds FILE');
         for (const b of rows) {
           const s = b.settings as { env?: string; turns?: number; attempts?: number };
           console.log(
-            `${b.id.padEnd(28)} ${b.createdAt.toISOString().slice(0, 19)}  ${String(b.seedCount ?? '?').padStart(7)} seeds  done ${b.done}  running ${b.running}  failed ${b.failed}  ${s.env} T=${s.turns} M=${s.attempts}${b.loadedAt ? '' : '  (not fully loaded)'}`,
+            `${b.id.padEnd(28)} ${(states ? (states.get(b.id) ?? '-') : '?').padEnd(9)} ${b.createdAt.toISOString().slice(0, 19)}  ${String(b.seedCount ?? '?').padStart(7)} seeds  done ${b.done}  running ${b.running}  failed ${b.failed}  ${s.env} T=${s.turns} M=${s.attempts}${b.loadedAt ? '' : '  (not fully loaded)'}`,
           );
         }
       });
@@ -248,6 +250,18 @@ function listCommand(): Command {
       fail(err);
     }
   });
+}
+
+/** Running batch workflows' states by batch id, or null when Temporal is not reachable (best effort, 5 s). */
+async function batchStates(cfg: ReturnType<typeof loadConfig>): Promise<Map<string, string> | null> {
+  try {
+    return await Promise.race([
+      withClient(cfg, (client) => runningBatchStates(client)),
+      new Promise<null>((r) => setTimeout(() => r(null), 5000).unref()),
+    ]);
+  } catch {
+    return null;
+  }
 }
 
 /** pause | cancel | resize: updates on the running batch workflow. */

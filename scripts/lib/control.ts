@@ -7,6 +7,7 @@ import type { Config } from '../../workers/config/load-config';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import {
   BatchSettingsError,
+  SA,
   batchWorkflowId,
   batchWorkflowInputFrom,
   cancelUpdate,
@@ -15,6 +16,7 @@ import {
   resizeUpdate,
   resumeUpdate,
   type BatchProgress,
+  type BatchState,
 } from '../../workflows/contracts';
 import { loadSeeds } from './load-seeds';
 import { defaultWindow, startBatchWorkflow } from './start-batch';
@@ -98,4 +100,18 @@ export async function resizeBatch(client: Client, batchId: string, window: numbe
 /** Waits until the batch workflow ends; resolves with its counts. */
 export async function waitForBatch(client: Client, batchId: string) {
   return client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(batchId)).result();
+}
+
+/**
+ * The state of every running batch workflow (its BatchState search attribute: running, paused,
+ * stopped, cancelled), by batch id, from one visibility query. A run from before the attribute
+ * existed shows as running.
+ */
+export async function runningBatchStates(client: Client): Promise<Map<string, BatchState>> {
+  const out = new Map<string, BatchState>();
+  for await (const wf of client.workflow.list({ query: 'WorkflowType = "batchWorkflow" AND ExecutionStatus = "Running"' })) {
+    const id = wf.typedSearchAttributes.get(SA.batchId) ?? wf.workflowId.replace(/^batch\//, '');
+    out.set(id, (wf.typedSearchAttributes.get(SA.batchState) as BatchState | undefined) ?? 'running');
+  }
+  return out;
 }

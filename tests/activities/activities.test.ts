@@ -4,7 +4,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { activitiesFor } from '../../activities';
+import { activitiesFor, createBookkeepingActivities } from '../../activities';
 import { createLlmClient, requestKey, sampleHash, type LlmClient } from '../../activities/llm/llm-client';
 import { findLlmCall } from '../../db/queries/llm';
 import { createSimServer } from '../../scripts/sim';
@@ -203,4 +203,25 @@ test('a batch missing from Postgres is a non-retryable failure, not an endless r
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect((err as ApplicationFailure).nonRetryable).toBe(true);
   expect((err as ApplicationFailure).message).toMatch(/batch nope is not in Postgres/);
+});
+
+test('the open-seed snapshot a batch run leaves for the next: written in chunks, paged back, trimmed, dropped', async () => {
+  const books = createBookkeepingActivities({ db: tdb.db });
+  const ids = Array.from({ length: 25 }, (_, i) => `o${String(i).padStart(2, '0')}`);
+  await books.saveOpenSeeds({ batchId: 'A', runId: 'r1', seedIds: ids.slice(0, 5), first: true });
+  await books.saveOpenSeeds({ batchId: 'A', runId: 'r2', seedIds: ids.slice(0, 10), first: true }); // drops r1's
+  await books.saveOpenSeeds({ batchId: 'A', runId: 'r2', seedIds: ids.slice(10), first: false });
+  await books.saveOpenSeeds({ batchId: 'A', runId: 'r2', seedIds: ids.slice(10), first: false }); // a retry changes nothing
+  await books.dropOpenSeeds({ batchId: 'A', runId: 'r2', seedIds: ['o03'] });
+  const read: string[] = [];
+  for (let after = ''; ;) {
+    const page = await books.loadOpenSeeds({ batchId: 'A', runId: 'r2', after, limit: 10 });
+    read.push(...page);
+    if (page.length < 10) break;
+    after = page[page.length - 1] as string;
+  }
+  expect(read).toEqual(ids.filter((id) => id !== 'o03'));
+  expect(await books.loadOpenSeeds({ batchId: 'A', runId: 'r1', after: '', limit: 10 })).toEqual([]);
+  await books.clearOpenSeeds({ batchId: 'A' });
+  expect(await books.loadOpenSeeds({ batchId: 'A', runId: 'r2', after: '', limit: 10 })).toEqual([]);
 });

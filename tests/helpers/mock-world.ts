@@ -41,6 +41,9 @@ export async function withWorkers<T>(env: TestWorkflowEnvironment, acts: Acts, f
 /** An in-memory batch: seeds with statuses, and problems that grade to a fixed pass rate. */
 export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherDelayMs?: number } = {}) {
   const status = new Map<string, string>(seedIds.map((id) => [id, 'pending']));
+  /** The open-seed snapshots a batch run leaves for the next (batch_open_seeds), by run id. */
+  const snapshots = new Map<string, Set<string>>();
+  let snapshotWrites = 0;
   let inFlight = 0;
   let maxInFlight = 0;
   let gate: Promise<void> = Promise.resolve();
@@ -78,6 +81,25 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
         .sort()
         .slice(0, limit);
     },
+    async saveOpenSeeds({ runId, seedIds, first }) {
+      snapshotWrites++;
+      if (first) for (const k of snapshots.keys()) if (k !== runId) snapshots.delete(k);
+      const set = snapshots.get(runId) ?? new Set<string>();
+      for (const id of seedIds) set.add(id);
+      snapshots.set(runId, set);
+    },
+    async loadOpenSeeds({ runId, after, limit }) {
+      return [...(snapshots.get(runId) ?? [])]
+        .filter((id) => id > after)
+        .sort()
+        .slice(0, limit);
+    },
+    async dropOpenSeeds({ runId, seedIds }) {
+      for (const id of seedIds) snapshots.get(runId)?.delete(id);
+    },
+    async clearOpenSeeds() {
+      snapshots.clear();
+    },
     async closedSeeds({ seedIds }) {
       return seedIds.filter((id) => status.get(id) === 'done').map((seedId) => ({ seedId, ok: true }));
     },
@@ -85,6 +107,8 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
   return {
     acts,
     status,
+    snapshots,
+    snapshotWrites: () => snapshotWrites,
     maxInFlight: () => maxInFlight,
     /** Holds every teacher call until open() (to observe a full window). */
     hold() {

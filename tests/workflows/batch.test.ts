@@ -1,11 +1,12 @@
 /** BatchWorkflow on a real dev server: window, continue-as-new, pause/resume/resize/cancel. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import { cancelUpdate, pauseUpdate, progressQuery, resizeUpdate, resumeUpdate } from '../../workflows/contracts/messages';
 import { ApplicationFailure } from '@temporalio/common';
-import { ERR, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/contracts';
+import { ERR, SA, TASK_QUEUES, batchWorkflowId, type BatchWorkflowInput } from '../../workflows/contracts';
 import { mockWorld, withWorkers } from '../helpers/mock-world';
-import { batchUpdate } from '../../scripts/lib';
+import { batchUpdate, runningBatchStates } from '../../scripts/lib';
 import { startTestEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -25,6 +26,12 @@ const input = (batchId: string, extra: Partial<BatchWorkflowInput> = {}): BatchW
   window: 3,
   ...extra,
 });
+
+/** The workflow's current details (what the UI shows on its page), from the SDK's built-in metadata query. */
+async function currentDetails(h: WorkflowHandle): Promise<string> {
+  const meta = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  return meta.currentDetails ?? '';
+}
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -53,6 +60,8 @@ test('keeps at most W seeds open, continues as new, and finishes every seed', as
   expect(w.maxInFlight()).toBeGreaterThanOrEqual(2);
   expect([...w.status.values()].every((s) => s === 'done')).toBe(true);
   expect(result.runs).toBeGreaterThanOrEqual(3); // 14 children, 5 per run
+  expect(w.snapshotWrites()).toBeGreaterThanOrEqual(2); // the open set crossed each continue-as-new through "Postgres"
+  expect(w.snapshots.size).toBe(0); // and was dropped when the batch ended
 });
 
 test('pause, resume, resize and cancel from outside', async () => {
@@ -78,6 +87,10 @@ test('pause, resume, resize and cancel from outside', async () => {
 
       const paused = await batchUpdate(h, pauseUpdate);
       expect(paused.paused).toBe(true);
+      // Where people look: the search attribute (the UI's list, `batch list`) and the current details.
+      await until('BatchState paused', async () => (await h.describe()).typedSearchAttributes.get(SA.batchState) === 'paused');
+      expect((await runningBatchStates(env.client)).get('b-ctl')).toBe('paused');
+      expect(await currentDetails(h)).toMatch(/^PAUSED .*4 open \(window 4\)/);
       const cancelled = await batchUpdate(h, cancelUpdate);
       expect(cancelled.cancelled).toBe(true);
       w.open();
@@ -119,6 +132,8 @@ test('a rejected LLM request (bad key) pauses the batch with the reason instead 
     expect(p.paused).toBe(true);
     expect(p.stopReason).toMatch(/401: check the API key/);
     expect(p.started).toBeLessThanOrEqual(5); // it stopped starting seeds, it did not burn through all 20
+    await until('BatchState stopped', async () => (await runningBatchStates(env.client)).get('b-401') === 'stopped');
+    expect(await currentDetails(h)).toMatch(/^STOPPED, paused: an LLM endpoint rejected a request \(teacher endpoint rejected/);
     await batchUpdate(h, cancelUpdate);
     await h.result();
   });

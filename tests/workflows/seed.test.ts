@@ -48,6 +48,12 @@ function script(rates: (number | 'invalid')[]) {
     async closedSeeds() {
       return [];
     },
+    async saveOpenSeeds() {},
+    async loadOpenSeeds() {
+      return [];
+    },
+    async dropOpenSeeds() {},
+    async clearOpenSeeds() {},
   };
   return { acts, proposals, marks };
 }

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { buildId } from './build-id';
 
 /**
  * One LLM endpoint as configured. activities/llm declares the same shape as what its client needs
@@ -51,6 +52,8 @@ export interface Config {
   pgPoolMax: number;
   /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
   shutdownGraceMs: number;
+  /** Worker Versioning (CAIRN_WORKER_VERSIONING=1): this worker's deployment and build (see docs/production.md, Upgrades). */
+  versioning: { enabled: boolean; deploymentName: string; buildId: string };
 }
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -59,6 +62,13 @@ export const DEFAULT_SIM_PORT = 8787;
 /** A bad setting: names the variable and what it accepts. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function flagOn(env: NodeJS.ProcessEnv, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new ConfigError(`${name}=${v}: use 1 (on) or 0 (off).`);
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -198,6 +208,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     pgPoolMax: pgPoolMax(env),
     metricsPort: metricsPort(env),
     shutdownGraceMs: 0,
+    versioning: {
+      enabled: flagOn(env, 'CAIRN_WORKER_VERSIONING'),
+      deploymentName: env.CAIRN_DEPLOYMENT_NAME || 'cairn',
+      buildId: buildId(env),
+    },
   };
   cfg.shutdownGraceMs = int(env, 'CAIRN_SHUTDOWN_GRACE_MS', Math.max(cfg.teacher.timeoutMs, cfg.student.timeoutMs), 0);
   return Object.freeze(cfg);

@@ -9,5 +9,13 @@ export const SA = {
   phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
   passRate: defineSearchAttributeKey('PassRate', SearchAttributeType.DOUBLE),
+  /** A batch workflow's state (BatchState below), so the UI's list and `batch list` show a paused or self-stopped batch. */
+  batchState: defineSearchAttributeKey('BatchState', SearchAttributeType.KEYWORD),
 };
+
+/**
+ * running; paused (by `cairn batch pause`); stopped (it paused itself: an endpoint rejected a
+ * request, see its current details); cancelled; finished.
+ */
+export type BatchState = 'running' | 'paused' | 'stopped' | 'cancelled' | 'finished';
 export const SEARCH_ATTRIBUTES = Object.values(SA);

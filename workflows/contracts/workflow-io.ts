@@ -63,8 +63,10 @@ export interface BatchWorkflowInput {
   /** Most seeds open at once. */
   window: number;
   paused?: boolean;
-  /** Carried across continue-as-new: seeds started and not yet seen to finish. */
+  /** Carried across continue-as-new by runs before the 'bounded-batch' patch: seeds started and not yet seen to finish. */
   open?: string[];
+  /** The open seeds, written to Postgres (batch_open_seeds) by the run that continued as this one: read back in pages. */
+  openFrom?: { runId: string; count: number };
   /** Carried: the last seed id paged from Postgres. */
   cursor?: string;
   /** Carried totals. */
@@ -73,6 +75,8 @@ export interface BatchWorkflowInput {
   reconcileEvery?: string;
   /** Reconcile budget per run before continuing as new while idle (default 50,000; tests use a small number). */
   idleBudget?: number;
+  /** Carried: idle reconciles so far, over every run (a figure for benchmarks and `batch progress`). */
+  reconciles?: number;
   /** Children to start per run before continuing as new (tests use a small number). */
   childrenPerRun?: number;
 }
@@ -90,6 +94,8 @@ export interface BatchProgress extends BatchCounts {
   cancelled: boolean;
   /** True once every seed has been paged from Postgres. */
   exhausted: boolean;
+  /** Idle reconciles so far (every run of the batch workflow). */
+  reconciles?: number;
   /** Why the batch paused itself (an endpoint rejected a request: fix the setting, then resume). */
   stopReason: string | null;
 }
