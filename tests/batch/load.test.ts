@@ -59,7 +59,11 @@ test('--skip-bad skips and reports every bad line', async () => {
   expect(r.inserted).toBe(47);
   // Duplicates with --skip-bad: every later occurrence is skipped and named, the first is kept.
   await upsertBatch(tdb.db, 'L4', testSettings());
-  const d = seedFile('dups.jsonl', 40, { 12: '{"id":"s2","snippet":"a"}', 25: '{"id":"s2","snippet":"b"}', 33: '{"id":"s30","snippet":"c"}' });
+  const d = seedFile('dups.jsonl', 40, {
+    12: '{"id":"s2","snippet":"a"}',
+    25: '{"id":"s2","snippet":"b"}',
+    33: '{"id":"s30","snippet":"c"}',
+  });
   const rd = await loadSeeds(tdb.db, 'L4', d, { skipBad: true });
   expect(rd.bad.map((b) => [b.line, b.reason.match(/first on line (\d+)/)?.[1]])).toEqual([
     [12, '3'],
