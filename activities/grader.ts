@@ -11,7 +11,7 @@ import type { InputOutcome, Sandbox } from './sandbox/contract';
 import { compareOutcomes } from './sandbox';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
-import { problemsValidated, sandboxCpuMs, sandboxRuns, verdicts } from './cairn-metrics';
+import { problemsValidated, sandboxCpuMs, sandboxHealthy, sandboxRuns, verdicts } from './cairn-metrics';
 
 export interface GraderDeps {
   db: Database;
@@ -22,6 +22,11 @@ export interface GraderDeps {
   details?: Record<string, unknown>;
   /** Public benchmark items for the contamination check (loaded on first use); without it, no check. */
   benchmarks?: () => Promise<BenchmarkItem[]>;
+  /**
+   * Called once when a run failed for a host-side reason and the sandbox's self-check fails too:
+   * this host cannot grade. The worker stops polling the grader queue (other hosts take the tasks).
+   */
+  onSandboxBroken?: (reason: string) => void;
 }
 
 /** The reason a contaminated problem gets (the teacher reads it next turn; status counts it). */
@@ -54,11 +59,34 @@ function describe(o: InputOutcome, i: number): string {
   }
 }
 
-export function createGraderActivities({ db, sandbox, wallFactor = 3, details, benchmarks }: GraderDeps) {
+export function createGraderActivities({ db, sandbox, wallFactor = 3, details, benchmarks, onSandboxBroken }: GraderDeps) {
   const settingsOf = settingsReader(db);
   const recordUse = provenanceRecorder(db, 'grader', { wallFactor, ...details });
+  /** Set once the sandbox failed its self-check: nothing more runs (or is graded) on this host. */
+  let broken: string | null = null;
+  let checking: Promise<string | null> | undefined;
+  sandboxHealthy.set(1);
+  const brokenFailure = (cause?: unknown) =>
+    ApplicationFailure.create({
+      type: ERR.sandboxInfra,
+      message: `this grader host's sandbox is broken (${broken}); it records no verdict and stopped taking grading tasks, so another grader will run this`,
+      cause: cause instanceof Error ? cause : undefined,
+    });
+  /** After a host-side failure: one self-check at a time; a failed one marks the host broken for good. */
+  async function checkHost(): Promise<string | null> {
+    if (broken || !sandbox.selfCheck) return broken;
+    checking ??= sandbox.selfCheck().finally(() => (checking = undefined));
+    const reason = await checking;
+    if (reason && !broken) {
+      broken = reason;
+      sandboxHealthy.set(0);
+      onSandboxBroken?.(reason);
+    }
+    return broken;
+  }
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
   async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
+    if (broken) throw brokenFailure();
     try {
       const res = await sandbox.run(req, signal);
       sandboxRuns.inc({ result: 'ok' });
@@ -67,6 +95,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
     } catch (err) {
       if (err instanceof Error && err.name === 'SandboxInfraError') {
         sandboxRuns.inc({ result: 'infra' });
+        if (await checkHost()) throw brokenFailure(err);
         throw ApplicationFailure.create({ type: ERR.sandboxInfra, message: err.message, cause: err });
       }
       throw err;

@@ -29,6 +29,8 @@ export interface ActivityDeps {
   sandboxDetails?: Record<string, unknown>;
   /** Grader: public benchmark items for the contamination check (loaded on first use). */
   benchmarks?: () => Promise<BenchmarkItem[]>;
+  /** Grader: told once when this host's sandbox fails its self-check (the worker stops polling). */
+  onSandboxBroken?: (reason: string) => void;
   /** Orchestration: lets the reconcile ask Temporal about seeds that closed without reporting. */
   temporal?: Client;
 }
@@ -64,6 +66,7 @@ export function activitiesFor<Q extends QueueName>(queue: Q, deps: ActivityDeps)
         wallFactor: deps.wallFactor,
         details: deps.sandboxDetails,
         benchmarks: deps.benchmarks,
+        onSandboxBroken: deps.onSandboxBroken,
       }),
   };
   return built[queue]();

@@ -21,6 +21,8 @@ export { ALL_QUEUES } from '../workflows/contracts';
 export interface WorkerSet {
   /** Resolves when every worker has stopped (after shutdown()). */
   run(): Promise<void>;
+  /** Set when this host's sandbox failed its self-check and the grader worker stopped polling: why. */
+  sandboxBroken(): string | null;
   shutdown(): void;
   close(): Promise<void>;
 }
@@ -68,6 +70,17 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
   let ownConnection: NativeConnection | undefined;
   let ownClient: Client | undefined;
   const workers: Worker[] = [];
+  let graderWorker: Worker | undefined;
+  let sandboxBroken: string | null = null;
+  // A broken sandbox (bwrap gone, the probe failing) stops this host's grading: no verdict is
+  // recorded here, the in-flight tasks fail as infrastructure errors and are retried elsewhere.
+  const onSandboxBroken = (reason: string): void => {
+    sandboxBroken = reason;
+    log(
+      `grader: this host's sandbox is broken: ${reason}. Stopped taking grading tasks (other queues go on); fix the host and restart the worker.`,
+    );
+    if (graderWorker?.getState() === 'RUNNING') graderWorker.shutdown();
+  };
   try {
     await migrateDb(db);
     // The sandbox first: it is what most often refuses to start (host set-up), and failing before
@@ -113,20 +126,20 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
           cgroupMode: sandbox.info.cgroupMode,
           python: sandbox.info.python,
         };
-        workers.push(
-          await Worker.create({
-            ...base,
-            activities: activitiesFor(q, {
-              db,
-              sandbox,
-              wallFactor: cfg.sandbox.wallFactor,
-              sandboxDetails,
-              benchmarks: benchmarkLoader(cfg.toolsDir),
-            }),
-            // Each activity runs several sandboxes through the sandbox's own slot queue.
-            maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
+        graderWorker = await Worker.create({
+          ...base,
+          activities: activitiesFor(q, {
+            db,
+            sandbox,
+            wallFactor: cfg.sandbox.wallFactor,
+            sandboxDetails,
+            benchmarks: benchmarkLoader(cfg.toolsDir),
+            onSandboxBroken,
           }),
-        );
+          // Each activity runs several sandboxes through the sandbox's own slot queue.
+          maxConcurrentActivityTaskExecutions: Math.max(2, cfg.sandbox.slots * 2),
+        });
+        workers.push(graderWorker);
       }
       log(
         `worker polling ${tq(q)}${cfg.versioning.enabled ? ` as ${cfg.versioning.deploymentName}.${cfg.versioning.buildId} (Worker Versioning)` : ''}`,
@@ -148,6 +161,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     run: async () => {
       await Promise.all(workers.map((w) => w.run()));
     },
+    sandboxBroken: () => sandboxBroken,
     shutdown: () => {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },

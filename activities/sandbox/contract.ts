@@ -58,6 +58,12 @@ export interface RunResult {
 export interface Sandbox {
   /** Runs every input; throws SandboxInfraError when the failure is not the code's fault. */
   run(req: RunRequest, signal?: AbortSignal): Promise<RunResult>;
+  /**
+   * Proves again that this host can run sandboxes (the binaries are there, the startup probe
+   * passes): null when it can, else why not. Asked after a run failed for a host-side reason, to
+   * tell a passing hiccup from a broken host.
+   */
+  selfCheck?(): Promise<string | null>;
   close(): Promise<void>;
 }
 

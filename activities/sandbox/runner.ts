@@ -189,6 +189,28 @@ class Grader implements Sandbox {
     return p;
   }
 
+  /** Re-runs the host checks and the startup probe in a free slot (see Sandbox.selfCheck). */
+  async selfCheck(): Promise<string | null> {
+    if (this.closed) return null; // closing (a shutdown) is not a broken host
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(new SandboxInfraError('no free slot for the self-check within 60 s')), 60_000);
+    let slot: number | undefined;
+    let dir: string | undefined;
+    try {
+      preflight(this.privilege);
+      slot = await this.pool.acquire(ctl.signal);
+      dir = await this.makeJobDir(null);
+      await probe({ ...this.launch, jobDir: dir, ...this.launchIds(slot) }, this.layout, this.memBytes(undefined), this.pidsMax);
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    } finally {
+      clearTimeout(timer);
+      if (slot !== undefined) this.pool.release(slot);
+      if (dir) await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
   /** Stops accepting runs, kills running sandboxes (their runs reject) and waits for cleanup. */
   async close(): Promise<void> {
     this.closed = true;

@@ -70,6 +70,9 @@ export function workerCommand(): Command {
         if (stopping) set.shutdown();
         await set.run();
         await set.close();
+        const broken = set.sandboxBroken();
+        // A supervisor restarts a worker that fails: the restart's start-up probe says again what is wrong.
+        if (broken) throw new Error(`stopped: this host's sandbox is broken (${broken})`);
         console.log('[worker] stopped');
       } catch (err) {
         fail(err);

@@ -19,6 +19,7 @@ import {
   type BatchState,
 } from '../../workflows/contracts';
 import { loadSeeds } from './load-seeds';
+import { loadBounded } from './bounded-load';
 import { defaultWindow, startBatchWorkflow } from './start-batch';
 
 /**
@@ -30,7 +31,8 @@ export async function resumeBatch(db: Database, client: Client, cfg: Readonly<Co
   if (!batch) throw new BatchSettingsError(`No batch ${batchId} in Postgres. \`npx cairn batch list\` shows the batches.`);
   const s = parseBatchSettings(batch.settings, batchId);
   if (!batch.loadedAt) {
-    await loadSeeds(db, batchId, s.seedFile, { skipBad: true });
+    // In the capped-heap loader thread, as `batch start` loads (flat memory for any file size).
+    if (!(await loadBounded(db, batchId, s.seedFile, { skipBad: true }))) await loadSeeds(db, batchId, s.seedFile, { skipBad: true });
     await markLoaded(db, batchId);
   }
   const c = await seedCounts(db, batchId);

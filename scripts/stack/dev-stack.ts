@@ -231,9 +231,11 @@ export async function startStack(cfg: Readonly<Config>, opts: StackOptions): Pro
     }
     if (opts.workers ?? true) {
       const cairn = path.join(__dirname, '..', 'cairn.js');
-      const env = { ...process.env, DATABASE_URL: pg.url };
-      for (const q of ALL_QUEUES) {
+      const base = { ...process.env, DATABASE_URL: pg.url };
+      for (const [i, q] of ALL_QUEUES.entries()) {
         const log = logPath(cfg, `worker-${q}`);
+        // One metrics port per worker process: CAIRN_METRICS_PORT for the first queue, +1, +2, +3 for the others (0: each picks one).
+        const env = cfg.metricsPort ? { ...base, CAIRN_METRICS_PORT: String(cfg.metricsPort + i) } : base;
         watcher.start(
           `worker ${q}`,
           log,
