@@ -21,16 +21,16 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-batchapi-'));
 const MAX_REQUESTS = 3;
 beforeAll(async () => {
   stack = await startTestStack('batchapi', {
-    sim: { batchDelayMs: 300, batchMaxRequests: MAX_REQUESTS },
+    sim: { batchDelayMs: 200, batchMaxRequests: MAX_REQUESTS },
     extraEnv: {
       CAIRN_TEACHER_API: 'batch',
       CAIRN_STUDENT_API: 'batch',
       CAIRN_TEACHER_BATCH_MAX_REQUESTS: String(MAX_REQUESTS),
       CAIRN_STUDENT_BATCH_MAX_REQUESTS: String(MAX_REQUESTS),
-      CAIRN_TEACHER_BATCH_COLLECT_MS: '500',
-      CAIRN_STUDENT_BATCH_COLLECT_MS: '500',
-      CAIRN_TEACHER_BATCH_POLL_MS: '200',
-      CAIRN_STUDENT_BATCH_POLL_MS: '200',
+      CAIRN_TEACHER_BATCH_COLLECT_MS: '200',
+      CAIRN_STUDENT_BATCH_COLLECT_MS: '200',
+      CAIRN_TEACHER_BATCH_POLL_MS: '100',
+      CAIRN_STUDENT_BATCH_POLL_MS: '100',
     },
   });
 }, 180_000);
@@ -39,14 +39,14 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('6 seeds x 2 turns through batch files for teacher and student: finished, files within limits, each submitted once', async () => {
+test('4 seeds x 2 turns through batch files for teacher and student: finished, files within limits, each submitted once', async () => {
   const { tdb, env, sim, cfg } = stack;
   const file = path.join(tmp, 'seeds.jsonl');
-  writeSeedFile(file, cutSeeds({ from: stdlibDir(), count: 6, minLines: 20, maxLines: 40, ext: '.py', seed: 5 }));
-  await startBatch(tdb.db, env.client, cfg, { seedsFile: file, batchId: 'bapi', turns: 2, attempts: 4, env: 'induction', window: 6 });
+  writeSeedFile(file, cutSeeds({ from: stdlibDir(), count: 4, minLines: 20, maxLines: 40, ext: '.py', seed: 5 }));
+  await startBatch(tdb.db, env.client, cfg, { seedsFile: file, batchId: 'bapi', turns: 2, attempts: 2, env: 'induction', window: 4 });
   const result = await env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('bapi')).result();
-  expect(result).toEqual({ started: 6, finished: 6, failed: 0, cancelled: false });
-  expect(await seedCounts(tdb.db, 'bapi')).toEqual({ pending: 0, running: 0, done: 6, failed: 0 });
+  expect(result).toEqual({ started: 4, finished: 4, failed: 0, cancelled: false });
+  expect(await seedCounts(tdb.db, 'bapi')).toEqual({ pending: 0, running: 0, done: 4, failed: 0 });
 
   const n = async (q: string) => Number((await tdb.db.execute(sql.raw(q))).rows[0]?.n);
   // No online call at all: every sample came through a batch file.
@@ -64,9 +64,9 @@ test('6 seeds x 2 turns through batch files for teacher and student: finished, f
   expect(Object.keys(counts.requests).filter((k) => !k.endsWith('/done'))).toEqual([]);
   // Same cache as online calls: one llm_calls row per sample served, none twice.
   expect(await n('select count(*) n from llm_calls')).toBe(b.samples.teacher + b.samples.student);
-  expect(await n(`select count(*) n from llm_calls where role = 'teacher'`)).toBe(12);
+  expect(await n(`select count(*) n from llm_calls where role = 'teacher'`)).toBe(8);
   const graded = await n(`select count(*) n from problems where status = 'graded'`);
   expect(graded).toBeGreaterThan(0);
-  expect(await n('select count(*) n from attempts')).toBe(graded * 4);
+  expect(await n('select count(*) n from attempts')).toBe(graded * 2);
   expect(await n(`select count(*) n from llm_batch_files where requests > ${MAX_REQUESTS}`)).toBe(0);
 }, 240_000);

@@ -45,8 +45,10 @@ export interface CollectorDeps {
   ep: CollectorEndpoint;
   temporal: Client;
   log?: (msg: string) => void;
-  /** How often the queue is looked at (default 1 s). */
+  /** How often the queue is looked at (default: the poll interval, within 0.1-1 s). */
   tickMs?: number;
+  /** false: no loop, the caller ticks (tests). */
+  loop?: boolean;
 }
 
 /** A file whose requests come back unanswered this many times fails them (a request the batch API cannot take). */
@@ -95,7 +97,12 @@ export function startBatchCollector(d: CollectorDeps): Collector {
       if (!files) return;
       const ids = files.map((r) => r.id);
       const bytes = files.reduce((a, r) => a + r.bytes, 0);
-      const file = await createBatchFile(db, { key: fileKeyOf(role, ids), role, requests: ids.length, bytes }, ids);
+      // A re-queued request goes into a new file: its try count is part of the key.
+      const key = fileKeyOf(
+        role,
+        files.map((r) => `${r.id}:${r.tries}`),
+      );
+      const file = await createBatchFile(db, { key, role, requests: ids.length, bytes }, ids);
       if (!file) return; // another collector took some of them: look again next tick
       log(`batch API (${role}): file ${file.key} with ${ids.length} requests, ${bytes} bytes`);
       await submit(file, true);
@@ -264,15 +271,22 @@ export function startBatchCollector(d: CollectorDeps): Collector {
         if (msg !== lastError) log(`batch API (${role}) collector: ${msg}; trying again`);
         lastError = msg;
       }
-      await new Promise((r) => setTimeout(r, d.tickMs ?? 1000));
+      await new Promise<void>((r) => {
+        wake = r;
+        timer = setTimeout(r, d.tickMs ?? Math.max(100, Math.min(1000, ep.batch.pollMs)));
+      });
     }
   };
-  running = loop();
+  let timer: NodeJS.Timeout | undefined;
+  let wake: () => void = () => undefined;
+  if (d.loop !== false) running = loop();
 
   return {
     tick,
     stop: async () => {
       stopped = true;
+      clearTimeout(timer);
+      wake();
       await running;
     },
   };

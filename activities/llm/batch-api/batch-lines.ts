@@ -50,7 +50,7 @@ export function packFile<T extends Packable>(
   return full || oldestAgeMs >= collectMs ? out : null;
 }
 
-/** The file's natural key: role + a hash of its request ids (the same requests make the same key). */
+/** The file's natural key: role + a hash of its requests (id and try: the same requests on the same try make the same key). */
 export function fileKeyOf(role: string, ids: readonly string[]): string {
   return `${role}-${createHash('sha256')
     .update([...ids].sort().join('\n'))
