@@ -13,6 +13,7 @@
  *     signal only makes the seed look in the cache once more).
  */
 import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import OpenAI, { toFile } from 'openai';
 import type { Pool } from 'pg';
 import type { Database } from '../../../db/client';
@@ -252,9 +253,9 @@ export function startBatchCollector(d: CollectorDeps): Collector {
         await d.temporal.workflow
           .getHandle(w)
           .signal(llmBatchReadySignal)
-          .catch((err: Error) => {
+          .catch((err: unknown) => {
             // A seed that has ended needs nothing; anything else (Temporal away) is tried again next tick.
-            if (err.name !== 'WorkflowNotFoundError') throw err;
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
           });
       }
       await markNotified(db, r.id, r.waiters);
