@@ -33,10 +33,32 @@ export async function batchRequestsOfKey(db: Database, requestKey: string): Prom
   return db.select().from(llmBatchRequests).where(eq(llmBatchRequests.requestKey, requestKey));
 }
 
-/** The oldest queued requests of a role (what the next file is packed from), up to `limit`. */
-export async function queuedRequests(db: Database, role: string, limit: number): Promise<LlmBatchRequest[]> {
+/** How much is queued for a role (cheap: the collector looks every tick). */
+export async function queuedSummary(db: Database, role: string): Promise<{ n: number; bytes: number; oldest: Date | null }> {
+  const [row] = await db
+    .select({
+      n: sql<number>`count(*)::int`,
+      bytes: sql<number>`coalesce(sum(${llmBatchRequests.bytes}), 0)::bigint`,
+      oldest: sql<string | null>`min(${llmBatchRequests.createdAt})`,
+    })
+    .from(llmBatchRequests)
+    .where(and(eq(llmBatchRequests.role, role), eq(llmBatchRequests.state, 'queued')));
+  return { n: Number(row?.n ?? 0), bytes: Number(row?.bytes ?? 0), oldest: row?.oldest ? new Date(row.oldest) : null };
+}
+
+/** The oldest queued requests of a role (what the next file is packed from), up to `limit`; no bodies. */
+export async function queuedRequests(
+  db: Database,
+  role: string,
+  limit: number,
+): Promise<Pick<LlmBatchRequest, 'id' | 'bytes' | 'tries' | 'createdAt'>[]> {
   return db
-    .select()
+    .select({
+      id: llmBatchRequests.id,
+      bytes: llmBatchRequests.bytes,
+      tries: llmBatchRequests.tries,
+      createdAt: llmBatchRequests.createdAt,
+    })
     .from(llmBatchRequests)
     .where(and(eq(llmBatchRequests.role, role), eq(llmBatchRequests.state, 'queued')))
     .orderBy(asc(llmBatchRequests.createdAt), asc(llmBatchRequests.id))

@@ -18,7 +18,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-batchapi-'));
-const MAX_REQUESTS = 3;
+const MAX_REQUESTS = 2;
 beforeAll(async () => {
   stack = await startTestStack('batchapi', {
     sim: { batchDelayMs: 200, batchMaxRequests: MAX_REQUESTS },
@@ -27,8 +27,8 @@ beforeAll(async () => {
       CAIRN_STUDENT_API: 'batch',
       CAIRN_TEACHER_BATCH_MAX_REQUESTS: String(MAX_REQUESTS),
       CAIRN_STUDENT_BATCH_MAX_REQUESTS: String(MAX_REQUESTS),
-      CAIRN_TEACHER_BATCH_COLLECT_MS: '200',
-      CAIRN_STUDENT_BATCH_COLLECT_MS: '200',
+      CAIRN_TEACHER_BATCH_COLLECT_MS: '1000',
+      CAIRN_STUDENT_BATCH_COLLECT_MS: '1000',
       CAIRN_TEACHER_BATCH_POLL_MS: '100',
       CAIRN_STUDENT_BATCH_POLL_MS: '100',
     },
@@ -52,6 +52,9 @@ test('4 seeds x 2 turns through batch files for teacher and student: finished, f
   // No online call at all: every sample came through a batch file.
   expect(sim.stats().requests).toBe(0);
   const b = sim.batches();
+  console.log(
+    `batch API: ${b.batches} batch files, lines per file ${JSON.stringify(b.linesPerFile)}, ${b.samples.teacher} teacher + ${b.samples.student} student samples`,
+  );
   expect(b.batches).toBeGreaterThan(2);
   // Several seeds per file (collected fleet-wide), never more than the limit, never a file submitted twice.
   expect(Math.max(...b.linesPerFile)).toBe(MAX_REQUESTS);

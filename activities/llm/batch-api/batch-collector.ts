@@ -23,6 +23,7 @@ import {
   finishBatchRequest,
   markNotified,
   queuedRequests,
+  queuedSummary,
   requeueBatchRequests,
   requestsOfFile,
   unnotifiedRequests,
@@ -91,6 +92,10 @@ export function startBatchCollector(d: CollectorDeps): Collector {
 
   async function pack(): Promise<void> {
     for (;;) {
+      const sum = await queuedSummary(db, role);
+      if (!sum.oldest) return;
+      const age = Date.now() - sum.oldest.getTime();
+      if (sum.n < ep.batch.maxRequests && sum.bytes <= ep.batch.maxBytes && age < ep.batch.collectMs) return; // keep collecting
       const queued = await queuedRequests(db, role, ep.batch.maxRequests + 1);
       const oldest = queued[0];
       if (!oldest) return;
