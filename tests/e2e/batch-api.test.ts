@@ -13,7 +13,8 @@ import { batchApiCounts } from '../../db/queries/llm-batch';
 import { startBatch } from '../../scripts/lib/start-batch';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../../scripts/lib/seed-file';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
-import { batchWorkflowId } from '../../workflows/contracts';
+import { batchWorkflowId, seedWorkflowId } from '../../workflows/contracts';
+import { listSeedIds } from '../../db/queries/batches';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -72,4 +73,13 @@ test('4 seeds x 2 turns through batch files for teacher and student: finished, f
   expect(graded).toBeGreaterThan(0);
   expect(await n('select count(*) n from attempts')).toBe(graded * 2);
   expect(await n(`select count(*) n from llm_batch_files where requests > ${MAX_REQUESTS}`)).toBe(0);
+  // What the waits cost in Temporal: history events per seed-turn (a wait adds a failed attempt, a signal, a timer).
+  let events = 0;
+  let signals = 0;
+  for (const id of await listSeedIds(tdb.db, 'bapi')) {
+    const h = await env.client.workflow.getHandle(seedWorkflowId('bapi', id)).fetchHistory();
+    events += h.events?.length ?? 0;
+    signals += (h.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  }
+  console.log(`batch API: ${(events / 8).toFixed(1)} history events and ${(signals / 8).toFixed(1)} signals per seed-turn`);
 }, 240_000);
