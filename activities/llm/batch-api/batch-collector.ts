@@ -139,10 +139,14 @@ export function startBatchCollector(d: CollectorDeps): Collector {
       if (!fileId) {
         fresh = true;
         const text = await contentOf(file);
-        const up = await openai.files.create({
-          file: await toFile(Buffer.from(text), name, { type: 'application/jsonl' }),
-          purpose: 'batch',
-        });
+        const up = await openai.files.create(
+          {
+            file: await toFile(Buffer.from(text), name, { type: 'application/jsonl' }),
+            purpose: 'batch',
+          },
+          // Not retried blind either: the next tick looks for an upload whose answer was lost by its name.
+          { maxRetries: 0 },
+        );
         fileId = up.id;
       }
       await updateBatchFile(db, file.key, { state: 'uploaded', fileId });
@@ -160,12 +164,16 @@ export function startBatchCollector(d: CollectorDeps): Collector {
       }
     }
     if (!batchId) {
-      const b = await openai.batches.create({
-        input_file_id: fileId,
-        endpoint: CHAT_URL,
-        completion_window: ep.batch.completionWindow as '24h',
-        metadata: { cairn_file: file.key },
-      });
+      const b = await openai.batches.create(
+        {
+          input_file_id: fileId,
+          endpoint: CHAT_URL,
+          completion_window: ep.batch.completionWindow as '24h',
+          metadata: { cairn_file: file.key },
+        },
+        // Never retried blind: a create whose answer was lost may have made the batch; the next tick looks for it first.
+        { maxRetries: 0 },
+      );
       batchId = b.id;
       log(`batch API (${role}): submitted ${file.key} as batch ${batchId}`);
     }
