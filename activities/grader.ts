@@ -11,6 +11,7 @@ import type { InputOutcome, Sandbox } from './sandbox/contract';
 import { compareOutcomes } from './sandbox';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
+import { problemsValidated, sandboxCpuMs, sandboxRuns, verdicts } from './cairn-metrics';
 
 export interface GraderDeps {
   db: Database;
@@ -59,9 +60,13 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
   /** A sandbox failure that is not the code's fault is retried by Temporal, never graded as 0. */
   async function run(req: Parameters<Sandbox['run']>[0], signal?: AbortSignal) {
     try {
-      return await sandbox.run(req, signal);
+      const res = await sandbox.run(req, signal);
+      sandboxRuns.inc({ result: 'ok' });
+      sandboxCpuMs.inc(res.outcomes.reduce((s, o) => s + (o.cpuMs ?? 0), 0));
+      return res;
     } catch (err) {
       if (err instanceof Error && err.name === 'SandboxInfraError') {
+        sandboxRuns.inc({ result: 'infra' });
         throw ApplicationFailure.create({ type: ERR.sandboxInfra, message: err.message, cause: err });
       }
       throw err;
@@ -93,6 +98,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       }
       if (reason) {
         await updateProblem(db, p.id, { status: 'invalid', invalidReason: reason });
+        problemsValidated.inc({ result: 'invalid' });
         return { valid: false, reason };
       }
       const dup = await settleValidProblem(
@@ -106,6 +112,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
         dedup,
       );
       // A duplicate is recorded, not graded: no student compute is spent on it.
+      problemsValidated.inc({ result: dup ? 'duplicate' : 'valid' });
       if (dup) return { valid: false, reason: `duplicate of problem ${dup.duplicateOf}` };
       return { valid: true, reason: null };
     },
@@ -134,6 +141,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
                 cpuMs: [],
                 failure: a.parseError ?? 'no answer',
               });
+              verdicts.inc({ verdict: 'fail' });
               return;
             }
             const job = env.gradeJob(problem, a.answer);
@@ -157,6 +165,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
               cpuMs: res.outcomes.map((o) => o.cpuMs ?? null),
               failure,
             });
+            verdicts.inc({ verdict: cmp.pass ? 'pass' : 'fail' });
           }),
         ),
       );

@@ -11,7 +11,9 @@ import { startBatchCollector, type Collector } from '../activities/llm/batch-api
 import { createSandbox } from '../activities/sandbox';
 import { benchmarkLoader } from '../activities/decontam/humaneval';
 import type { Sandbox, SandboxInfo } from '../activities/sandbox/contract';
+import { setSeedCounter } from '../activities/cairn-metrics';
 import { createDb, migrateDb } from '../db/client';
+import { seedsByStatus } from '../db/queries/batches';
 import { TASK_QUEUES, type QueueName } from '../workflows/contracts';
 import type { Config } from './config/load-config';
 import { connectClient, connectWorker } from './config/connect-temporal';
@@ -43,7 +45,7 @@ export interface StartWorkersOptions {
 export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet> {
   const { cfg, queues } = opts;
   const log = opts.log ?? (() => undefined);
-  const { db, pool } = createDb(opts.databaseUrl, { max: 20 });
+  const { db, pool } = createDb(opts.databaseUrl, { max: cfg.pgPoolMax });
   const namespace = opts.namespace ?? cfg.temporal.namespace;
   const tq = (q: QueueName) => opts.taskQueues?.[q] ?? TASK_QUEUES[q];
   let sandbox: (Sandbox & { info: SandboxInfo }) | undefined;
@@ -123,6 +125,8 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       }
       log(`worker polling ${tq(q)}`);
     }
+    // Seeds by status for the metrics endpoint: counted by the processes that run the orchestration queue.
+    if (queues.includes('orchestration')) setSeedCounter(() => seedsByStatus(db));
   } catch (err) {
     // Nothing may keep a failed start alive (the pool, the connections, the sandbox's uid lease):
     // `cairn worker` retries (Temporal or Postgres unreachable) or exits, and `cairn dev` sees it.
@@ -143,6 +147,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     },
     close: async () => {
       await Promise.all(collectors.map((c) => c.stop()));
+      if (queues.includes('orchestration')) setSeedCounter(undefined);
       await sandbox?.close();
       await pool.end();
       await ownClient?.connection.close();

@@ -11,6 +11,7 @@ import type { Database } from '../../db/client';
 import { countCacheHits, findLlmCalls } from '../../db/queries/llm';
 import { ERR } from '../../workflows/contracts';
 import type { ChatMessage } from '../environments/induction';
+import { llmCacheHits } from '../cairn-metrics';
 import { endpointHost } from '../usage-recorder';
 import { requestKey, sampleHash } from './sample-key';
 import { fetchSamples, type SamplerState } from './sampler';
@@ -82,6 +83,7 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       );
       const hits = [...rows.values()].filter((r) => indices.includes(r.sample ?? -1)).map((r) => r.id);
       await countCacheHits(db, hits);
+      if (hits.length) llmCacheHits.inc({ role }, hits.length);
       const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state };
       for (let round = 0; round < TOP_UP_ROUNDS; round++) {
         const missing = indices.filter((i) => !rows.has(i));

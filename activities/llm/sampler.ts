@@ -10,6 +10,8 @@ import type { Database } from '../../db/client';
 import { insertLlmCall } from '../../db/queries/llm';
 import type { LlmCall } from '../../db/schema';
 import type { ChatMessage } from '../environments/induction';
+import { APIError } from 'openai';
+import { llmRateLimited, llmRequests, llmSamplesPaid, llmTokens } from '../cairn-metrics';
 import { classifyLlmError, nLimitOf, type Classified } from './classify-error';
 import type { LlmEndpoint } from './llm-client';
 import { sampleHash } from './sample-key';
@@ -61,6 +63,7 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   const started = Date.now();
   const res = await ctx.openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal: ctx.signal });
   const latencyMs = Date.now() - started;
+  llmRequests.inc({ role: ctx.role, outcome: 'ok' });
   const choices = [...(res.choices ?? [])].filter((c) => c && typeof c.index === 'number').sort((a, b) => a.index - b.index);
   // A server that silently caps `n` answers fewer choices: ask it for at most that many from now on.
   const returned = choices.length;
@@ -72,6 +75,8 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   const prompt = res.usage?.prompt_tokens ?? 0;
   const completion = res.usage?.completion_tokens ?? 0;
   const share = usable.length ? Math.floor(completion / usable.length) : 0;
+  llmTokens.inc({ role: ctx.role, kind: 'prompt' }, prompt);
+  llmTokens.inc({ role: ctx.role, kind: 'completion' }, completion);
   const rows: LlmCall[] = [];
   for (const [j, c] of usable.entries()) {
     // Usage is per request: the prompt counts once, the completion tokens are shared out.
@@ -89,6 +94,7 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
         latencyMs,
       }),
     );
+    llmSamplesPaid.inc({ role: ctx.role });
   }
   return rows;
 }
@@ -124,6 +130,25 @@ export async function storePaid(
   }
 }
 
+/** Counts a request that failed, by how (the metrics' outcome label). */
+function countFailed(role: string, err: unknown): void {
+  const status = err instanceof APIError ? err.status : undefined;
+  if (status === 429) llmRateLimited.inc({ role });
+  const outcome =
+    status === 429
+      ? 'rate_limited'
+      : status === undefined
+        ? (err as Error)?.name === 'APIUserAbortError'
+          ? 'aborted'
+          : 'transient'
+        : status >= 500 || [408, 409, 425].includes(status)
+          ? 'transient'
+          : [400, 413, 422].includes(status)
+            ? 'request'
+            : 'endpoint';
+  llmRequests.inc({ role, outcome });
+}
+
 /**
  * Fetches the `missing` sample indices once each (capped groups, bounded concurrency). Returns the
  * stored rows; throws the most telling failure after all requests settle when any failed. A 400
@@ -140,6 +165,7 @@ export async function fetchSamples(ctx: SampleContext, missing: number[]): Promi
       try {
         got.push(...(await askGroup(ctx, g)));
       } catch (err) {
+        countFailed(ctx.role, err);
         const limit = nLimitOf(err, g.length);
         if (limit !== null) {
           ctx.state.nCap = Math.max(1, Math.min(ctx.state.nCap, limit === Number.POSITIVE_INFINITY ? 1 : Math.min(limit, g.length - 1)));

@@ -117,3 +117,12 @@ export async function listBatches(db: Database): Promise<(Batch & { done: number
     .orderBy(batches.createdAt);
   return rows.map((r) => ({ ...r.b, done: r.done, failed: r.failed, running: r.running }));
 }
+
+/** Seeds per status over every batch (the metrics endpoint's `cairn_seeds` gauge). */
+export async function seedsByStatus(db: Database): Promise<{ status: string; n: number }[]> {
+  const rows = await db
+    .select({ status: seeds.status, n: sql<number>`count(*)::int` })
+    .from(seeds)
+    .groupBy(seeds.status);
+  return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+}

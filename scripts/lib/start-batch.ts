@@ -19,6 +19,7 @@ import {
   type BatchWorkflowInput,
 } from '../../workflows/contracts';
 import { loadSeeds, validateSeedFile } from './load-seeds';
+import { loadBounded, validateBounded } from './bounded-load';
 
 export function newBatchId(now = new Date()): string {
   return `b${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
@@ -60,12 +61,16 @@ export function defaultWindow(cfg: Readonly<Config>): number {
  */
 export async function startBatch(db: Database, client: Client, cfg: Readonly<Config>, o: StartBatchOptions) {
   const wanted = validateBatchOptions({ ...o, seedFile: path.resolve(o.seedsFile) });
-  await validateSeedFile(o.seedsFile, o.skipBad ?? false); // before the batch row exists: nothing half-written
+  // Before the batch row exists: a bad file leaves nothing half-written.
+  // In a worker thread with a capped heap (flat memory for any file size), when the pool came from a URL.
+  const validated =
+    (await validateBounded(db, o.seedsFile, o.skipBad ?? false)) ?? (await validateSeedFile(db, o.seedsFile, o.skipBad ?? false));
   const existing = await getBatch(db, o.batchId);
   // Recorded once: a batch started again keeps (and runs with) the settings it was first started with.
   const batch = await upsertBatch(db, o.batchId, wanted);
   const settings = parseBatchSettings(batch.settings, o.batchId);
-  const load = await loadSeeds(db, o.batchId, o.seedsFile, { skipBad: o.skipBad ?? false, onProgress: o.onProgress });
+  const loadOpts = { skipBad: o.skipBad ?? false, onProgress: o.onProgress, validated };
+  const load = (await loadBounded(db, o.batchId, o.seedsFile, loadOpts)) ?? (await loadSeeds(db, o.batchId, o.seedsFile, loadOpts));
   const totalSeeds = await markLoaded(db, o.batchId);
   const window = o.window ?? defaultWindow(cfg);
   await startBatchWorkflow(client, {

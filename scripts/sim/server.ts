@@ -26,6 +26,8 @@ export interface SimStats {
   inFlight: number;
   /** Choices the requests in flight will answer (n summed): the most a client killed now may pay for twice. */
   inFlightSamples: number;
+  /** The same, by role: a killed teacher worker can pay twice only for teacher samples. */
+  inFlightSamplesByRole: Record<Role, number>;
   maxInFlight: number;
 }
 
@@ -50,6 +52,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
   const faults = new FaultStream(settings.seed);
   let inFlight = 0;
   let inFlightSamples = 0;
+  const inFlightByRole: Record<Role, number> = { teacher: 0, student: 0 };
   let maxInFlight = 0;
   let counter = 0;
   let closing = false;
@@ -158,6 +161,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     const served = s.nCap > 0 ? Math.min(n, s.nCap) : n;
     inFlight++;
     inFlightSamples += served;
+    inFlightByRole[role] += served;
     maxInFlight = Math.max(maxInFlight, inFlight);
     try {
       if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
@@ -183,6 +187,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     } finally {
       inFlight--;
       inFlightSamples -= served;
+      inFlightByRole[role] -= served;
     }
   }
 
@@ -214,7 +219,15 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     const copy = empty();
     for (const r of ['teacher', 'student', 'unknown'] as const) copy[r] = { ...byRole[r] };
     const requests = Object.values(copy).reduce((a, b) => a + Object.values(b).reduce((x, y) => x + y, 0), 0);
-    return { requests, byRole: copy, samples: { ...samples }, inFlight, inFlightSamples, maxInFlight };
+    return {
+      requests,
+      byRole: copy,
+      samples: { ...samples },
+      inFlight,
+      inFlightSamples,
+      inFlightSamplesByRole: { ...inFlightByRole },
+      maxInFlight,
+    };
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

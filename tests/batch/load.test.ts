@@ -57,5 +57,19 @@ test('--skip-bad skips and reports every bad line', async () => {
   expect(r.bad.map((b) => b.line)).toEqual([7, 20, 30]);
   expect(r.bad[0]?.reason).toMatch(/skip\.jsonl:7: not valid JSON/);
   expect(r.inserted).toBe(47);
-  await expect(validateSeedFile(path.join(tmp, 'missing.jsonl'), false)).rejects.toThrow(/does not exist.*cairn seeds cut/);
+  // Duplicates with --skip-bad: every later occurrence is skipped and named, the first is kept.
+  await upsertBatch(tdb.db, 'L4', testSettings());
+  const d = seedFile('dups.jsonl', 40, {
+    12: '{"id":"s2","snippet":"a"}',
+    25: '{"id":"s2","snippet":"b"}',
+    33: '{"id":"s30","snippet":"c"}',
+  });
+  const rd = await loadSeeds(tdb.db, 'L4', d, { skipBad: true });
+  expect(rd.bad.map((b) => [b.line, b.reason.match(/first on line (\d+)/)?.[1]])).toEqual([
+    [12, '3'],
+    [25, '3'],
+    [33, '31'],
+  ]);
+  expect(rd.inserted).toBe(37);
+  await expect(validateSeedFile(tdb.db, path.join(tmp, 'missing.jsonl'), false)).rejects.toThrow(/does not exist.*cairn seeds cut/);
 });

@@ -49,7 +49,8 @@ export async function dropDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`drop database if exists ${name} with (force)`));
 }
 
-export async function createTestDb(tag: string): Promise<TestDb> {
+/** A fresh database per call; `migrate: false` leaves it empty (for tests of the migration itself). */
+export async function createTestDb(tag: string, o: { migrate?: boolean } = {}): Promise<TestDb> {
   const name = `cairn_t_${tag}_${process.pid}_${Date.now() % 100000}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   await admin((c) => c.query(`create database ${name}`));
   const url = withDatabase(adminUrl(), name);
@@ -68,7 +69,7 @@ export async function createTestDb(tag: string): Promise<TestDb> {
     'drop',
   );
   try {
-    await migrateDb(db);
+    if (o.migrate !== false) await migrateDb(db);
   } catch (err) {
     await tdb.drop().catch(() => undefined);
     throw err;

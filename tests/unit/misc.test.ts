@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseRetryAfter } from '../../activities/llm/classify-error';
 import { difficultyBin } from '../../scripts/dataset/exporter';
 import { validateSeedFile } from '../../scripts/lib/load-seeds';
+import { createTestDb, type TestDb } from '../helpers/db';
 import { cutSeeds, parseSeedLine, SeedFileError } from '../../scripts/lib/seed-file';
 import { ConfigError, loadConfig } from '../../workers/config/load-config';
 import { validateBatchOptions } from '../../scripts/lib/start-batch';
@@ -19,9 +20,18 @@ function file(name: string, text: string): string {
 }
 
 describe('seed files', () => {
+  // Duplicate ids are found by Postgres (flat memory for any file size).
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await createTestDb('seedfile');
+  });
+  afterAll(async () => {
+    await tdb?.drop();
+  });
+
   it('reads JSONL seeds, defaulting ids and kind', async () => {
     const f = file('ok.jsonl', '{"id":"a","snippet":"x = 1"}\n\n{"code":"y = 2","kind":"solution"}\n');
-    expect(await validateSeedFile(f, false)).toEqual({ count: 2, bad: [] });
+    expect(await validateSeedFile(tdb.db, f, false)).toEqual({ count: 2, bad: [] });
     expect(parseSeedLine('{"id":"a","snippet":"x = 1"}', 1, 'f:1')).toEqual({ id: 'a', snippet: 'x = 1', kind: 'snippet', source: null });
     expect(parseSeedLine('{"code":"y = 2","kind":"solution"}', 3, 'f:3')).toEqual({
       id: 'line3',
@@ -38,11 +48,11 @@ describe('seed files', () => {
     ['{"id":"a","snippet":"x"}\n{"id":"a","snippet":"y"}', /bad\.jsonl:2: id "a" appears twice/],
     ['', /holds no seeds/],
   ])('names the file, line and reason of a bad seed file (%#)', async (text, re) => {
-    await expect(validateSeedFile(file('bad.jsonl', text), false)).rejects.toThrow(re);
+    await expect(validateSeedFile(tdb.db, file('bad.jsonl', text), false)).rejects.toThrow(re);
   });
 
   it('says how to make a seed file when it is missing', async () => {
-    await expect(validateSeedFile(path.join(tmp, 'nope.jsonl'), false)).rejects.toThrow(/cairn seeds cut/);
+    await expect(validateSeedFile(tdb.db, path.join(tmp, 'nope.jsonl'), false)).rejects.toThrow(/cairn seeds cut/);
   });
 
   it('cuts reproducible spans of the asked length', () => {
@@ -93,6 +103,15 @@ describe('small rules', () => {
     const cfg = loadConfig({ CAIRN_TEACHER_API_KEY: 'sk-secret' });
     expect(cfg.teacher.apiKey).toBe('sk-secret');
     expect(Object.isFrozen(cfg)).toBe(true);
+    expect(cfg.pgPoolMax).toBe(20);
+    expect(loadConfig({ CAIRN_PG_POOL_MAX: '48' }).pgPoolMax).toBe(48);
+    expect(cfg.metricsPort).toBeNull();
+    expect(loadConfig({ CAIRN_METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(() => loadConfig({ CAIRN_METRICS_PORT: 'http' })).toThrow(/CAIRN_METRICS_PORT=http is not a TCP port/);
+    for (const bad of ['0', '1', 'lots', '2.5', '5000'])
+      expect(() => loadConfig({ CAIRN_PG_POOL_MAX: bad })).toThrow(
+        new RegExp(`CAIRN_PG_POOL_MAX=${bad} must be a whole number from 2 to 1000`),
+      );
   });
 });
 

@@ -62,6 +62,10 @@ export interface Config {
     stateDir: string;
   };
   simPort: number;
+  /** Where a worker process serves Prometheus metrics (CAIRN_METRICS_PORT; 0 picks a free port); null: no endpoint. */
+  metricsPort: number | null;
+  /** Postgres connections per worker process (CAIRN_PG_POOL_MAX; sizing rule in docs/production.md). */
+  pgPoolMax: number;
   /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
   shutdownGraceMs: number;
 }
@@ -168,6 +172,32 @@ export function sandboxStateDir(env: NodeJS.ProcessEnv, uid = process.getuid?.()
   return dir;
 }
 
+/** The default Postgres pool per worker process: the default activity slots that touch the database, plus a few. */
+export const DEFAULT_PG_POOL_MAX = 20;
+
+function pgPoolMax(env: NodeJS.ProcessEnv): number {
+  const raw = env.CAIRN_PG_POOL_MAX;
+  if (raw === undefined || raw === '') return DEFAULT_PG_POOL_MAX;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 2 || v > 1000)
+    throw new ConfigError(
+      `CAIRN_PG_POOL_MAX=${raw} must be a whole number from 2 to 1000 (Postgres connections per worker process). ` +
+        `Size it as the worker's activity slots that use the database plus a few (docs/production.md "Postgres"), or unset it for ${DEFAULT_PG_POOL_MAX}.`,
+    );
+  return v;
+}
+
+function metricsPort(env: NodeJS.ProcessEnv): number | null {
+  const raw = env.CAIRN_METRICS_PORT;
+  if (raw === undefined || raw === '') return null;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0 || v > 65535)
+    throw new ConfigError(
+      `CAIRN_METRICS_PORT=${raw} is not a TCP port (0-65535; 0 picks a free one). Set the port Prometheus should scrape, or unset it for no metrics endpoint.`,
+    );
+  return v;
+}
+
 /** Reads the environment once. Throws ConfigError naming the variable on bad input. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   if (env.CAIRN_SANDBOX_TIME_LIMIT_MS) {
@@ -199,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       stateDir: sandboxStateDir(env),
     },
     simPort,
+    pgPoolMax: pgPoolMax(env),
+    metricsPort: metricsPort(env),
     shutdownGraceMs: 0,
   };
   cfg.shutdownGraceMs = int(env, 'CAIRN_SHUTDOWN_GRACE_MS', Math.max(cfg.teacher.timeoutMs, cfg.student.timeoutMs), 0);

@@ -15,6 +15,7 @@ import { batchRequestsOfKey, enqueueBatchRequest } from '../../../db/queries/llm
 import { countCacheHits, findLlmCalls } from '../../../db/queries/llm';
 import type { LlmBatchRequest } from '../../../db/schema';
 import { ERR } from '../../../workflows/contracts';
+import { llmCacheHits } from '../../cairn-metrics';
 import { endpointHost } from '../../usage-recorder';
 import type { LlmClient, LlmEndpoint } from '../llm-client';
 import { requestKey, sampleHash } from '../sample-key';
@@ -65,10 +66,9 @@ export function createBatchLlmClient(db: Database, role: string, ep: BatchEndpoi
       if (missing.length === 0) {
         // Samples a batch brought for this very workflow are not cache hits: it waited and paid for them.
         const mine = new Set(batched.filter((r) => r.state === 'done' && me !== null && r.waiters.includes(me)).flatMap((r) => r.indices));
-        await countCacheHits(
-          db,
-          [...rows.values()].filter((r) => !mine.has(r.sample ?? -1)).map((r) => r.id),
-        );
+        const hits = [...rows.values()].filter((r) => !mine.has(r.sample ?? -1)).map((r) => r.id);
+        await countCacheHits(db, hits);
+        if (hits.length) llmCacheHits.inc({ role }, hits.length);
         const ordered = indices.flatMap((i) => rows.get(i) ?? []);
         return {
           callId: ordered[0]?.id ?? 0,

@@ -31,6 +31,7 @@ import {
 } from '../../../db/queries/llm-batch';
 import type { LlmBatchFile, LlmBatchRequest } from '../../../db/schema';
 import { llmBatchReadySignal } from '../../../workflows/contracts';
+import { llmRequests, llmSamplesPaid, llmTokens } from '../../cairn-metrics';
 import { storePaid } from '../sampler';
 import { sampleHash } from '../sample-key';
 import type { BatchEndpoint } from './batch-client';
@@ -240,6 +241,11 @@ export function startBatchCollector(d: CollectorDeps): Collector {
     const prompt = body.usage?.prompt_tokens ?? 0;
     const completion = body.usage?.completion_tokens ?? 0;
     const share = usable.length ? Math.floor(completion / usable.length) : 0;
+    // The same metrics as online requests (a batch line is a request; outcome 'ok').
+    llmRequests.inc({ role, outcome: 'ok' });
+    llmTokens.inc({ role, kind: 'prompt' }, prompt);
+    llmTokens.inc({ role, kind: 'completion' }, completion);
+    llmSamplesPaid.inc({ role }, usable.length);
     const { model, messages, ...rest } = req.body as { model: string; messages: unknown[] } & Record<string, unknown>;
     for (const [j, c] of usable.entries()) {
       await storePaid(
