@@ -198,6 +198,68 @@ export const grades = pgTable('grades', {
   failure: text('failure'),
 });
 
+/**
+ * Provider batch API (CAIRN_<ROLE>_API=batch): one row per request group a workflow waits for
+ * (the samples of one request it lacks). `id` is its natural key (request key + sample indices),
+ * so an activity retried after a crash finds its row instead of adding one. `fileKey` is set in
+ * the same transaction that creates the file row that carries it.
+ */
+export const llmBatchRequests = pgTable(
+  'llm_batch_requests',
+  {
+    id: text('id').primaryKey(),
+    role: text('role').notNull(),
+    requestKey: text('request_key').notNull(),
+    /** The sample indices this line asks for (`n` = their count, `seed` = the first). */
+    indices: jsonb('indices').$type<number[]>().notNull(),
+    /** The line's body (model, messages, params, n, seed): never a key. */
+    body: jsonb('body').$type<Record<string, unknown>>().notNull(),
+    /** Bytes of the JSONL line this request becomes. */
+    bytes: integer('bytes').notNull(),
+    /** queued -> sent (in a file) -> done (samples stored) | failed (the provider refused this line). */
+    state: text('state').notNull().default('queued'),
+    fileKey: text('file_key'),
+    /** The workflows waiting for it (signalled when it is done or failed). */
+    waiters: jsonb('waiters').$type<string[]>().notNull().default([]),
+    notified: integer('notified').notNull().default(0),
+    /** Times it went into a file (a file that failed or expired puts it back in the queue). */
+    tries: integer('tries').notNull().default(0),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    doneAt: timestamp('done_at', { withTimezone: true }),
+  },
+  (t) => [index('llm_batch_requests_state_idx').on(t.role, t.state), index('llm_batch_requests_file_idx').on(t.fileKey)],
+);
+
+/**
+ * One batch file: created (with its requests) before anything is uploaded, under a natural key
+ * (role + hash of its request ids). The provider's file and batch ids are recorded after each
+ * step; a crash between a step and its record is recovered by finding the file (by its name) or
+ * the batch (by its input file) at the provider, so a file is never submitted twice.
+ */
+export const llmBatchFiles = pgTable(
+  'llm_batch_files',
+  {
+    key: text('key').primaryKey(),
+    role: text('role').notNull(),
+    /** open (built) -> uploaded -> submitted -> collected | failed. */
+    state: text('state').notNull().default('open'),
+    requests: integer('requests').notNull(),
+    bytes: integer('bytes').notNull(),
+    fileId: text('file_id'),
+    batchId: text('batch_id'),
+    /** The provider's last status (validating, in_progress, finalizing, completed, failed, expired, cancelled...). */
+    status: text('status'),
+    outputFileId: text('output_file_id'),
+    errorFileId: text('error_file_id'),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('llm_batch_files_state_idx').on(t.role, t.state)],
+);
+
 export type Batch = typeof batches.$inferSelect;
 export type Seed = typeof seeds.$inferSelect;
 export type NewSeed = typeof seeds.$inferInsert;
@@ -205,3 +267,5 @@ export type Problem = typeof problems.$inferSelect;
 export type Attempt = typeof attempts.$inferSelect;
 export type Grade = typeof grades.$inferSelect;
 export type LlmCall = typeof llmCalls.$inferSelect;
+export type LlmBatchRequest = typeof llmBatchRequests.$inferSelect;
+export type LlmBatchFile = typeof llmBatchFiles.$inferSelect;

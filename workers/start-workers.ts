@@ -6,6 +6,8 @@ import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { activitiesFor } from '../activities';
 import { createLlmClient } from '../activities/llm/llm-client';
+import { createBatchLlmClient } from '../activities/llm/batch-api/batch-client';
+import { startBatchCollector, type Collector } from '../activities/llm/batch-api/batch-collector';
 import { createSandbox } from '../activities/sandbox';
 import { benchmarkLoader } from '../activities/decontam/humaneval';
 import type { Sandbox, SandboxInfo } from '../activities/sandbox/contract';
@@ -81,6 +83,9 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     );
     if (graderWorker?.getState() === 'RUNNING') graderWorker.shutdown();
   };
+  // CAIRN_<ROLE>_API=batch: that role's client queues requests, and a collector (one at a time fleet-wide) sends them as batch files.
+  const batchRoles = (['teacher', 'student'] as const).filter((r) => queues.includes(r) && cfg[r].api === 'batch');
+  const collectors: Collector[] = [];
   try {
     await migrateDb(db);
     // The sandbox first: it is what most often refuses to start (host set-up), and failing before
@@ -96,8 +101,16 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
     }
     const connection = opts.connection ?? (ownConnection = await connectWorker(cfg));
     // The reconcile asks Temporal which seeds closed without reporting (terminated, timed out).
-    if (queues.includes('orchestration') && !opts.client) ownClient = await connectClient(cfg);
+    // The batch API collector signals the seeds whose answers came.
+    if ((queues.includes('orchestration') || batchRoles.length > 0) && !opts.client) ownClient = await connectClient(cfg);
     const temporal = opts.client ?? ownClient;
+    for (const role of batchRoles) {
+      if (!temporal) throw new Error('the batch API collector needs a Temporal client');
+      collectors.push(startBatchCollector({ db, pool, role, ep: cfg[role], temporal, log }));
+      log(
+        `${role} LLM calls go through the provider batch API (${cfg[role].baseURL}: files of up to ${cfg[role].batch.maxRequests} requests / ${cfg[role].batch.maxBytes} bytes)`,
+      );
+    }
     for (const q of queues) {
       // SIGTERM lets in-flight activities finish (their LLM answers are cached) before they are cancelled.
       const base = { connection, namespace, taskQueue: tq(q), shutdownGraceTime: cfg.shutdownGraceMs, ...deploymentOptions(cfg) };
@@ -115,7 +128,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
         workers.push(
           await Worker.create({
             ...base,
-            activities: activitiesFor(q, { db, [q]: createLlmClient(db, q, ep) }),
+            activities: activitiesFor(q, { db, [q]: ep.api === 'batch' ? createBatchLlmClient(db, q, ep) : createLlmClient(db, q, ep) }),
             maxConcurrentActivityTaskExecutions: ep.concurrency,
           }),
         );
@@ -150,6 +163,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
   } catch (err) {
     // Nothing may keep a failed start alive (the pool, the connections, the sandbox's uid lease):
     // `cairn worker` retries (Temporal or Postgres unreachable) or exits, and `cairn dev` sees it.
+    await Promise.all(collectors.map((c) => c.stop()));
     await sandbox?.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await ownClient?.connection.close().catch(() => undefined);
@@ -166,6 +180,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
     close: async () => {
+      await Promise.all(collectors.map((c) => c.stop()));
       if (queues.includes('orchestration')) setSeedCounter(undefined);
       await sandbox?.close();
       await pool.end();

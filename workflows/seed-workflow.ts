@@ -4,6 +4,7 @@ import {
   type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
+  condition,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -11,13 +12,14 @@ import {
   proxyActivities,
   setCurrentDetails,
   setWorkflowOptions,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { CHAIN_START, chainNext, type ChainResult } from './method/chain';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './method/progression';
-import { seedDoneSignal } from './contracts/messages';
+import { llmBatchReadySignal, seedDoneSignal } from './contracts/messages';
 import {
   ERR,
   PAPER_CHAIN_BINS,
@@ -63,6 +65,7 @@ const books = proxyActivities<ReturnType<typeof createBookkeepingActivities>>({ 
 // Worker Versioning: a seed finishes on the build it started on (no patching needed for seed changes).
 setWorkflowOptions({ versioningBehavior: 'PINNED' }, seedWorkflow);
 export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
+  setHandler(llmBatchReadySignal, () => void batchReady++);
   let ok = false;
   let rejected: string | undefined;
   try {
@@ -152,17 +155,19 @@ async function oneTurn(
 ): Promise<TurnSummary> {
   const of = `turn ${turn}/${input.turns}`;
   phase(turn, 'teacher', `${of}: teacher writes a problem (${instruction})`);
-  const proposed = await teacher.proposeProblem({
-    batchId: input.batchId,
-    seedId: input.seedId,
-    env: input.env,
-    turn,
-    instruction,
-    prevProblemId,
-    level,
-    // Independent calls with the same prompt must still be distinct samples.
-    sample: input.mode === 'single' ? turn : undefined,
-  });
+  const proposed = await viaBatch(() =>
+    teacher.proposeProblem({
+      batchId: input.batchId,
+      seedId: input.seedId,
+      env: input.env,
+      turn,
+      instruction,
+      prevProblemId,
+      level,
+      // Independent calls with the same prompt must still be distinct samples.
+      sample: input.mode === 'single' ? turn : undefined,
+    }),
+  );
   let valid = false;
   if (proposed.parsed) {
     phase(turn, 'validate', `${of}: executing problem ${proposed.problemId}`);
@@ -170,13 +175,37 @@ async function oneTurn(
   }
   if (!valid) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
   phase(turn, 'student', `${of}: student makes ${input.attempts} attempts`);
-  const got = await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
+  const got = await viaBatch(() => student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts }));
   // Fewer than M samples: the problem failed for want of samples (recorded with the reason); never graded on what came.
   if (got < input.attempts && patched('sample-shortfall')) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
   phase(turn, 'grade', `${of}: grading ${input.attempts} attempts`);
   const g = await grader.gradeAttempts({ problemId: proposed.problemId });
   upsertSearchAttributes([{ key: SA.passRate, value: g.passRate }]);
   return { turn, problemId: proposed.problemId, valid: true, passRate: g.passRate };
+}
+
+/** Signals from the batch API collector (a batched LLM request of this seed has its answer). */
+let batchReady = 0;
+/** How long a seed waits for the collector's signal before it looks in the cache anyway (a lost signal costs at most this). */
+const BATCH_RECHECK = '1 hour';
+
+/**
+ * Provider batch API (CAIRN_<ROLE>_API=batch, activities/llm/batch-api): an LLM activity whose
+ * samples went into a batch file fails at once with ERR.llmBatchPending, holding no worker slot.
+ * The seed then waits durably (a signal or a timer, however long the batch takes, across worker
+ * and server restarts) and calls the activity again, which finds its samples in the cache.
+ */
+async function viaBatch<T>(call: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const seen = batchReady;
+    try {
+      return await call();
+    } catch (err) {
+      const pending = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ERR.llmBatchPending;
+      if (!pending || !patched('llm-batch-wait')) throw err;
+      await condition(() => batchReady > seen, BATCH_RECHECK);
+    }
+  }
 }
 
 function phase(turn: number, name: string, details: string): void {

@@ -1,6 +1,6 @@
 /**
  * The simulator's HTTP server (node:http, OpenAI-compatible): `POST /v1/chat/completions`,
- * `GET /v1/models`, and the admin endpoints `GET|POST /admin/config`, `GET|DELETE /admin/stats`.
+ * `GET /v1/models`, the batch API (`/v1/files`, `/v1/batches`: sim-batches.ts), and the admin endpoints `GET|POST /admin/config`, `GET|DELETE /admin/stats`.
  * Admin endpoints need no key: the server binds to loopback by default.
  */
 import http from 'node:http';
@@ -9,6 +9,7 @@ import { answer, roleOf, SIM_MODELS, type ChatMessageIn } from './answer';
 import { FaultStream, type Role } from './faults';
 import { HttpError, parseMessages, readBody, send, sendError, tokens } from './http';
 import { parseSimSettings, publicSettings, SimSettingsError, type SimSettings } from './settings';
+import { createSimBatchApi, type SimBatchStats } from './sim-batches';
 
 /** Settings plus where to listen (port 0 = a free port). */
 export interface SimOptions extends Partial<SimSettings> {
@@ -40,6 +41,8 @@ export interface SimServer {
   stats(): SimStats;
   /** Changes settings while running (same rules as POST /admin/config). */
   configure(patch: Readonly<Record<string, unknown>>): Readonly<SimSettings>;
+  /** What the batch API (/v1/files, /v1/batches) served. */
+  batches(): SimBatchStats;
 }
 
 /** Starts the simulator. Resolves once it listens. */
@@ -71,6 +74,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     return settings;
   };
 
+  const batchApi = createSimBatchApi(() => settings);
   const authorized = (req: http.IncomingMessage): boolean => !settings.apiKey || req.headers.authorization === `Bearer ${settings.apiKey}`;
   const unauthorized = new HttpError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
 
@@ -238,6 +242,10 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
       throw new HttpError(404, 'The model does not exist.', 'invalid_request_error', 'model_not_found', 'model');
     }
     if (path.startsWith('/admin/')) return admin(req, res, path);
+    if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
+      if (!authorized(req)) throw unauthorized;
+      if (await batchApi.route(req, res, path)) return;
+    }
     throw new HttpError(404, `no route ${req.method} ${path}`, 'invalid_request_error', 'not_found');
   }
 
@@ -269,6 +277,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     },
     stats,
     configure,
+    batches: () => batchApi.stats(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         closing = true;

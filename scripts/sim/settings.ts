@@ -23,6 +23,8 @@
  * | contextLimitChars       | 0       | prompts longer than this (characters) get a 400 `context_length_exceeded` (0 = none) |
  * | maxConcurrent           | 0       | more requests in flight than this get 429 (0 = unlimited) |
  * | reasoningStyle          | none    | 'none', 'think_tags' (`<think>...</think>` before the answer) or 'reasoning_content' (a separate field) |
+ * | batchDelayMs            | 1000    | how long a batch (`POST /v1/batches`) stays in_progress before its output file is written |
+ * | batchMaxRequests        | 50000   | a batch whose file has more lines than this fails validation (OpenAI's limit) |
  * | apiKey                  | (none)  | when set, requests need `Authorization: Bearer <apiKey>` (else 401) |
  *
  * Environments: the prompt's `# Environment:` line picks induction (teacher.ts, student.ts) or
@@ -55,6 +57,8 @@ export interface SimSettings {
   contextLimitChars: number;
   maxConcurrent: number;
   reasoningStyle: ReasoningStyle;
+  batchDelayMs: number;
+  batchMaxRequests: number;
   apiKey?: string;
 }
 
@@ -79,6 +83,8 @@ export const DEFAULT_SIM_SETTINGS: Readonly<SimSettings> = Object.freeze({
   contextLimitChars: 0,
   maxConcurrent: 0,
   reasoningStyle: 'none',
+  batchDelayMs: 1000,
+  batchMaxRequests: 50_000,
 });
 
 type Kind = 'int' | 'nonneg' | 'unit' | 'positive' | 'bool' | 'style' | 'string';
@@ -104,6 +110,8 @@ const KINDS: Record<keyof SimSettings, Kind> = {
   contextLimitChars: 'nonneg',
   maxConcurrent: 'nonneg',
   reasoningStyle: 'style',
+  batchDelayMs: 'nonneg',
+  batchMaxRequests: 'positive',
   apiKey: 'string',
 };
 

@@ -26,6 +26,23 @@ export interface LlmEndpoint {
   timeoutMs: number;
   /** Most sample requests in flight per activity (CAIRN_<ROLE>_SAMPLE_CONCURRENCY). */
   sampleConcurrency: number;
+  /** CAIRN_<ROLE>_API: 'online' (one request per call) or 'batch' (the provider's batch API, activities/llm/batch-api). */
+  api: 'online' | 'batch';
+  batch: BatchApiSettings;
+}
+
+/** The provider batch API's limits and pacing (CAIRN_<ROLE>_BATCH_*); used only when api is 'batch'. */
+export interface BatchApiSettings {
+  /** Most requests (JSONL lines) per batch file (OpenAI: 50,000). */
+  maxRequests: number;
+  /** Most bytes per batch file (OpenAI: 200 MB). */
+  maxBytes: number;
+  /** A file goes out when full, or when its oldest request has waited this long. */
+  collectMs: number;
+  /** How often each submitted batch is polled. */
+  pollMs: number;
+  /** The batch's completion window, as the provider spells it ("24h"). */
+  completionWindow: string;
 }
 
 export interface Config {
@@ -117,7 +134,24 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
     extraBody: extraBody(env, `${p}EXTRA_BODY`),
     useN: (env[`${p}USE_N`] ?? '1') !== '0',
     timeoutMs: int(env, `${p}TIMEOUT_MS`, 600_000, 1000),
+    api: apiOf(env, `${p}API`),
+    batch: {
+      maxRequests: int(env, `${p}BATCH_MAX_REQUESTS`, 50_000, 1),
+      maxBytes: int(env, `${p}BATCH_MAX_BYTES`, 200_000_000, 1024),
+      collectMs: int(env, `${p}BATCH_COLLECT_MS`, 60_000, 0),
+      pollMs: int(env, `${p}BATCH_POLL_MS`, 30_000, 100),
+      completionWindow: env[`${p}BATCH_WINDOW`] || '24h',
+    },
   };
+}
+
+function apiOf(env: NodeJS.ProcessEnv, name: string): 'online' | 'batch' {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'online') return 'online';
+  if (raw === 'batch') return 'batch';
+  throw new ConfigError(
+    `${name}=${raw} is not an LLM API mode: use "online" (the default: one request per call) or "batch" (the provider's batch API).`,
+  );
 }
 
 /** Where the sandbox state lives when CAIRN_SANDBOX_STATE_DIR is not set. */
