@@ -12,7 +12,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/trainer-export.test.ts',
     '<rootDir>/tests/e2e/llm-accounting.test.ts',
     '<rootDir>/tests/workflows/versioning.test.ts',
-    '<rootDir>/tests/e2e/cancel-large.test.ts',
+    '<rootDir>/tests/workflows/cancel-window.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -22,7 +22,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/trainer-export\\.test\\.ts$',
     '<rootDir>/tests/e2e/llm-accounting\\.test\\.ts$',
     '<rootDir>/tests/workflows/versioning\\.test\\.ts$',
-    '<rootDir>/tests/e2e/cancel-large\\.test\\.ts$',
+    '<rootDir>/tests/workflows/cancel-window\\.test\\.ts$',
   ],
 };
 
