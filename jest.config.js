@@ -13,7 +13,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/llm-accounting.test.ts',
     '<rootDir>/tests/e2e/metrics.test.ts',
     '<rootDir>/tests/workflows/versioning.test.ts',
-    '<rootDir>/tests/e2e/cancel-large.test.ts',
+    '<rootDir>/tests/workflows/cancel-window.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -24,7 +24,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/llm-accounting\\.test\\.ts$',
     '<rootDir>/tests/e2e/metrics\\.test\\.ts$',
     '<rootDir>/tests/workflows/versioning\\.test\\.ts$',
-    '<rootDir>/tests/e2e/cancel-large\\.test\\.ts$',
+    '<rootDir>/tests/workflows/cancel-window\\.test\\.ts$',
   ],
 };
 

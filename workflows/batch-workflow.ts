@@ -53,7 +53,11 @@ const IDLE_BUDGET = 50_000;
  */
 // Worker Versioning: the batch lives for days, so it moves to each new build at its next task;
 // every behaviour change in it is behind patched() so its history replays on the new code.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, batchWorkflow);
+// Declared only on a versioned worker (CAIRN_WORKER_VERSIONING=1): an unversioned one must declare none.
+setWorkflowOptions(
+  () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {}),
+  batchWorkflow,
+);
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCounts & { cancelled: boolean }> {
   // Bounded in every task and payload whatever the window: ids go in chunks (CHUNK), children start
   // concurrently a chunk at a time, and the open set crosses continue-as-new through Postgres.

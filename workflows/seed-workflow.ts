@@ -63,7 +63,8 @@ const books = proxyActivities<ReturnType<typeof createBookkeepingActivities>>({ 
  * Carries ids and pass rates only; every text is in Postgres.
  */
 // Worker Versioning: a seed finishes on the build it started on (no patching needed for seed changes).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, seedWorkflow);
+// Declared only on a versioned worker (CAIRN_WORKER_VERSIONING=1): an unversioned one must declare none.
+setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}), seedWorkflow);
 export async function seedWorkflow(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
   setHandler(llmBatchReadySignal, () => void batchReady++);
   let ok = false;

@@ -7,7 +7,7 @@ export function windowCapacity(open: number, window: number): number {
  * How many ids go in one workflow task or one payload, whatever the window: seeds paged and started
  * at once, cancel requests in flight, ids per reconcile call, ids per snapshot write/read.
  */
-export const CHUNK = { start: 500, cancel: 500, reconcile: 2000, snapshot: 1000 } as const;
+export const CHUNK = { start: 100, cancel: 500, reconcile: 2000, snapshot: 1000 } as const;
 
 /** `ids` in consecutive slices of at most `size`. */
 export function chunked<T>(ids: readonly T[], size: number): T[][] {

@@ -10,7 +10,7 @@
  *  3. A cancel with --cancel-open (2,000) seeds open: time to close, every seed recorded.
  *  4. A paused batch reconciling --reconciles (21,600 = 30 days at 2 minutes) times at one per
  *     --reconcile-every (10ms): the largest history per run.
- * Flags: --load-seeds N --batch-seeds N --window W --cancel-open N --reconciles N --reconcile-every D
+ * Flags: --load-seeds N --batch-seeds N --window W --cancel-open N --reconciles N --reconcile-every D --paused-max-s S
  *        --skip-load --skip-batch --skip-cancel --skip-paused
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -187,7 +187,8 @@ async function proofFigures(tmp: string): Promise<void> {
   generate(file, open);
   if (!flag('skip-cancel')) await cancelFigures(file, open);
   const i = process.argv.indexOf('--reconcile-every');
-  if (!flag('skip-paused')) await pausedFigures(file, arg('reconciles', 21_600), i >= 0 ? (process.argv[i + 1] as string) : '10ms');
+  if (!flag('skip-paused'))
+    await pausedFigures(file, arg('reconciles', 21_600), i >= 0 ? (process.argv[i + 1] as string) : '10ms', arg('paused-max-s', 3 * 3600));
 }
 
 async function main(): Promise<void> {

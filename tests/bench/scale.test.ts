@@ -17,7 +17,7 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
   onCleanup(
     'bench databases',
     async () => {
-      if (pid) for (const leg of ['load', 'batch']) await dropDatabase(`cairn_bench_${leg}_${pid}`);
+      if (pid) for (const leg of ['load', 'batch', 'cancel', 'paused']) await dropDatabase(`cairn_bench_${leg}_${pid}`);
     },
     () => false,
   );
@@ -31,6 +31,10 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
     String(BATCH_SEEDS),
     '--window',
     '4',
+    '--cancel-open',
+    '20',
+    '--reconciles',
+    '200',
   ];
   const run = runTracked(process.execPath, args, { cwd: path.resolve(__dirname, '../..'), env: process.env });
   pid = run.child.pid ?? 0;
@@ -44,5 +48,9 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
   expect(out).toMatch(/Temporal history: \d+ events per seed workflow/);
   expect(out).toMatch(new RegExp(`seeds +${BATCH_SEEDS} rows`));
   expect(out).toMatch(/Postgres: [\d.]+ rows and [\d.]+ KiB per seed/);
+  expect(out).toMatch(/batch workflow: \d+ runs, \d+ events, \d+ actions; largest run \d+ events/);
+  expect(out).toMatch(/per seed: [\d.]+ history events, [\d.]+ Temporal actions/);
+  expect(out).toMatch(/all 20 seeds recorded 'cancelled' after [\d.]+ s; 0 workflows still running/);
+  expect(out).toMatch(/\n {3}\d+ reconciles in \d+ s, still paused: true, started 0/);
   expect(code).toBe(0);
-}, 300_000);
+}, 600_000);

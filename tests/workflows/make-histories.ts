@@ -112,7 +112,11 @@ async function lifecycle(env: TestWorkflowEnvironment, out: string): Promise<voi
       await batchUpdate(h, cancelUpdate);
       release();
       await h.result();
-      await until('cancelled seeds recorded', async () => [...w.status.values()].filter((s) => s === 'cancelled').length === 3);
+      // The re-run failed seed may hold one of the three slots at the cancel: at least two are cancelled.
+      await until('cancelled seeds recorded', async () => {
+        const st = [...w.status.values()];
+        return st.filter((s) => s === 'cancelled').length >= 2 && !st.includes('running');
+      });
     } finally {
       release();
     }

@@ -1,0 +1,72 @@
+/**
+ * Slow tier: cancel with a window larger than Temporal's 2,000 pending cancel requests per
+ * workflow, on a real dev server. The cancel goes out in awaited chunks, so no workflow task fails,
+ * the batch closes, and every open seed records itself cancelled. (npm run bench:scale measures the
+ * same at 2,000 open seeds over the real stack.)
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import type { batchWorkflow } from '../../workflows/batch-workflow';
+import { TASK_QUEUES, batchWorkflowId, cancelUpdate, progressQuery } from '../../workflows/contracts';
+import { batchUpdate } from '../../scripts/lib';
+import { mockWorld, withWorkers } from '../helpers/mock-world';
+import { startTestEnv } from '../helpers/temporal';
+
+const WINDOW = 2500;
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTestEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test(`cancel with ${WINDOW} seeds open: chunks of requests, no failed task, every seed recorded cancelled`, async () => {
+  const ids = Array.from({ length: WINDOW + 100 }, (_, i) => `s${String(i).padStart(5, '0')}`);
+  const w = mockWorld(ids);
+  w.hold();
+  await withWorkers(env, w.acts, async () => {
+    try {
+      const h = await env.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+        taskQueue: TASK_QUEUES.orchestration,
+        workflowId: batchWorkflowId('big-cancel'),
+        args: [{ batchId: 'big-cancel', env: 'induction', turns: 1, attempts: 2, window: WINDOW, childrenPerRun: 1000 }],
+      });
+      await until(`${WINDOW} open`, async () => (await h.query(progressQuery)).open === WINDOW, 600_000);
+      await batchUpdate(h, cancelUpdate);
+      w.open();
+      const r = await h.result();
+      expect(r).toMatchObject({ started: WINDOW, cancelled: true });
+      await until(
+        'every open seed recorded cancelled',
+        async () => [...w.status.values()].filter((s) => s === 'cancelled').length === WINDOW,
+        600_000,
+      );
+      // No workflow task of any run failed (past 2,000 pending requests in one task, every retry would).
+      let failedTasks = 0;
+      let runs = 0;
+      for await (const ex of env.client.workflow.list({ query: `WorkflowId = "${batchWorkflowId('big-cancel')}"` })) {
+        runs++;
+        const hist = await env.client.workflow.getHandle(ex.workflowId, ex.runId).fetchHistory();
+        failedTasks += (hist.events ?? []).filter(
+          (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        ).length;
+      }
+      expect(runs).toBeGreaterThanOrEqual(3); // 2,500 starts at 1,000 per run: the open set crossed continue-as-new twice
+      expect(failedTasks).toBe(0);
+    } finally {
+      w.open(); // held activities must finish or the workers cannot shut down
+    }
+  });
+  expect([...w.status.values()].filter((s) => s === 'pending')).toHaveLength(100); // never started
+}, 1_500_000);
