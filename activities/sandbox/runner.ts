@@ -227,12 +227,16 @@ class Grader implements Sandbox {
     // ast.literal_eval and so never needs the (slow to import) json module.
     const factor = req.wallFactor ?? 1;
     const walls = limits.map((l) => Math.round(l * factor));
+    // One budget for the whole attempt: the module load draws from it too, so answers computed at
+    // import time cannot escape the per-input limits.
+    const budgetMs = limits.reduce((a, b) => a + b, 0);
     const json = JSON.stringify({
       entry: req.entry,
       inputs: req.inputs,
       limits,
       walls,
       loadMs,
+      budgetMs,
       nproc: RLIMITS.nproc,
       failFast: req.failFast ? 1 : 0,
     }); // numbers, not JSON booleans: the driver reads a Python literal
@@ -241,6 +245,7 @@ class Grader implements Sandbox {
     let sandboxes = 0;
     const limitsHit = { oomKills: 0, pidsMax: 0 };
     let startRetries = 0;
+    let baseCpuMs = 0;
     try {
       for (let next = 0; next < n;) {
         if (signal.aborted) throw signal.reason;
@@ -253,7 +258,10 @@ class Grader implements Sandbox {
           // The host watchdog backs up the wall limit; the driver enforces CPU and wall limits itself.
           start: next,
           limits: walls,
+          cpuLimits: limits,
           loadMs,
+          budgetMs,
+          baseCpuMs,
           graceMs: GRACE_MS,
           startupMs: STARTUP_MS,
           signal,
@@ -263,6 +271,7 @@ class Grader implements Sandbox {
         limitsHit.oomKills += seg.stats?.oomKills ?? 0;
         limitsHit.pidsMax += seg.stats?.pidsMaxHits ?? 0;
         for (const r of seg.results) outcomes[r.i] = r.outcome;
+        baseCpuMs += seg.usedCpuMs;
         next = seg.results.length ? seg.results[seg.results.length - 1]!.i + 1 : next;
         if (seg.load && seg.load.status !== 'ok') {
           fill(outcomes, next, { status: seg.load.status, error: seg.load.error });
@@ -291,6 +300,7 @@ class Grader implements Sandbox {
           wallMs: seg.sinceLastLineMs,
           cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs),
         };
+        baseCpuMs += outcomes[next]?.cpuMs ?? 0;
         next++;
         if (req.failFast) {
           fill(outcomes, next, { status: 'skipped', error: 'not run: an earlier input failed' });

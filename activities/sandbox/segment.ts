@@ -23,8 +23,14 @@ export interface SegmentJob {
   memBytes: number;
   pidsMax: number;
   start: number;
+  /** Wall limit per input (the watchdog arms limit + graceMs). */
   limits: number[];
+  /** CPU limit per input, ms: a reported CPU time above it is a timeout, whatever the code did with the alarm. */
+  cpuLimits: number[];
   loadMs: number;
+  /** CPU budget of the whole attempt (module loads and inputs), ms, and what earlier sandboxes of it used. */
+  budgetMs: number;
+  baseCpuMs: number;
   /** Slack the watchdog gives the driver beyond a limit before killing the sandbox. */
   graceMs: number;
   /** Max time from spawn to the driver's hello (python start + bwrap setup). */
@@ -50,6 +56,8 @@ export interface SegmentResult {
   sinceLastLineMs: number;
   /** Process CPU the driver reported at its last line (ms). */
   lastTotCpuMs: number;
+  /** CPU this sandbox spent on the attempt (module load and inputs) up to its last line, ms. */
+  usedCpuMs: number;
 }
 
 interface Line {
@@ -60,20 +68,31 @@ interface Line {
   error?: unknown;
   ms?: unknown;
   cpu?: unknown;
+  pcpu?: unknown;
   tot?: unknown;
 }
 
 /** Runs one sandbox to its end. Never throws for the code's behaviour; cgroup errors propagate. */
 export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
   const remaining = job.limits.length - job.start;
-  const cpuMs = job.loadMs + job.limits.slice(job.start).reduce((a, b) => a + b, 0);
+  // RLIMIT_CPU: the kernel's backstop for the attempt's budget (python start fits in its 2 s of slack).
+  const cpuMs = Math.max(0, job.budgetMs - job.baseCpuMs);
   let cg: JobCgroups | undefined;
   try {
     cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
   } catch (err) {
     throw new SandboxInfraError(`cannot create the sandbox cgroups: ${(err as Error).message}`, { cause: err });
   }
-  const res: SegmentResult = { results: [], hello: false, code: null, signal: null, stderr: '', sinceLastLineMs: 0, lastTotCpuMs: 0 };
+  const res: SegmentResult = {
+    results: [],
+    hello: false,
+    code: null,
+    signal: null,
+    stderr: '',
+    sinceLastLineMs: 0,
+    lastTotCpuMs: 0,
+    usedCpuMs: 0,
+  };
   // User mode without cgroups: the sandbox's processes share our uid, so they are found by pid namespace.
   let ns: string | undefined;
   try {
@@ -83,7 +102,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         child = spawnSandbox({
           ...job.launch,
           procsFiles: cg?.procsFiles ?? [],
-          args: ['/sandbox/job', String(job.start)],
+          args: ['/sandbox/job', String(job.start), job.baseCpuMs.toFixed(3)],
           cpuSeconds: cpuMs / 1000 + 2,
         });
       } catch (err) {
@@ -91,6 +110,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         return resolve();
       }
       let lastLineAt = Date.now();
+      let helloTot = 0;
       let next = job.start;
       let outBytes = 0;
       let partial = '';
@@ -118,23 +138,47 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         } catch {
           return kill('protocol');
         }
-        lastLineAt = Date.now();
+        const now = Date.now();
+        const hostMs = now - lastLineAt;
+        lastLineAt = now;
         if (typeof msg.tot === 'number') res.lastTotCpuMs = msg.tot;
         if (!res.hello) {
           if (msg.t !== 'hello') return kill('protocol');
           res.hello = true;
+          helloTot = num(msg.tot);
           if (job.launch.uid === null && !cg) ns = sandboxPidNs(child.pid ?? -1);
           return arm(job.loadMs + job.graceMs);
         }
         if (!res.load) {
           if (msg.t !== 'load' || !STATUSES.has(msg.status as RunStatus)) return kill('protocol');
+          res.usedCpuMs = Math.max(0, res.lastTotCpuMs - helloTot);
           res.load = { status: msg.status as RunStatus, error: String(msg.error ?? '') };
+          // The host's own check of the time limits (the driver's alarm is only the fast path).
+          const over =
+            res.load.status === 'ok'
+              ? overLimit(num(msg.cpu), hostMs, job.loadMs, job.loadMs + job.graceMs, job.baseCpuMs + res.usedCpuMs, job.budgetMs)
+              : null;
+          if (over) res.load = { status: 'timeout', error: `${over} while loading the module` };
         } else {
           // Anything but the next input's result means the code wrote into the driver's channel.
           if (msg.t !== 'res' || msg.i !== next || !STATUSES.has(msg.status as RunStatus)) return kill('protocol');
-          const status = msg.status as RunStatus;
+          let status = msg.status as RunStatus;
           const outcome: InputOutcome = { status, wallMs: num(msg.ms), cpuMs: num(msg.cpu) };
+          res.usedCpuMs = Math.max(0, res.lastTotCpuMs - helloTot);
+          const over =
+            status === 'ok' || status === 'error'
+              ? overLimit(
+                  Math.max(num(msg.cpu), num(msg.pcpu)),
+                  hostMs,
+                  job.cpuLimits[next] ?? 0,
+                  (job.limits[next] ?? 0) + job.graceMs,
+                  job.baseCpuMs + res.usedCpuMs,
+                  job.budgetMs,
+                )
+              : null;
+          if (over) outcome.status = status = 'timeout';
           if (status === 'ok') outcome.out = String(msg.out ?? '');
+          else if (over) outcome.error = over;
           else if (msg.error) outcome.error = String(msg.error);
           res.results.push({ i: next, outcome });
           next++;
@@ -199,6 +243,25 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
     }
   }
   return res;
+}
+
+/**
+ * Why a phase the driver reported as finished is still over its limits, or null: its CPU time
+ * above the CPU limit, the host's own wall clock past the backstop, or the attempt over its budget.
+ */
+export function overLimit(
+  cpuMs: number,
+  hostWallMs: number,
+  cpuLimitMs: number,
+  wallBackstopMs: number,
+  usedMs: number,
+  budgetMs: number,
+): string | null {
+  if (cpuMs > cpuLimitMs) return `time limit exceeded (${Math.round(cpuMs)} ms of CPU, limit ${cpuLimitMs} ms; checked by the host)`;
+  if (hostWallMs > wallBackstopMs) return `time limit exceeded (${hostWallMs} ms wall, backstop ${wallBackstopMs} ms; checked by the host)`;
+  if (usedMs > budgetMs)
+    return `attempt time budget exceeded (${Math.round(usedMs)} ms of CPU, budget ${budgetMs} ms; checked by the host)`;
+  return null;
 }
 
 function num(v: unknown): number {

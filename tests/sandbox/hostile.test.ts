@@ -54,6 +54,42 @@ describe('time', () => {
   });
 });
 
+describe('time limits that cannot be bent: measured time decides, not the alarm', () => {
+  // 700 ms of CPU against a 300 ms limit: before the measured check, both passed (issue 14).
+  const BURN =
+    'import time\ndef burn(s):\n    t = time.thread_time()\n    while time.thread_time() - t < s:\n        try:\n            while time.thread_time() - t < s: pass\n        except BaseException:\n            pass\n';
+  const MEASURED = /^time limit exceeded \(\d+ ms of CPU/;
+
+  test('the alarm caught with except BaseException -> timeout on the measured CPU time', async () => {
+    const { r } = await timed(sb, `${BURN}def f(k):\n    if k: burn(0.7)\n    return k`, ['0', '1', '0'], {
+      timeLimitMs: 300,
+      wallFactor: 20,
+    });
+    expect(statuses(r)).toEqual(['ok', 'timeout', 'ok']);
+    expect(r.outcomes[1]?.error).toMatch(MEASURED);
+    expect(r.outcomes[1]?.cpuMs ?? 0).toBeGreaterThan(300);
+  });
+
+  test('SIGALRM and SIGPROF ignored (SIG_IGN at import and inside the call) -> timeout', async () => {
+    const code = `${BURN}import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.signal(signal.SIGPROF, signal.SIG_IGN)\ndef f(k):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    signal.signal(signal.SIGPROF, signal.SIG_IGN)\n    signal.setitimer(signal.ITIMER_PROF, 0)\n    signal.setitimer(signal.ITIMER_REAL, 0)\n    if k: burn(0.7)\n    return k`;
+    const { r } = await timed(sb, code, ['0', '1'], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(r)).toEqual(['ok', 'timeout']);
+    expect(r.outcomes[1]?.error).toMatch(MEASURED);
+  });
+
+  test('answers precomputed at import time draw from the attempt budget -> timeout', async () => {
+    // 0.8 s of CPU at import (under the 1 s module-load limit), then each input is a lookup:
+    // the attempt's budget is 2 x 300 ms, so the load alone exceeds it.
+    const code = `${BURN}burn(0.8)\nANSWERS = {0: 0, 1: 1}\ndef f(k):\n    return ANSWERS[k]`;
+    const { r } = await timed(sb, code, ['0', '1'], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(r)).toEqual(['timeout', 'timeout']);
+    expect(r.outcomes[0]?.error).toMatch(/while loading the module/);
+    // The same work split across the inputs, each under its limit, passes: the budget is their sum.
+    const fair = await timed(sb, `${BURN}def f(k):\n    burn(0.15)\n    return k`, ['0', '1'], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(fair.r)).toEqual(['ok', 'ok']);
+  });
+});
+
 describe('processes', () => {
   test('fork bomb -> timeout, pids.max hit, every child swept', async () => {
     const code = `

@@ -4,6 +4,7 @@ import os from 'os';
 import path from 'path';
 import { blameFor, createSandbox, SandboxInfraError, SandboxSetupError } from '../../activities/sandbox';
 import type { SegmentResult } from '../../activities/sandbox/segment';
+import { overLimit } from '../../activities/sandbox/segment';
 import { cgroupsOf, makeSandbox, uidBaseFor } from './sandbox-helpers';
 
 const tmp = (): string => {
@@ -76,6 +77,7 @@ describe('blameFor: what a sandbox death means for the running input', () => {
     stderr: '',
     sinceLastLineMs: 5,
     lastTotCpuMs: 0,
+    usedCpuMs: 0,
     ...over,
   });
   const ok = { i: 0, outcome: { status: 'ok' as const, wallMs: 1 } };
@@ -94,5 +96,14 @@ describe('blameFor: what a sandbox death means for the running input', () => {
   });
   test('exit 3 after progress is a restart without blame', () => {
     expect(blameFor(seg({ code: 3, results: [ok] }))).toBe('restart');
+  });
+});
+
+describe('overLimit: the host checks the measured times itself', () => {
+  test('CPU over the limit, wall past the backstop, or the attempt over its budget', () => {
+    expect(overLimit(10, 5, 300, 800, 10, 600)).toBeNull();
+    expect(overLimit(700, 710, 300, 800, 700, 900)).toMatch(/700 ms of CPU, limit 300 ms/);
+    expect(overLimit(10, 900, 300, 800, 10, 600)).toMatch(/900 ms wall, backstop 800 ms/);
+    expect(overLimit(10, 5, 300, 800, 650, 600)).toMatch(/budget 600 ms/);
   });
 });
