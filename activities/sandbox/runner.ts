@@ -246,6 +246,7 @@ class Grader implements Sandbox {
     const limitsHit = { oomKills: 0, pidsMax: 0 };
     let startRetries = 0;
     let baseCpuMs = 0;
+    let protocolViolation: string | undefined;
     try {
       for (let next = 0; next < n;) {
         if (signal.aborted) throw signal.reason;
@@ -289,6 +290,13 @@ class Grader implements Sandbox {
         }
         const blame = blameFor(seg);
         if (blame === 'restart') continue;
+        if (blame.status === 'protocol_violation') {
+          // Detected forgery: never resumed, never silent; the attempt fails (compareOutcomes).
+          protocolViolation = blame.error;
+          fill(outcomes, next, { status: 'protocol_violation', error: blame.error });
+          if (seg.load) fill(outcomes, next + 1, { status: 'skipped', error: 'not run: protocol violation on an earlier input' });
+          break;
+        }
         if (!seg.load) {
           // Died while executing the module: every input would die the same way.
           fill(outcomes, next, { status: blame.status, error: `${blame.error} while loading the module` });
@@ -310,7 +318,7 @@ class Grader implements Sandbox {
     } finally {
       await fsp.rm(jobDir, { recursive: true, force: true });
     }
-    return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit };
+    return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit, ...(protocolViolation ? { protocolViolation } : {}) };
   }
 }
 

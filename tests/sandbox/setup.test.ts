@@ -85,7 +85,7 @@ describe('blameFor: what a sandbox death means for the running input', () => {
     ['OOM kill', { code: 137, stats: { oomKills: 1, pidsMaxHits: 0 } }, 'memory_limit'],
     ['host watchdog', { signal: 'SIGKILL', killedBy: 'watchdog' }, 'timeout'],
     ['channel flood', { signal: 'SIGKILL', killedBy: 'output' }, 'output_limit'],
-    ['garbage on the channel', { signal: 'SIGKILL', killedBy: 'protocol' }, 'crash'],
+    ['garbage on the channel', { signal: 'SIGKILL', killedBy: 'protocol' }, 'protocol_violation'],
     ['RLIMIT_CPU', { code: 128 + 24 }, 'timeout'],
     ['segfault', { code: 139 }, 'crash'],
     ['os._exit(3) before any result', { code: 3 }, 'crash'],
