@@ -225,6 +225,14 @@ def f(p):
     );
     expect(r.outcomes.map((o) => o.out)).toEqual(['30', '30', '30', '30', "'written'"]);
   });
+
+  test('every writable filesystem is capped: /dev/shm 16 MiB, /tmp 32 MiB, /dev read-only (ENOSPC, not host memory)', async () => {
+    // The same check runs in user mode (user-mode.test.ts), where no memory cgroup would catch it.
+    const fill =
+      "import errno\ndef f(d):\n    n = 0\n    try:\n        for k in range(128):\n            with open('%s/fill%d' % (d, k), 'wb') as fh:\n                for _ in range(4):\n                    fh.write(b'x' * (1 << 20))\n                    fh.flush()\n                    n += 1\n        return ('written', n)\n    except OSError as e:\n        return (errno.errorcode.get(e.errno, '?'), n)";
+    const { r } = await timed(sb, fill, ["'/dev/shm'", "'/tmp'", "'/dev'"], { timeLimitMs: 4000, wallFactor: 5, memoryMb: 256 });
+    expect(r.outcomes.map((o) => o.out)).toEqual(["('ENOSPC', 16)", "('ENOSPC', 32)", "('EROFS', 0)"]);
+  });
 });
 
 describe('privileges and network', () => {
