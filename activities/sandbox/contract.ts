@@ -99,6 +99,12 @@ export interface SandboxOptions {
    * e.g. by systemd's Delegate=yes); in root mode it replaces /sys/fs/cgroup/cairn-sandbox.
    */
   cgroupParent?: string;
+  /**
+   * Keep one pre-started sandbox per slot (default true): bwrap, python and the driver's imports
+   * are done before the job arrives, so they leave the attempt's critical path. Each is used for
+   * one sandbox run only, then killed like any other; false spawns every sandbox on demand.
+   */
+  warm?: boolean;
   /** Diagnostics sink (warnings, stale cleanup). */
   log?: (msg: string) => void;
 }

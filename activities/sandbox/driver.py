@@ -234,13 +234,16 @@ def main(argv):
     if argv[1:2] == ["--probe"]:
         return probe(chan)
     _ERRFD[0] = os.dup(2)
+    # Warm start ("wait" instead of START): the sandbox is started ahead of its job and waits for
+    # one line "START BASE" on stdin, the host's go; the job files are written into the job dir
+    # (bound read-only here) just before it.
+    warm = argv[2:3] == ["wait"]
+    ctl = os.dup(0) if warm else -1
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    job_dir, start = argv[1], int(argv[2])
-    # CPU already spent by this attempt in earlier sandboxes (module loads and inputs), ms.
-    base = float(argv[3]) if len(argv) > 3 else 0.0
+    job_dir = argv[1]
 
     # Bind everything the loop uses to locals now (see make_canon).
     canon = make_canon()
@@ -261,7 +264,22 @@ def main(argv):
     h0 = tot()  # the attempt's CPU counts from here (python start is the sandbox's, not the code's)
     emit('{"t":"hello","tot":%.3f}\n' % (h0 * 1000.0))
     import ast  # after hello: it is the one costly import, and a broken stdlib is still "infra"
+    import resource
     literal_eval = ast.literal_eval
+    if warm:
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.read(ctl, 256)
+            if not chunk:
+                _exit(0)  # the host discarded this sandbox unused
+            line += chunk
+        os.close(ctl)
+        go = line.split()
+    else:
+        go = argv[2:4]
+    start = int(go[0])
+    # CPU already spent by this attempt in earlier sandboxes (module loads and inputs), ms.
+    base = float(go[1]) if len(go) > 1 else 0.0
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
         job = literal_eval(fh.read())
     with open(os.path.join(job_dir, "solution.py"), "rb") as fh:
@@ -273,11 +291,15 @@ def main(argv):
     budget = job.get("budgetMs") or sum(limits)
     fail_fast = job.get("failFast") == 1
     nproc = job.get("nproc")
+    # RLIMIT_CPU for this attempt's remaining budget (a warm sandbox was started with a loose one).
+    cpu_s = int(tot() + max(0.0, budget - base) / 1000.0) + 3
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft == resource.RLIM_INFINITY or cpu_s < soft:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
     if nproc:
         # Per-sandbox process cap: since Linux 5.14 RLIMIT_NPROC is counted per user namespace,
         # and each sandbox has its own, so sandboxes sharing a host uid (user mode) cannot
         # starve each other; prlimit's host-level value stays the uid-wide backstop.
-        import resource
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _signal.signal(_signal.SIGALRM, _on_alarm)
     # CPU time (user + system, all threads) is the limit; the wall timer only catches code that

@@ -10,13 +10,14 @@ import type { CgroupLayout } from './cgroups';
 import { SandboxInfraError } from './sandbox-errors';
 import { RLIMITS } from './launch';
 import type { LaunchSpec } from './launch';
-import { UserNproc } from './procs';
 import { SlotPool } from './pool';
 import { ensureSeccomp } from './seccomp';
 import { runSegment } from './segment';
 import { blameFor, infraError } from './classify';
 import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './host-checks';
-import { claimUids } from './uids';
+import { claimUids, waitUidGone } from './uids';
+import { sandboxPidNs, UserNproc, waitNsGone } from './procs';
+import { WarmSandbox } from './warm';
 import type { UidLease } from './uids';
 import type { InputOutcome, PrivilegeMode, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './contract';
 
@@ -31,7 +32,13 @@ type Launch = Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds' | 'jobDir' |
  * Prepares the host (seccomp filter, compiled driver, cgroup mode, stale cgroup cleanup) and
  * proves with a startup probe that sandboxes are isolated; throws SandboxSetupError otherwise.
  */
-export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { info: SandboxInfo }> {
+/** What createSandbox returns: the Sandbox, what its probe found, and its idle pre-started sandboxes. */
+export type CairnSandbox = Sandbox & {
+  info: SandboxInfo;
+  idleSandboxes(): Promise<Array<{ pid: number; cgroups: string[]; jobDir: string }>>;
+};
+
+export async function createSandbox(opts: SandboxOptions): Promise<CairnSandbox> {
   const log = opts.log ?? (() => undefined);
   const slots = opts.slots ?? 2;
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
@@ -83,6 +90,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
     opts.memoryMb ?? 256,
     opts.pidsMax ?? 32,
     log,
+    opts.warm !== false,
   );
   let probeDir: string | undefined;
   try {
@@ -128,6 +136,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   } finally {
     if (probeDir) await fsp.rm(probeDir, { recursive: true, force: true });
   }
+  grader.startWarm();
   return grader;
 }
 
@@ -137,6 +146,8 @@ class Grader implements Sandbox {
   private readonly active = new Map<AbortController, Promise<unknown>>();
   private closed = false;
   private jobSeq = 0;
+  /** Per slot: its pre-started sandbox (warm pool), being started or ready. */
+  private readonly warm: Array<Promise<WarmSandbox | undefined> | undefined> = [];
 
   constructor(
     private readonly launch: Launch,
@@ -148,6 +159,7 @@ class Grader implements Sandbox {
     private readonly memoryMb: number,
     readonly pidsMax: number,
     private readonly log: (msg: string) => void,
+    private readonly warmPool: boolean,
   ) {
     this.pool = new SlotPool(lease.uids.length);
   }
@@ -195,6 +207,13 @@ class Grader implements Sandbox {
     const reason = new SandboxInfraError('sandbox closed');
     for (const ctl of this.active.keys()) ctl.abort(reason);
     await Promise.allSettled([...this.active.values()]);
+    await Promise.allSettled(
+      this.warm.map(async (p, slot) => {
+        this.warm[slot] = undefined;
+        const w = await p;
+        if (w) await this.discard(w, slot);
+      }),
+    );
     this.lease.release();
   }
 
@@ -204,19 +223,76 @@ class Grader implements Sandbox {
       const dir = path.join(this.jobsDir, `job-${process.pid}-${++this.jobSeq}-${Date.now().toString(36)}`);
       await fsp.mkdir(dir, { mode: 0o755 });
       await fsp.chmod(dir, 0o755); // mkdir's mode is filtered by umask
-      if (job) {
-        for (const [name, text] of [
-          ['solution.py', job.code],
-          ['job.json', job.json],
-        ] as const) {
-          await fsp.writeFile(path.join(dir, name), text, { mode: 0o644 });
-          await fsp.chmod(path.join(dir, name), 0o644);
-        }
-      }
+      if (job) await writeJobFiles(dir, job);
       return dir;
     } catch (err) {
       throw new SandboxInfraError(`cannot prepare the job dir: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * Starts the next pre-started sandbox of `slot` (after the previous one is fully cleaned up, so
+   * the slot-uid sweep of root mode without cgroups never meets it). A failure just leaves the
+   * slot cold: the next run spawns its sandbox itself and reports any real problem.
+   */
+  private refill(slot: number): void {
+    if (!this.warmPool || this.closed || this.warm[slot]) return;
+    this.warm[slot] = (async () => {
+      let dir: string | undefined;
+      try {
+        dir = await this.makeJobDir(null);
+        if (this.closed) throw new Error('closed');
+        return WarmSandbox.start({
+          launch: { ...this.launch, jobDir: dir, ...this.launchIds(slot) },
+          layout: this.layout,
+          memBytes: this.memBytes(undefined),
+          pidsMax: this.pidsMax,
+        });
+      } catch {
+        if (dir) await fsp.rm(dir, { recursive: true, force: true });
+        return undefined;
+      }
+    })();
+  }
+
+  /** Fills the warm pool (after the probe). */
+  startWarm(): void {
+    for (let slot = 0; slot < this.lease.uids.length; slot++) this.refill(slot);
+  }
+
+  /** The slot's pre-started sandbox when it fits the request (same memory limit), else undefined. */
+  private async takeWarm(slot: number, memBytes: number): Promise<WarmSandbox | undefined> {
+    const p = this.warm[slot];
+    this.warm[slot] = undefined;
+    const w = await p;
+    if (w && w.memBytes !== memBytes) {
+      await this.discard(w, slot);
+      return undefined;
+    }
+    return w;
+  }
+
+  /** Kills an unused pre-started sandbox and removes everything of it. */
+  private async discard(w: WarmSandbox, slot: number): Promise<void> {
+    const { uid } = this.launchIds(slot);
+    const ns = uid === null && !w.cg ? sandboxPidNs(w.pid ?? -1) : undefined;
+    const closed = new Promise<void>((resolve) =>
+      w.take({ out: () => undefined, err: () => undefined, close: () => resolve(), error: () => resolve() }),
+    );
+    w.child.kill('SIGKILL');
+    await closed;
+    if (w.cg) await w.cg.destroy();
+    else if (uid !== null) await waitUidGone(uid);
+    else if (ns) await waitNsGone(ns);
+    await fsp.rm(w.jobDir, { recursive: true, force: true });
+  }
+
+  /** The idle pre-started sandboxes (outer pid, cgroup dirs, job dir): for tests that check nothing else is left. */
+  async idleSandboxes(): Promise<Array<{ pid: number; cgroups: string[]; jobDir: string }>> {
+    const ws = await Promise.all(this.warm.map((p) => p));
+    return ws
+      .filter((w): w is WarmSandbox => !!w)
+      .map((w) => ({ pid: w.pid ?? -1, cgroups: Object.values(w.cg?.dirs ?? {}).filter((d): d is string => !!d), jobDir: w.jobDir }));
   }
 
   private async runInSlot(slot: number, req: RunRequest, limits: number[], signal: AbortSignal): Promise<RunResult> {
@@ -240,7 +316,9 @@ class Grader implements Sandbox {
       nproc: RLIMITS.nproc,
       failFast: req.failFast ? 1 : 0,
     }); // numbers, not JSON booleans: the driver reads a Python literal
-    const jobDir = await this.makeJobDir({ code: req.code, json });
+    const job = { code: req.code, json };
+    let coldDir: string | undefined;
+    const memBytes = this.memBytes(req.memoryMb);
     const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
     let sandboxes = 0;
     const limitsHit = { oomKills: 0, pidsMax: 0 };
@@ -251,10 +329,24 @@ class Grader implements Sandbox {
       for (let next = 0; next < n;) {
         if (signal.aborted) throw signal.reason;
         sandboxes++;
+        // A pre-started sandbox of this slot when there is one (used once, then refilled);
+        // otherwise one is spawned now, on a job dir made once per attempt.
+        const warm = await this.takeWarm(slot, memBytes);
+        let jobDir: string;
+        if (warm) {
+          try {
+            await writeJobFiles(warm.jobDir, job);
+          } catch (err) {
+            await this.discard(warm, slot);
+            throw new SandboxInfraError(`cannot prepare the job dir: ${(err as Error).message}`, { cause: err });
+          }
+          jobDir = warm.jobDir;
+        } else jobDir = coldDir ??= await this.makeJobDir(job);
         const seg = await runSegment({
           launch: { ...this.launch, jobDir, ...this.launchIds(slot) },
           layout: this.layout,
-          memBytes: this.memBytes(req.memoryMb),
+          memBytes,
+          warm,
           pidsMax: this.pidsMax,
           // The host watchdog backs up the wall limit; the driver enforces CPU and wall limits itself.
           start: next,
@@ -267,6 +359,9 @@ class Grader implements Sandbox {
           startupMs: STARTUP_MS,
           signal,
           log: this.log,
+        }).finally(async () => {
+          if (warm) await fsp.rm(warm.jobDir, { recursive: true, force: true });
+          this.refill(slot);
         });
         if (seg.killedBy === 'abort' || signal.aborted) throw signal.reason;
         limitsHit.oomKills += seg.stats?.oomKills ?? 0;
@@ -316,9 +411,19 @@ class Grader implements Sandbox {
         }
       }
     } finally {
-      await fsp.rm(jobDir, { recursive: true, force: true });
+      if (coldDir) await fsp.rm(coldDir, { recursive: true, force: true });
     }
     return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit, ...(protocolViolation ? { protocolViolation } : {}) };
+  }
+}
+
+async function writeJobFiles(dir: string, job: { code: string; json: string }): Promise<void> {
+  for (const [name, text] of [
+    ['solution.py', job.code],
+    ['job.json', job.json],
+  ] as const) {
+    await fsp.writeFile(path.join(dir, name), text, { mode: 0o644 });
+    await fsp.chmod(path.join(dir, name), 0o644); // the mode is filtered by umask
   }
 }
 

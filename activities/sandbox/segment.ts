@@ -10,6 +10,7 @@ import { spawnSandbox } from './launch';
 import { sandboxPidNs, waitNsGone } from './procs';
 import { waitUidGone } from './uids';
 import type { LaunchSpec } from './launch';
+import type { WarmSandbox } from './warm';
 import type { InputOutcome, RunStatus } from './contract';
 
 /** Longest legal protocol line: 64 KiB canonical output, at most doubled by JSON escaping, plus error text. */
@@ -37,6 +38,8 @@ export interface SegmentJob {
   startupMs: number;
   signal: AbortSignal;
   log: (msg: string) => void;
+  /** A pre-started sandbox to use (its job dir already holds this job), instead of spawning one. */
+  warm?: WarmSandbox;
 }
 
 export type KilledBy = 'watchdog' | 'output' | 'protocol' | 'abort';
@@ -77,9 +80,9 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
   const remaining = job.limits.length - job.start;
   // RLIMIT_CPU: the kernel's backstop for the attempt's budget (python start fits in its 2 s of slack).
   const cpuMs = Math.max(0, job.budgetMs - job.baseCpuMs);
-  let cg: JobCgroups | undefined;
+  let cg: JobCgroups | undefined = job.warm?.cg;
   try {
-    cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
+    if (!job.warm) cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
   } catch (err) {
     throw new SandboxInfraError(`cannot create the sandbox cgroups: ${(err as Error).message}`, { cause: err });
   }
@@ -98,13 +101,16 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
   try {
     await new Promise<void>((resolve) => {
       let child: ReturnType<typeof spawnSandbox>;
+      const warm = job.warm;
       try {
-        child = spawnSandbox({
-          ...job.launch,
-          procsFiles: cg?.procsFiles ?? [],
-          args: ['/sandbox/job', String(job.start), job.baseCpuMs.toFixed(3)],
-          cpuSeconds: cpuMs / 1000 + 2,
-        });
+        child = warm
+          ? warm.child
+          : spawnSandbox({
+              ...job.launch,
+              procsFiles: cg?.procsFiles ?? [],
+              args: ['/sandbox/job', String(job.start), job.baseCpuMs.toFixed(3)],
+              cpuSeconds: cpuMs / 1000 + 2,
+            });
       } catch (err) {
         res.spawnError = err as Error;
         return resolve();
@@ -147,6 +153,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
           res.hello = true;
           helloTot = num(msg.tot);
           if (job.launch.uid === null && !cg) ns = sandboxPidNs(child.pid ?? -1);
+          warm?.go(job.start, job.baseCpuMs);
           return arm(job.loadMs + job.graceMs);
         }
         if (!res.load) {
@@ -190,8 +197,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         } else arm(limit + job.graceMs);
       };
 
-      child.stdout.setEncoding('utf8'); // decodes characters split across chunks correctly
-      child.stdout.on('data', (chunk: string) => {
+      const onOut = (chunk: string): void => {
         if (done || res.killedBy) return;
         outBytes += chunk.length;
         if (outBytes > stdoutCap) return kill('output');
@@ -203,15 +209,11 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
           onLine(line);
         }
         if (partial.length > LINE_CAP) kill('output');
-      });
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
+      };
+      const onErr = (chunk: string): void => {
         // keep the head (where bwrap/driver errors are), keep draining the rest
         if (res.stderr.length < STDERR_CAP) res.stderr += chunk.slice(0, STDERR_CAP - res.stderr.length);
-      });
-      // The driver never reads stdin; EPIPE when the sandbox is gone must not crash the host.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end();
+      };
       const finish = (): void => {
         if (done) return;
         done = true;
@@ -220,15 +222,27 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         res.sinceLastLineMs = Date.now() - lastLineAt;
         resolve();
       };
-      child.on('error', (err) => {
+      const onError = (err: Error): void => {
         res.spawnError = err;
         finish();
-      });
-      child.on('close', (code, sig) => {
+      };
+      const onClose = (code: number | null, sig: NodeJS.Signals | null): void => {
         res.code = code;
         res.signal = sig;
         finish();
-      });
+      };
+      if (warm) warm.take({ out: onOut, err: onErr, close: onClose, error: onError });
+      else {
+        child.stdout.setEncoding('utf8'); // decodes characters split across chunks correctly
+        child.stdout.on('data', onOut);
+        child.stderr.setEncoding('utf8');
+        child.stderr.on('data', onErr);
+        // The driver never reads stdin; EPIPE when the sandbox is gone must not crash the host.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end();
+        child.on('error', onError);
+        child.on('close', onClose);
+      }
     });
   } finally {
     if (cg) {

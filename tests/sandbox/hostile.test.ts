@@ -2,7 +2,7 @@
 import fs from 'fs';
 import net from 'net';
 import type { AddressInfo } from 'net';
-import { expectClean, liveProcsOf, makeSandbox, statuses, timed } from './sandbox-helpers';
+import { expectClean, liveNotIdle, liveProcsOf, makeSandbox, statuses, timed } from './sandbox-helpers';
 import type { TestSandbox } from './sandbox-helpers';
 
 let sb: TestSandbox;
@@ -121,7 +121,7 @@ def f():
 `;
     const { r } = await timed(sb, code, ['', '']);
     expect(r.outcomes.map((o) => o.out)).toEqual(['True', 'True']);
-    expect(liveProcsOf(sb.info.slotUids)).toEqual([]);
+    expect(await liveNotIdle(sb)).toEqual([]);
   });
 
   test('a forked child that returns into the driver does not report', async () => {
