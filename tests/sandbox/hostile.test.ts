@@ -2,7 +2,7 @@
 import fs from 'fs';
 import net from 'net';
 import type { AddressInfo } from 'net';
-import { expectClean, liveNotIdle, liveProcsOf, makeSandbox, statuses, timed } from './sandbox-helpers';
+import { expectClean, liveNotIdle, makeSandbox, statuses, timed } from './sandbox-helpers';
 import type { TestSandbox } from './sandbox-helpers';
 
 let sb: TestSandbox;
