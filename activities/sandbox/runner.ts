@@ -265,7 +265,7 @@ class Grader implements Sandbox {
     const p = this.warm[slot];
     this.warm[slot] = undefined;
     const w = await p;
-    if (w && w.memBytes !== memBytes) {
+    if (w && (w.memBytes !== memBytes || w.dead)) {
       await this.discard(w, slot);
       return undefined;
     }

@@ -86,6 +86,11 @@ export class WarmSandbox {
     this.child.stdin.end();
   }
 
+  /** It ended (or failed to spawn) while it waited: not worth handing a job. */
+  get dead(): boolean {
+    return !!this.exit || !!this.failed;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }
