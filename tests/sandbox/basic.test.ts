@@ -227,6 +227,24 @@ def f(x):
   });
 });
 
+test('warm pool: every run gets a fresh sandbox; nothing of one attempt is visible to the next', async () => {
+  const code = `
+import os
+def f(k):
+    seen = [p for p in ('/tmp/mark', '/dev/shm/mark') if os.path.exists(p)]
+    for p in ('/tmp/mark', '/dev/shm/mark'):
+        open(p, 'w').write(str(k))
+    return [seen, os.getpid()]
+`;
+  // Back to back, so most runs take a pre-started sandbox (two slots, each refilled after use).
+  const runs = [];
+  for (let k = 0; k < 6; k++) runs.push(await sb.run({ code, entry: 'f', inputs: [String(k)], timeLimitMs: 1000 }));
+  const outs = runs.map((r) => r.outcomes[0]?.out ?? '');
+  expect(outs).toEqual(Array(6).fill('[[], 2]')); // no mark of an earlier run; the driver is pid 2 each time
+  // (Namespace inode numbers are not compared: the kernel may reuse a freed one.)
+  expect((await sb.idleSandboxes()).length).toBeLessThanOrEqual(2);
+});
+
 test('AbortSignal kills the sandbox and rejects with its reason', async () => {
   const ac = new AbortController();
   const t0 = Date.now();
