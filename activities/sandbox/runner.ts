@@ -398,10 +398,19 @@ class Grader implements Sandbox {
           break;
         }
         const cpu = seg.stats?.cpuMs;
+        const used = cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs);
+        // Measured CPU over the limit is a timeout whatever killed the sandbox (e.g. SIGXCPU
+        // ignored, so RLIMIT_CPU's hard SIGKILL ended it): the cgroup's count, when there is one.
+        const overCpu = blame.status === 'crash' && used !== undefined && used > (limits[next] ?? Infinity);
         outcomes[next] = {
-          ...blame,
+          ...(overCpu
+            ? {
+                status: 'timeout' as const,
+                error: `time limit exceeded (${Math.round(used)} ms of CPU by the cgroup's count, limit ${limits[next]} ms)`,
+              }
+            : blame),
           wallMs: seg.sinceLastLineMs,
-          cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs),
+          cpuMs: used,
         };
         baseCpuMs += outcomes[next]?.cpuMs ?? 0;
         next++;

@@ -77,6 +77,16 @@ describe('time limits that cannot be bent: measured time decides, not the alarm'
     expect(r.outcomes[1]?.error).toMatch(MEASURED);
   });
 
+  test('SIGXCPU ignored as well: the SIGKILL of RLIMIT_CPU on a busy input is a timeout, never a crash', async () => {
+    const code =
+      'import signal\nfor s in (signal.SIGALRM, signal.SIGPROF, signal.SIGXCPU):\n    signal.signal(s, signal.SIG_IGN)\ndef f():\n    for s in (signal.SIGALRM, signal.SIGPROF):\n        signal.signal(s, signal.SIG_IGN)\n    while True: pass';
+    // Idle, RLIMIT_CPU (about 3 s soft, 4 s hard) ends it before the 6.5 s wall backstop: the hard
+    // limit's SIGKILL used to read as a crash; the cgroup's CPU count now makes it a timeout. On a
+    // loaded machine the host watchdog may come first, which is a timeout as well.
+    const { r } = await timed(sb, code, [''], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(r)).toEqual(['timeout']);
+  });
+
   test('answers precomputed at import time draw from the attempt budget -> timeout', async () => {
     // 0.8 s of CPU at import (under the 1 s module-load limit), then each input is a lookup:
     // the attempt's budget is 2 x 300 ms, so the load alone exceeds it.
