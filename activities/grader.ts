@@ -52,6 +52,8 @@ function describe(o: InputOutcome, i: number): string {
       return `input ${i + 1} exceeded the memory limit`;
     case 'output_limit':
       return `input ${i + 1} produced too large an output`;
+    case 'protocol_violation':
+      return `protocol violation on input ${i + 1}: the code wrote forged lines into the grader's channel`;
     case 'crash':
       return `the process crashed on input ${i + 1}${o.error ? ` (${o.error})` : ''}`;
     default:

@@ -191,7 +191,7 @@ export const grades = pgTable('grades', {
     .primaryKey()
     .references(() => attempts.id),
   verdict: attemptVerdict('verdict').notNull(),
-  /** Per-input verdicts: ok | wrong | error | timeout | memory_limit | output_limit | crash. */
+  /** Per-input verdicts: ok | wrong | error | timeout | memory_limit | output_limit | crash | protocol_violation | skipped. */
   inputVerdicts: jsonb('input_verdicts').$type<string[]>().notNull(),
   cpuMs: jsonb('cpu_ms').$type<(number | null)[]>().notNull(),
   /** First failure, short (shown to the teacher in the summary). */

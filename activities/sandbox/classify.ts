@@ -14,10 +14,12 @@ const EXIT_CONTAMINATED = 3;
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([k, v]) => [v, k]));
 
+export const PROTOCOL_VIOLATION = "protocol violation: the code wrote forged or garbage lines into the grader's channel";
+
 /** Why the sandbox died while running an input; 'restart' = driver asked for a clean restart. */
 export function blameFor(seg: SegmentResult): { status: RunStatus; error: string } | 'restart' {
   if (seg.killedBy === 'output') return { status: 'output_limit', error: 'output to the host channel exceeded its cap' };
-  if (seg.killedBy === 'protocol') return { status: 'crash', error: "protocol violation: the code wrote into the driver's channel" };
+  if (seg.killedBy === 'protocol') return { status: 'protocol_violation', error: PROTOCOL_VIOLATION };
   if ((seg.stats?.oomKills ?? 0) > 0) return { status: 'memory_limit', error: 'killed by the memory cgroup (out of memory)' };
   if (seg.killedBy === 'watchdog') return { status: 'timeout', error: 'time limit exceeded (sandbox killed by the host)' };
   // bwrap exits with 128+N when the sandboxed command died from signal N

@@ -5,7 +5,11 @@
  */
 
 /** What happened when one input was run (decided in or around the sandbox). */
-export type RunStatus = 'ok' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'crash' | 'skipped';
+/**
+ * 'protocol_violation': the code wrote into the driver's channel to the host (forged or garbage
+ * lines). Set by the host only; the attempt fails and its remaining inputs are not run.
+ */
+export type RunStatus = 'ok' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'crash' | 'protocol_violation' | 'skipped';
 
 /** Per-input verdict after host-side comparison with the expected value. */
 export type InputVerdict = RunStatus | 'wrong';
@@ -53,6 +57,8 @@ export interface RunResult {
   sandboxes: number;
   /** Cgroup events summed over the sandboxes (0 when cgroups are off): OOM kills, pids.max hits. */
   limitsHit?: { oomKills: number; pidsMax: number };
+  /** Set when the host detected a protocol violation (forged lines on its channel): the attempt must fail. */
+  protocolViolation?: string;
 }
 
 export interface Sandbox {
@@ -99,6 +105,12 @@ export interface SandboxOptions {
    * e.g. by systemd's Delegate=yes); in root mode it replaces /sys/fs/cgroup/cairn-sandbox.
    */
   cgroupParent?: string;
+  /**
+   * Keep one pre-started sandbox per slot (default true): bwrap, python and the driver's imports
+   * are done before the job arrives, so they leave the attempt's critical path. Each is used for
+   * one sandbox run only, then killed like any other; false spawns every sandbox on demand.
+   */
+  warm?: boolean;
   /** Diagnostics sink (warnings, stale cleanup). */
   log?: (msg: string) => void;
 }

@@ -234,11 +234,16 @@ def main(argv):
     if argv[1:2] == ["--probe"]:
         return probe(chan)
     _ERRFD[0] = os.dup(2)
+    # Warm start ("wait" instead of START): the sandbox is started ahead of its job and waits for
+    # one line "START BASE" on stdin, the host's go; the job files are written into the job dir
+    # (bound read-only here) just before it.
+    warm = argv[2:3] == ["wait"]
+    ctl = os.dup(0) if warm else -1
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    job_dir, start = argv[1], int(argv[2])
+    job_dir = argv[1]
 
     # Bind everything the loop uses to locals now (see make_canon).
     canon = make_canon()
@@ -256,22 +261,45 @@ def main(argv):
         while view:
             view = view[write(chan, view):]
 
-    emit('{"t":"hello"}\n')
+    h0 = tot()  # the attempt's CPU counts from here (python start is the sandbox's, not the code's)
+    emit('{"t":"hello","tot":%.3f}\n' % (h0 * 1000.0))
     import ast  # after hello: it is the one costly import, and a broken stdlib is still "infra"
+    import resource
     literal_eval = ast.literal_eval
+    if warm:
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.read(ctl, 256)
+            if not chunk:
+                _exit(0)  # the host discarded this sandbox unused
+            line += chunk
+        os.close(ctl)
+        go = line.split()
+    else:
+        go = argv[2:4]
+    start = int(go[0])
+    # CPU already spent by this attempt in earlier sandboxes (module loads and inputs), ms.
+    base = float(go[1]) if len(go) > 1 else 0.0
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
         job = literal_eval(fh.read())
     with open(os.path.join(job_dir, "solution.py"), "rb") as fh:
         source = fh.read()
     inputs, limits, entry = job["inputs"], job["limits"], job["entry"]
     walls = job.get("walls") or limits
+    # The whole attempt's CPU budget: module load and every input draw from it, so answers
+    # precomputed at import time cannot escape the per-input limits.
+    budget = job.get("budgetMs") or sum(limits)
     fail_fast = job.get("failFast") == 1
     nproc = job.get("nproc")
+    # RLIMIT_CPU for this attempt's remaining budget (a warm sandbox was started with a loose one).
+    cpu_s = int(tot() + max(0.0, budget - base) / 1000.0) + 3
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft == resource.RLIM_INFINITY or cpu_s < soft:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
     if nproc:
         # Per-sandbox process cap: since Linux 5.14 RLIMIT_NPROC is counted per user namespace,
         # and each sandbox has its own, so sandboxes sharing a host uid (user mode) cannot
         # starve each other; prlimit's host-level value stays the uid-wide backstop.
-        import resource
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _signal.signal(_signal.SIGALRM, _on_alarm)
     # CPU time (user + system, all threads) is the limit; the wall timer only catches code that
@@ -281,19 +309,34 @@ def main(argv):
     # Load the module once. Its __name__ is not "__main__", so the demo blocks LLM code often
     # ends with (guarded by a __main__ check, and usually reading stdin) do not run.
     ns = {"__name__": "solution", "__builtins__": __builtins__}
-    t0, c0, status, err = perf(), cpu(), "ok", ""
+    load_ms = job["loadMs"]
+    load_cpu_cap = min(load_ms, budget - base - (tot() - h0) * 1000.0)
+    t0, c0, p0, status, err = perf(), cpu(), tot(), "ok", ""
     try:
-        setitimer(ITIMER_REAL, job["loadMs"] / 1000.0)
+        if load_cpu_cap <= 0:
+            raise Alarm()
+        setitimer(ITIMER_PROF, load_cpu_cap / 1000.0)
+        setitimer(ITIMER_REAL, load_ms / 1000.0)
         try:
             exec(compile(source, "solution.py", "exec"), ns)
         finally:
             setitimer(ITIMER_REAL, 0)
+            setitimer(ITIMER_PROF, 0)
     except Alarm:
         status, err = "timeout", "time limit exceeded while loading the module"
     except MemoryError:
         status, err = "memory_limit", "MemoryError while loading the module"
     except BaseException as e:  # includes SyntaxError and SystemExit at import
         status, err = "error", describe(e)
+    # The alarm is only a fast path: code that caught or ignored it is judged on the time it took.
+    lms, lcms = (perf() - t0) * 1000.0, max(cpu() - c0, tot() - p0) * 1000.0
+    used = base + (tot() - h0) * 1000.0
+    if status != "timeout" and (lcms > load_ms or lms > load_ms):
+        status, err = "timeout", "time limit exceeded while loading the module (%.0f ms of CPU, %.0f ms wall, limit %d ms)" % (
+            lcms, lms, load_ms)
+    elif status != "timeout" and used > budget:
+        status, err = "timeout", "attempt time budget exceeded while loading the module (%.0f ms of CPU, budget %d ms)" % (
+            used, budget)
     fn, make = None, None
     if status == "ok":
         fn = ns.get(entry)
@@ -307,7 +350,7 @@ def main(argv):
     sweep()
     # "tot" (process CPU so far) lets the host estimate the CPU of an input that kills the sandbox.
     emit('{"t":"load","status":"%s","error":%s,"ms":%.3f,"cpu":%.3f,"tot":%.3f}\n'
-         % (status, jstr(err), (perf() - t0) * 1000.0, (cpu() - c0) * 1000.0, tot() * 1000.0))
+         % (status, jstr(err), lms, lcms, tot() * 1000.0))
     if status != "ok":
         _exit(0)
 
@@ -318,10 +361,17 @@ def main(argv):
             args = literal_eval("(" + text + ",)") if text.strip() else ()
         except BaseException as e:
             status, err = "error", "bad input: " + describe(e)
-        t0, c0 = perf(), cpu()
+        t0, c0, p0, pms = perf(), cpu(), tot(), 0.0
+        used = base + (tot() - h0) * 1000.0
+        cap = min(limits[i], budget - used)
+        if status == "ok" and cap <= 0:
+            status, err = "timeout", "attempt time budget exceeded (%.0f ms of CPU used, budget %d ms)" % (used, budget)
         if status == "ok":
             try:
-                setitimer(ITIMER_PROF, limits[i] / 1000.0)
+                # Re-armed per input: an earlier input or the module may have replaced them.
+                _signal.signal(_signal.SIGALRM, _on_alarm)
+                _signal.signal(_signal.SIGPROF, _on_alarm)
+                setitimer(ITIMER_PROF, cap / 1000.0)
                 setitimer(ITIMER_REAL, walls[i] / 1000.0)
                 try:
                     f = getattr(make(), entry) if make is not None else fn
@@ -347,10 +397,21 @@ def main(argv):
                 status, err, out = "error", "error while reporting: " + _type_name(type(e)), ""
         if getpid() != mypid:
             _exit(0)  # a fork()ed child of the solution returned into the driver: it must not report
-        ms, cms = (perf() - t0) * 1000.0, (cpu() - c0) * 1000.0
+        # Thread CPU is exact; process CPU (tick-granular) also counts threads the code started.
+        ms, cms, pms = (perf() - t0) * 1000.0, (cpu() - c0) * 1000.0, (tot() - p0) * 1000.0
+        used = base + (tot() - h0) * 1000.0
+        if status not in ("timeout", "memory_limit", "output_limit"):
+            # Measured, not signalled: code that caught or ignored the alarm still timed out.
+            if cms > limits[i] or pms > limits[i] or ms > walls[i]:
+                status, out = "timeout", ""
+                err = "time limit exceeded (%.0f ms of CPU, %.0f ms wall; limit %d ms of CPU, %d ms wall)" % (
+                    max(cms, pms), ms, limits[i], walls[i])
+            elif used > budget:
+                status, out = "timeout", ""
+                err = "attempt time budget exceeded (%.0f ms of CPU at load and inputs, budget %d ms)" % (used, budget)
         sweep()
-        emit('{"t":"res","i":%d,"status":"%s","out":%s,"error":%s,"ms":%.3f,"cpu":%.3f,"tot":%.3f}\n'
-             % (i, status, jstr(out), jstr(err), ms, cms, tot() * 1000.0))
+        emit('{"t":"res","i":%d,"status":"%s","out":%s,"error":%s,"ms":%.3f,"cpu":%.3f,"pcpu":%.3f,"tot":%.3f}\n'
+             % (i, status, jstr(out), jstr(err), ms, cms, pms, tot() * 1000.0))
         if fail_fast and status != "ok":
             for j in range(i + 1, len(inputs)):
                 emit('{"t":"res","i":%d,"status":"skipped","out":"","error":"not run: an earlier input failed","ms":0,"cpu":0,"tot":%.3f}\n'

@@ -46,7 +46,10 @@ export const RLIMITS = {
   nproc: 64,
   fsizeBytes: 16 << 20,
   nofile: 64,
+  /** /tmp, a tmpfs: the only writable dir besides /dev/shm (tmpfs pages are memory, so both are capped in every mode). */
   tmpfsBytes: 32 << 20,
+  /** /dev/shm, a tmpfs of its own; the rest of /dev is read-only. */
+  shmBytes: 16 << 20,
 };
 
 /** argv for /bin/sh: shim, prlimit, setpriv (root mode only), bwrap, python. Exported for tests and the bench. */
@@ -117,6 +120,16 @@ export function sandboxArgv(spec: LaunchSpec): string[] {
     '--proc',
     '/proc',
     '--dev',
+    '/dev',
+    // bwrap's /dev is an uncapped tmpfs: without cgroups (user mode) it would take host memory
+    // past every limit. /dev/shm gets its own capped tmpfs, and /dev itself becomes read-only.
+    '--perms',
+    '1777',
+    '--size',
+    String(RLIMITS.shmBytes),
+    '--tmpfs',
+    '/dev/shm',
+    '--remount-ro',
     '/dev',
     '--size',
     String(RLIMITS.tmpfsBytes),

@@ -10,13 +10,14 @@ import type { CgroupLayout } from './cgroups';
 import { SandboxInfraError } from './sandbox-errors';
 import { RLIMITS } from './launch';
 import type { LaunchSpec } from './launch';
-import { UserNproc } from './procs';
 import { SlotPool } from './pool';
 import { ensureSeccomp } from './seccomp';
 import { runSegment } from './segment';
 import { blameFor, infraError } from './classify';
 import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './host-checks';
-import { claimUids } from './uids';
+import { claimUids, waitUidGone } from './uids';
+import { sandboxPidNs, UserNproc, waitNsGone } from './procs';
+import { WarmSandbox } from './warm';
 import type { UidLease } from './uids';
 import type { InputOutcome, PrivilegeMode, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './contract';
 
@@ -31,7 +32,13 @@ type Launch = Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds' | 'jobDir' |
  * Prepares the host (seccomp filter, compiled driver, cgroup mode, stale cgroup cleanup) and
  * proves with a startup probe that sandboxes are isolated; throws SandboxSetupError otherwise.
  */
-export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { info: SandboxInfo }> {
+/** What createSandbox returns: the Sandbox, what its probe found, and its idle pre-started sandboxes. */
+export type CairnSandbox = Sandbox & {
+  info: SandboxInfo;
+  idleSandboxes(): Promise<Array<{ pid: number; cgroups: string[]; jobDir: string }>>;
+};
+
+export async function createSandbox(opts: SandboxOptions): Promise<CairnSandbox> {
   const log = opts.log ?? (() => undefined);
   const slots = opts.slots ?? 2;
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
@@ -83,6 +90,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
     opts.memoryMb ?? 256,
     opts.pidsMax ?? 32,
     log,
+    opts.warm !== false,
   );
   let probeDir: string | undefined;
   try {
@@ -128,6 +136,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox & { i
   } finally {
     if (probeDir) await fsp.rm(probeDir, { recursive: true, force: true });
   }
+  grader.startWarm();
   return grader;
 }
 
@@ -137,6 +146,8 @@ class Grader implements Sandbox {
   private readonly active = new Map<AbortController, Promise<unknown>>();
   private closed = false;
   private jobSeq = 0;
+  /** Per slot: its pre-started sandbox (warm pool), being started or ready. */
+  private readonly warm: Array<Promise<WarmSandbox | undefined> | undefined> = [];
 
   constructor(
     private readonly launch: Launch,
@@ -148,6 +159,7 @@ class Grader implements Sandbox {
     private readonly memoryMb: number,
     readonly pidsMax: number,
     private readonly log: (msg: string) => void,
+    private readonly warmPool: boolean,
   ) {
     this.pool = new SlotPool(lease.uids.length);
   }
@@ -217,6 +229,13 @@ class Grader implements Sandbox {
     const reason = new SandboxInfraError('sandbox closed');
     for (const ctl of this.active.keys()) ctl.abort(reason);
     await Promise.allSettled([...this.active.values()]);
+    await Promise.allSettled(
+      this.warm.map(async (p, slot) => {
+        this.warm[slot] = undefined;
+        const w = await p;
+        if (w) await this.discard(w, slot);
+      }),
+    );
     this.lease.release();
   }
 
@@ -226,19 +245,76 @@ class Grader implements Sandbox {
       const dir = path.join(this.jobsDir, `job-${process.pid}-${++this.jobSeq}-${Date.now().toString(36)}`);
       await fsp.mkdir(dir, { mode: 0o755 });
       await fsp.chmod(dir, 0o755); // mkdir's mode is filtered by umask
-      if (job) {
-        for (const [name, text] of [
-          ['solution.py', job.code],
-          ['job.json', job.json],
-        ] as const) {
-          await fsp.writeFile(path.join(dir, name), text, { mode: 0o644 });
-          await fsp.chmod(path.join(dir, name), 0o644);
-        }
-      }
+      if (job) await writeJobFiles(dir, job);
       return dir;
     } catch (err) {
       throw new SandboxInfraError(`cannot prepare the job dir: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * Starts the next pre-started sandbox of `slot` (after the previous one is fully cleaned up, so
+   * the slot-uid sweep of root mode without cgroups never meets it). A failure just leaves the
+   * slot cold: the next run spawns its sandbox itself and reports any real problem.
+   */
+  private refill(slot: number): void {
+    if (!this.warmPool || this.closed || this.warm[slot]) return;
+    this.warm[slot] = (async () => {
+      let dir: string | undefined;
+      try {
+        dir = await this.makeJobDir(null);
+        if (this.closed) throw new Error('closed');
+        return WarmSandbox.start({
+          launch: { ...this.launch, jobDir: dir, ...this.launchIds(slot) },
+          layout: this.layout,
+          memBytes: this.memBytes(undefined),
+          pidsMax: this.pidsMax,
+        });
+      } catch {
+        if (dir) await fsp.rm(dir, { recursive: true, force: true });
+        return undefined;
+      }
+    })();
+  }
+
+  /** Fills the warm pool (after the probe). */
+  startWarm(): void {
+    for (let slot = 0; slot < this.lease.uids.length; slot++) this.refill(slot);
+  }
+
+  /** The slot's pre-started sandbox when it fits the request (same memory limit), else undefined. */
+  private async takeWarm(slot: number, memBytes: number): Promise<WarmSandbox | undefined> {
+    const p = this.warm[slot];
+    this.warm[slot] = undefined;
+    const w = await p;
+    if (w && (w.memBytes !== memBytes || w.dead)) {
+      await this.discard(w, slot);
+      return undefined;
+    }
+    return w;
+  }
+
+  /** Kills an unused pre-started sandbox and removes everything of it. */
+  private async discard(w: WarmSandbox, slot: number): Promise<void> {
+    const { uid } = this.launchIds(slot);
+    const ns = uid === null && !w.cg ? sandboxPidNs(w.pid ?? -1) : undefined;
+    const closed = new Promise<void>((resolve) =>
+      w.take({ out: () => undefined, err: () => undefined, close: () => resolve(), error: () => resolve() }),
+    );
+    w.child.kill('SIGKILL');
+    await closed;
+    if (w.cg) await w.cg.destroy();
+    else if (uid !== null) await waitUidGone(uid);
+    else if (ns) await waitNsGone(ns);
+    await fsp.rm(w.jobDir, { recursive: true, force: true });
+  }
+
+  /** The idle pre-started sandboxes (outer pid, cgroup dirs, job dir): for tests that check nothing else is left. */
+  async idleSandboxes(): Promise<Array<{ pid: number; cgroups: string[]; jobDir: string }>> {
+    const ws = await Promise.all(this.warm.map((p) => p));
+    return ws
+      .filter((w): w is WarmSandbox => !!w)
+      .map((w) => ({ pid: w.pid ?? -1, cgroups: Object.values(w.cg?.dirs ?? {}).filter((d): d is string => !!d), jobDir: w.jobDir }));
   }
 
   private async runInSlot(slot: number, req: RunRequest, limits: number[], signal: AbortSignal): Promise<RunResult> {
@@ -249,42 +325,71 @@ class Grader implements Sandbox {
     // ast.literal_eval and so never needs the (slow to import) json module.
     const factor = req.wallFactor ?? 1;
     const walls = limits.map((l) => Math.round(l * factor));
+    // One budget for the whole attempt: the module load draws from it too, so answers computed at
+    // import time cannot escape the per-input limits.
+    const budgetMs = limits.reduce((a, b) => a + b, 0);
     const json = JSON.stringify({
       entry: req.entry,
       inputs: req.inputs,
       limits,
       walls,
       loadMs,
+      budgetMs,
       nproc: RLIMITS.nproc,
       failFast: req.failFast ? 1 : 0,
     }); // numbers, not JSON booleans: the driver reads a Python literal
-    const jobDir = await this.makeJobDir({ code: req.code, json });
+    const job = { code: req.code, json };
+    let coldDir: string | undefined;
+    const memBytes = this.memBytes(req.memoryMb);
     const outcomes: Array<InputOutcome | undefined> = new Array<InputOutcome | undefined>(n);
     let sandboxes = 0;
     const limitsHit = { oomKills: 0, pidsMax: 0 };
     let startRetries = 0;
+    let baseCpuMs = 0;
+    let protocolViolation: string | undefined;
     try {
       for (let next = 0; next < n;) {
         if (signal.aborted) throw signal.reason;
         sandboxes++;
+        // A pre-started sandbox of this slot when there is one (used once, then refilled);
+        // otherwise one is spawned now, on a job dir made once per attempt.
+        const warm = await this.takeWarm(slot, memBytes);
+        let jobDir: string;
+        if (warm) {
+          try {
+            await writeJobFiles(warm.jobDir, job);
+          } catch (err) {
+            await this.discard(warm, slot);
+            throw new SandboxInfraError(`cannot prepare the job dir: ${(err as Error).message}`, { cause: err });
+          }
+          jobDir = warm.jobDir;
+        } else jobDir = coldDir ??= await this.makeJobDir(job);
         const seg = await runSegment({
           launch: { ...this.launch, jobDir, ...this.launchIds(slot) },
           layout: this.layout,
-          memBytes: this.memBytes(req.memoryMb),
+          memBytes,
+          warm,
           pidsMax: this.pidsMax,
           // The host watchdog backs up the wall limit; the driver enforces CPU and wall limits itself.
           start: next,
           limits: walls,
+          cpuLimits: limits,
           loadMs,
+          budgetMs,
+          baseCpuMs,
           graceMs: GRACE_MS,
           startupMs: STARTUP_MS,
           signal,
           log: this.log,
+        }).finally(async () => {
+          if (warm) await fsp.rm(warm.jobDir, { recursive: true, force: true });
+          this.refill(slot);
         });
         if (seg.killedBy === 'abort' || signal.aborted) throw signal.reason;
         limitsHit.oomKills += seg.stats?.oomKills ?? 0;
         limitsHit.pidsMax += seg.stats?.pidsMaxHits ?? 0;
         for (const r of seg.results) outcomes[r.i] = r.outcome;
+        baseCpuMs += seg.usedCpuMs;
         next = seg.results.length ? seg.results[seg.results.length - 1]!.i + 1 : next;
         if (seg.load && seg.load.status !== 'ok') {
           fill(outcomes, next, { status: seg.load.status, error: seg.load.error });
@@ -302,17 +407,34 @@ class Grader implements Sandbox {
         }
         const blame = blameFor(seg);
         if (blame === 'restart') continue;
+        if (blame.status === 'protocol_violation') {
+          // Detected forgery: never resumed, never silent; the attempt fails (compareOutcomes).
+          protocolViolation = blame.error;
+          fill(outcomes, next, { status: 'protocol_violation', error: blame.error });
+          if (seg.load) fill(outcomes, next + 1, { status: 'skipped', error: 'not run: protocol violation on an earlier input' });
+          break;
+        }
         if (!seg.load) {
           // Died while executing the module: every input would die the same way.
           fill(outcomes, next, { status: blame.status, error: `${blame.error} while loading the module` });
           break;
         }
         const cpu = seg.stats?.cpuMs;
+        const used = cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs);
+        // Measured CPU over the limit is a timeout whatever killed the sandbox (e.g. SIGXCPU
+        // ignored, so RLIMIT_CPU's hard SIGKILL ended it): the cgroup's count, when there is one.
+        const overCpu = blame.status === 'crash' && used !== undefined && used > (limits[next] ?? Infinity);
         outcomes[next] = {
-          ...blame,
+          ...(overCpu
+            ? {
+                status: 'timeout' as const,
+                error: `time limit exceeded (${Math.round(used)} ms of CPU by the cgroup's count, limit ${limits[next]} ms)`,
+              }
+            : blame),
           wallMs: seg.sinceLastLineMs,
-          cpuMs: cpu === undefined ? undefined : Math.max(0, cpu - seg.lastTotCpuMs),
+          cpuMs: used,
         };
+        baseCpuMs += outcomes[next]?.cpuMs ?? 0;
         next++;
         if (req.failFast) {
           fill(outcomes, next, { status: 'skipped', error: 'not run: an earlier input failed' });
@@ -320,9 +442,19 @@ class Grader implements Sandbox {
         }
       }
     } finally {
-      await fsp.rm(jobDir, { recursive: true, force: true });
+      if (coldDir) await fsp.rm(coldDir, { recursive: true, force: true });
     }
-    return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit };
+    return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit, ...(protocolViolation ? { protocolViolation } : {}) };
+  }
+}
+
+async function writeJobFiles(dir: string, job: { code: string; json: string }): Promise<void> {
+  for (const [name, text] of [
+    ['solution.py', job.code],
+    ['job.json', job.json],
+  ] as const) {
+    await fsp.writeFile(path.join(dir, name), text, { mode: 0o644 });
+    await fsp.chmod(path.join(dir, name), 0o644); // the mode is filtered by umask
   }
 }
 

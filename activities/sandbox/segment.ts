@@ -10,6 +10,7 @@ import { spawnSandbox } from './launch';
 import { sandboxPidNs, waitNsGone } from './procs';
 import { waitUidGone } from './uids';
 import type { LaunchSpec } from './launch';
+import type { WarmSandbox } from './warm';
 import type { InputOutcome, RunStatus } from './contract';
 
 /** Longest legal protocol line: 64 KiB canonical output, at most doubled by JSON escaping, plus error text. */
@@ -23,14 +24,22 @@ export interface SegmentJob {
   memBytes: number;
   pidsMax: number;
   start: number;
+  /** Wall limit per input (the watchdog arms limit + graceMs). */
   limits: number[];
+  /** CPU limit per input, ms: a reported CPU time above it is a timeout, whatever the code did with the alarm. */
+  cpuLimits: number[];
   loadMs: number;
+  /** CPU budget of the whole attempt (module loads and inputs), ms, and what earlier sandboxes of it used. */
+  budgetMs: number;
+  baseCpuMs: number;
   /** Slack the watchdog gives the driver beyond a limit before killing the sandbox. */
   graceMs: number;
   /** Max time from spawn to the driver's hello (python start + bwrap setup). */
   startupMs: number;
   signal: AbortSignal;
   log: (msg: string) => void;
+  /** A pre-started sandbox to use (its job dir already holds this job), instead of spawning one. */
+  warm?: WarmSandbox;
 }
 
 export type KilledBy = 'watchdog' | 'output' | 'protocol' | 'abort';
@@ -50,6 +59,8 @@ export interface SegmentResult {
   sinceLastLineMs: number;
   /** Process CPU the driver reported at its last line (ms). */
   lastTotCpuMs: number;
+  /** CPU this sandbox spent on the attempt (module load and inputs) up to its last line, ms. */
+  usedCpuMs: number;
 }
 
 interface Line {
@@ -60,37 +71,52 @@ interface Line {
   error?: unknown;
   ms?: unknown;
   cpu?: unknown;
+  pcpu?: unknown;
   tot?: unknown;
 }
 
 /** Runs one sandbox to its end. Never throws for the code's behaviour; cgroup errors propagate. */
 export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
   const remaining = job.limits.length - job.start;
-  const cpuMs = job.loadMs + job.limits.slice(job.start).reduce((a, b) => a + b, 0);
-  let cg: JobCgroups | undefined;
+  // RLIMIT_CPU: the kernel's backstop for the attempt's budget (python start fits in its 2 s of slack).
+  const cpuMs = Math.max(0, job.budgetMs - job.baseCpuMs);
+  let cg: JobCgroups | undefined = job.warm?.cg;
   try {
-    cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
+    if (!job.warm) cg = job.layout.mode === 'none' ? undefined : JobCgroups.create(job.layout, job.memBytes, job.pidsMax);
   } catch (err) {
     throw new SandboxInfraError(`cannot create the sandbox cgroups: ${(err as Error).message}`, { cause: err });
   }
-  const res: SegmentResult = { results: [], hello: false, code: null, signal: null, stderr: '', sinceLastLineMs: 0, lastTotCpuMs: 0 };
+  const res: SegmentResult = {
+    results: [],
+    hello: false,
+    code: null,
+    signal: null,
+    stderr: '',
+    sinceLastLineMs: 0,
+    lastTotCpuMs: 0,
+    usedCpuMs: 0,
+  };
   // User mode without cgroups: the sandbox's processes share our uid, so they are found by pid namespace.
   let ns: string | undefined;
   try {
     await new Promise<void>((resolve) => {
       let child: ReturnType<typeof spawnSandbox>;
+      const warm = job.warm;
       try {
-        child = spawnSandbox({
-          ...job.launch,
-          procsFiles: cg?.procsFiles ?? [],
-          args: ['/sandbox/job', String(job.start)],
-          cpuSeconds: cpuMs / 1000 + 2,
-        });
+        child = warm
+          ? warm.child
+          : spawnSandbox({
+              ...job.launch,
+              procsFiles: cg?.procsFiles ?? [],
+              args: ['/sandbox/job', String(job.start), job.baseCpuMs.toFixed(3)],
+              cpuSeconds: cpuMs / 1000 + 2,
+            });
       } catch (err) {
         res.spawnError = err as Error;
         return resolve();
       }
       let lastLineAt = Date.now();
+      let helloTot = 0;
       let next = job.start;
       let outBytes = 0;
       let partial = '';
@@ -118,23 +144,48 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         } catch {
           return kill('protocol');
         }
-        lastLineAt = Date.now();
+        const now = Date.now();
+        const hostMs = now - lastLineAt;
+        lastLineAt = now;
         if (typeof msg.tot === 'number') res.lastTotCpuMs = msg.tot;
         if (!res.hello) {
           if (msg.t !== 'hello') return kill('protocol');
           res.hello = true;
+          helloTot = num(msg.tot);
           if (job.launch.uid === null && !cg) ns = sandboxPidNs(child.pid ?? -1);
+          warm?.go(job.start, job.baseCpuMs);
           return arm(job.loadMs + job.graceMs);
         }
         if (!res.load) {
           if (msg.t !== 'load' || !STATUSES.has(msg.status as RunStatus)) return kill('protocol');
+          res.usedCpuMs = Math.max(0, res.lastTotCpuMs - helloTot);
           res.load = { status: msg.status as RunStatus, error: String(msg.error ?? '') };
+          // The host's own check of the time limits (the driver's alarm is only the fast path).
+          const over =
+            res.load.status === 'ok'
+              ? overLimit(num(msg.cpu), hostMs, job.loadMs, job.loadMs + job.graceMs, job.baseCpuMs + res.usedCpuMs, job.budgetMs)
+              : null;
+          if (over) res.load = { status: 'timeout', error: `${over} while loading the module` };
         } else {
           // Anything but the next input's result means the code wrote into the driver's channel.
           if (msg.t !== 'res' || msg.i !== next || !STATUSES.has(msg.status as RunStatus)) return kill('protocol');
-          const status = msg.status as RunStatus;
+          let status = msg.status as RunStatus;
           const outcome: InputOutcome = { status, wallMs: num(msg.ms), cpuMs: num(msg.cpu) };
+          res.usedCpuMs = Math.max(0, res.lastTotCpuMs - helloTot);
+          const over =
+            status === 'ok' || status === 'error'
+              ? overLimit(
+                  Math.max(num(msg.cpu), num(msg.pcpu)),
+                  hostMs,
+                  job.cpuLimits[next] ?? 0,
+                  (job.limits[next] ?? 0) + job.graceMs,
+                  job.baseCpuMs + res.usedCpuMs,
+                  job.budgetMs,
+                )
+              : null;
+          if (over) outcome.status = status = 'timeout';
           if (status === 'ok') outcome.out = String(msg.out ?? '');
+          else if (over) outcome.error = over;
           else if (msg.error) outcome.error = String(msg.error);
           res.results.push({ i: next, outcome });
           next++;
@@ -146,8 +197,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         } else arm(limit + job.graceMs);
       };
 
-      child.stdout.setEncoding('utf8'); // decodes characters split across chunks correctly
-      child.stdout.on('data', (chunk: string) => {
+      const onOut = (chunk: string): void => {
         if (done || res.killedBy) return;
         outBytes += chunk.length;
         if (outBytes > stdoutCap) return kill('output');
@@ -159,15 +209,11 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
           onLine(line);
         }
         if (partial.length > LINE_CAP) kill('output');
-      });
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
+      };
+      const onErr = (chunk: string): void => {
         // keep the head (where bwrap/driver errors are), keep draining the rest
         if (res.stderr.length < STDERR_CAP) res.stderr += chunk.slice(0, STDERR_CAP - res.stderr.length);
-      });
-      // The driver never reads stdin; EPIPE when the sandbox is gone must not crash the host.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end();
+      };
       const finish = (): void => {
         if (done) return;
         done = true;
@@ -176,15 +222,27 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         res.sinceLastLineMs = Date.now() - lastLineAt;
         resolve();
       };
-      child.on('error', (err) => {
+      const onError = (err: Error): void => {
         res.spawnError = err;
         finish();
-      });
-      child.on('close', (code, sig) => {
+      };
+      const onClose = (code: number | null, sig: NodeJS.Signals | null): void => {
         res.code = code;
         res.signal = sig;
         finish();
-      });
+      };
+      if (warm) warm.take({ out: onOut, err: onErr, close: onClose, error: onError });
+      else {
+        child.stdout.setEncoding('utf8'); // decodes characters split across chunks correctly
+        child.stdout.on('data', onOut);
+        child.stderr.setEncoding('utf8');
+        child.stderr.on('data', onErr);
+        // The driver never reads stdin; EPIPE when the sandbox is gone must not crash the host.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end();
+        child.on('error', onError);
+        child.on('close', onClose);
+      }
     });
   } finally {
     if (cg) {
@@ -199,6 +257,25 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
     }
   }
   return res;
+}
+
+/**
+ * Why a phase the driver reported as finished is still over its limits, or null: its CPU time
+ * above the CPU limit, the host's own wall clock past the backstop, or the attempt over its budget.
+ */
+export function overLimit(
+  cpuMs: number,
+  hostWallMs: number,
+  cpuLimitMs: number,
+  wallBackstopMs: number,
+  usedMs: number,
+  budgetMs: number,
+): string | null {
+  if (cpuMs > cpuLimitMs) return `time limit exceeded (${Math.round(cpuMs)} ms of CPU, limit ${cpuLimitMs} ms; checked by the host)`;
+  if (hostWallMs > wallBackstopMs) return `time limit exceeded (${hostWallMs} ms wall, backstop ${wallBackstopMs} ms; checked by the host)`;
+  if (usedMs > budgetMs)
+    return `attempt time budget exceeded (${Math.round(usedMs)} ms of CPU, budget ${budgetMs} ms; checked by the host)`;
+  return null;
 }
 
 function num(v: unknown): number {

@@ -20,8 +20,36 @@ export interface BatchSummary {
   histogram: { label: string; n: number }[];
   llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number; cacheHits: number };
   exportable: number;
+  /** Student attempts graded: verdicts, and how many failed for a detected protocol violation. */
+  grades: GradeCounts;
   /** Why seeds failed (their recorded outcome), most common first. */
   failures: { reason: string; n: number }[];
+}
+
+export interface GradeCounts {
+  attempts: number;
+  pass: number;
+  fail: number;
+  /** Attempts that wrote forged lines into the grader's channel (graded fail, per-input verdict protocol_violation). */
+  protocolViolations: number;
+}
+
+/** Graded attempts of a batch by verdict, with the protocol violations among the fails. */
+export async function gradeCounts(db: Database, batchId: string): Promise<GradeCounts> {
+  const res = await db.execute<{ attempts: number; pass: number; fail: number; pv: number }>(sql`
+    select count(*)::int attempts,
+           count(*) filter (where g.verdict = 'pass')::int pass,
+           count(*) filter (where g.verdict = 'fail')::int fail,
+           count(*) filter (where g.input_verdicts @> '["protocol_violation"]'::jsonb)::int pv
+    from grades g join attempts a on a.id = g.attempt_id join problems p on p.id = a.problem_id
+    where p.batch_id = ${batchId}`);
+  const r = res.rows[0];
+  return {
+    attempts: Number(r?.attempts ?? 0),
+    pass: Number(r?.pass ?? 0),
+    fail: Number(r?.fail ?? 0),
+    protocolViolations: Number(r?.pv ?? 0),
+  };
 }
 
 /** The dataset filter counted as `exportable` (the method module's). */
@@ -122,6 +150,7 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
     .limit(10);
   return {
     batchId,
+    grades: await gradeCounts(db, batchId),
     failures: failRows.map((r) => ({ reason: r.reason ?? 'unknown', n: r.n })),
     seeds: { total: counts.pending + counts.running + counts.done + counts.failed, ...counts },
     turns,

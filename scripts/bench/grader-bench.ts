@@ -1,8 +1,10 @@
 /**
  * `npm run bench:grader`: throughput of the grader on tiny passing tests, side by side in one run.
  *   (a) the same driver unsandboxed (plain /usr/bin/python3 -I -S driver, one process per attempt),
- *   (b) Cairn's sandbox (one sandbox per attempt, every input in-process, resume on death),
+ *   (b) Cairn's sandbox with the warm pool (one pre-started sandbox per slot, each used once),
+ *   (b0) the old path: the same sandbox spawned on demand per attempt (SandboxOptions.warm false),
  *   (c) one sandbox per input (strict mode),
+ * preceded by a breakdown of where the time of one attempt goes (grader-breakdown.ts).
  * each at concurrency 1 and 2, the ratio b/a, and `cairn grade` end to end on a JSONL file.
  * Usage: tsx scripts/bench/grader.ts [attempts=60] [inputsPerAttempt=20]
  */
@@ -14,6 +16,9 @@ import { createSandbox } from '../../activities/sandbox';
 import type { RunRequest, Sandbox } from '../../activities/sandbox';
 import { SYSTEM_PYTHON } from '../../activities/sandbox/seccomp';
 import { prepareDriver } from '../../activities/sandbox/host-checks';
+import { detectCgroups } from '../../activities/sandbox/cgroups';
+import { measureBreakdown, printBreakdown } from './grader-breakdown';
+import type { BreakdownRow } from './grader-breakdown';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CODE = `
@@ -39,8 +44,12 @@ export interface BenchReport {
   /** [concurrency 1, concurrency 2] */
   unsandboxed: [BenchFigure, BenchFigure];
   sandbox: [BenchFigure, BenchFigure];
+  /** The old path: a sandbox spawned per attempt. */
+  sandboxCold: [BenchFigure, BenchFigure];
   perInput: [BenchFigure, BenchFigure];
   ratio: [number, number];
+  ratioCold: [number, number];
+  breakdown: BreakdownRow[];
   /** `cairn grade`: grading phase as it reports it, and the whole command (node start, probe) by wall clock. */
   cli: { jobs: number; tests: number; reportedTestsPerSec: number; wallMs: number; wallTestsPerSec: number };
 }
@@ -65,24 +74,36 @@ export async function runBench(opts: { attempts?: number; inputsPerAttempt?: num
   const expected = Array.from({ length: n }, (_, i) => JSON.stringify(twoSum([i, 3, 5, 7, 11], i + 11)).replace(/,/g, ', '));
   const req: RunRequest = { code: CODE, entry: 'f', inputs, timeLimitMs: 1000 };
   const sb = await createSandbox({ stateDir, slots: 2 });
+  const cold = await createSandbox({ stateDir, slots: 2, warm: false });
   try {
     const driver = await prepareDriver(stateDir);
     const jobDir = fs.mkdtempSync(path.join(stateDir, 'bench-job-'));
+    fs.chmodSync(jobDir, 0o755); // the breakdown runs the driver in a sandbox as a slot uid
     fs.writeFileSync(path.join(jobDir, 'solution.py'), CODE);
     fs.writeFileSync(path.join(jobDir, 'job.json'), JSON.stringify({ entry: 'f', inputs, limits: inputs.map(() => 1000), loadMs: 1000 }));
     // warm-up of every path (page cache, pyc, cgroup code paths)
     await unsandboxed(driver, jobDir, n);
     await checkedRun(sb, req);
+    await checkedRun(cold, req);
+    const breakdown = await measureBreakdown({
+      runs: 10,
+      seccompPath: sb.info.seccompPath,
+      driverPath: driver,
+      jobDir,
+      uid: sb.info.privilege === 'root' ? (cold.info.slotUids[0] ?? null) : null,
+      layout: sb.info.cgroupMode === 'none' ? { mode: 'none' } : detectCgroups({ privilege: sb.info.privilege }).layout,
+    });
     const single = inputs.map((inp) => ({ ...req, inputs: [inp] }));
     const cAttempts = Math.max(2, Math.round(attempts / 6));
-    const at = async (k: 1 | 2): Promise<[BenchFigure, BenchFigure, BenchFigure]> => [
+    const at = async (k: 1 | 2): Promise<[BenchFigure, BenchFigure, BenchFigure, BenchFigure]> => [
       await measure(attempts, n, k, () => unsandboxed(driver, jobDir, n)),
       await measure(attempts, n, k, () => checkedRun(sb, req)),
+      await measure(attempts, n, k, () => checkedRun(cold, req)),
       // strict mode: one attempt = n sandboxes, k at a time
       await measure(cAttempts, n, 1, () => pool(single, k, (r) => checkedRun(sb, r))),
     ];
-    const [a1, b1, c1] = await at(1);
-    const [a2, b2, c2] = await at(2);
+    const [a1, b1, o1, c1] = await at(1);
+    const [a2, b2, o2, c2] = await at(2);
     fs.rmSync(jobDir, { recursive: true, force: true });
     const cli = await benchCli(stateDir, attempts, inputs, expected);
     const report: BenchReport = {
@@ -91,13 +112,17 @@ export async function runBench(opts: { attempts?: number; inputsPerAttempt?: num
       mode: `${sb.info.privilege} mode, cgroups ${sb.info.cgroupMode}`,
       unsandboxed: [a1, a2],
       sandbox: [b1, b2],
+      sandboxCold: [o1, o2],
       perInput: [c1, c2],
       ratio: [b1.testsPerSec / a1.testsPerSec, b2.testsPerSec / a2.testsPerSec],
+      ratioCold: [o1.testsPerSec / a1.testsPerSec, o2.testsPerSec / a2.testsPerSec],
+      breakdown,
       cli,
     };
     if (opts.print !== false) printReport(report);
     return report;
   } finally {
+    await cold.close();
     await sb.close();
     fs.rmSync(stateDir, { recursive: true, force: true });
   }
@@ -179,13 +204,21 @@ async function benchCli(dir: string, attempts: number, inputs: string[], expecte
 function printReport(r: BenchReport): void {
   const cell = (f: BenchFigure): string =>
     `${f.testsPerSec.toFixed(0).padStart(5)} tests/s ${f.msPerAttempt.toFixed(1).padStart(6)} ms/attempt`;
-  const row = (name: string, f: [BenchFigure, BenchFigure]): string => `${name.padEnd(34)} ${cell(f[0])}   ${cell(f[1])}`;
+  const row = (name: string, f: [BenchFigure, BenchFigure]): string => `${name.padEnd(40)} ${cell(f[0])}   ${cell(f[1])}`;
+  printBreakdown(r.breakdown);
   console.log(`grader throughput: ${r.attempts} attempts x ${r.inputsPerAttempt} tiny inputs, ${os.cpus().length} cores, ${r.mode}`);
-  console.log(`${''.padEnd(34)} ${'concurrency 1'.padEnd(33)}   concurrency 2`);
+  console.log(`${''.padEnd(40)} ${'concurrency 1'.padEnd(33)}   concurrency 2`);
   console.log(row('(a) same driver, unsandboxed', r.unsandboxed));
-  console.log(row('(b) Cairn sandbox, one per attempt', r.sandbox));
+  console.log(row('(b) sandbox, warm pool (new path)', r.sandbox));
+  console.log(row('(b0) sandbox spawned per attempt (old)', r.sandboxCold));
   console.log(row('(c) one sandbox per input', r.perInput));
-  console.log(`ratio b/a: ${r.ratio[0].toFixed(2)} (concurrency 1), ${r.ratio[1].toFixed(2)} (concurrency 2)`);
+  const over = (b: BenchFigure, a: BenchFigure): string => `${(b.msPerAttempt - a.msPerAttempt).toFixed(1)} ms`;
+  console.log(`ratio b/a (new): ${r.ratio[0].toFixed(2)} (concurrency 1), ${r.ratio[1].toFixed(2)} (concurrency 2)`);
+  console.log(`ratio b0/a (old): ${r.ratioCold[0].toFixed(2)} (concurrency 1), ${r.ratioCold[1].toFixed(2)} (concurrency 2)`);
+  console.log(
+    `overhead per attempt vs unsandboxed: new ${over(r.sandbox[0], r.unsandboxed[0])} / ${over(r.sandbox[1], r.unsandboxed[1])}, ` +
+      `old ${over(r.sandboxCold[0], r.unsandboxed[0])} / ${over(r.sandboxCold[1], r.unsandboxed[1])} (concurrency 1 / 2)`,
+  );
   console.log(
     `cairn grade end to end (concurrency 2): ${r.cli.jobs} jobs, ${r.cli.tests} tests; ${r.cli.reportedTestsPerSec} tests/s while grading, ` +
       `${r.cli.wallTestsPerSec.toFixed(0)} tests/s over the whole command (${(r.cli.wallMs / 1000).toFixed(2)} s incl. node start and probe)`,

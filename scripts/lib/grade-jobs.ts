@@ -52,7 +52,7 @@ export interface GradeResult {
   inputs: InputResult[];
   /** Sandboxes started (>1 when the code killed one and the rest resumed in a new one). */
   sandboxes: number;
-  /** Why the job is infra_error. */
+  /** Why the job is infra_error, or the protocol violation that made it fail. */
   error?: string;
   meta?: unknown;
 }
@@ -212,6 +212,7 @@ export async function gradeJob(
           wall_ms: round(x.wallMs),
         })),
         sandboxes: res.sandboxes,
+        ...(res.protocolViolation ? { error: res.protocolViolation } : {}),
         ...(base.meta !== undefined ? { meta: base.meta } : {}),
       };
     } catch (err) {

@@ -28,6 +28,10 @@ export function formatSummary(s: BatchSummary): string {
     lines.push('invalid problems, by reason:');
     for (const r of s.invalidReasons) lines.push(`  ${String(r.n).padStart(4)}  ${r.reason}`);
   }
+  const g = s.grades;
+  lines.push(
+    `student attempts graded: ${g.attempts} (pass ${g.pass}, fail ${g.fail}${g.protocolViolations ? `, of which ${g.protocolViolations} for a protocol violation: forged lines on the grader's channel` : ''})`,
+  );
   lines.push('pass-rate histogram (graded problems):');
   const max = Math.max(1, ...s.histogram.map((h) => h.n));
   for (const h of s.histogram) lines.push(`  ${h.label.padEnd(11)} ${String(h.n).padStart(4)} ${'#'.repeat(Math.round((h.n / max) * 40))}`);

@@ -3,6 +3,7 @@
  * Numbers carry `data-cell` attributes and bars `data-bar`/`data-n`, so a test can read them
  * back from the rendered DOM.
  */
+import type { GradeCounts } from '../../db/queries/stats';
 import type { Band } from '../dataset/bins';
 import type { Comparison } from './compare-batches';
 import type { BatchInfo, ChainExample, LlmUsage } from './data';
@@ -27,6 +28,8 @@ export interface ReportModel {
   chains: ChainExample[];
   llm: LlmUsage[];
   llmTotals: { calls: number; promptTokens: number; completionTokens: number };
+  /** Graded student attempts; protocol violations (forged lines on the grader's channel) are fails. */
+  grades: GradeCounts;
 }
 
 const MUTED = [0, HIST_LABELS.length - 1];
@@ -77,6 +80,8 @@ ${card('total-seeds', int(m.seedTotal), `seeds (${m.seeds.done ?? 0} done, ${m.s
 ${card('total-problems', int(t.problems), 'problems written (teacher turns)')}
 ${card('total-valid', int(t.valid), `valid (${pct(t.valid, t.problems)})`)}
 ${card('total-usable', int(t.usable), `usable (${m.band.min} ≤ p ≤ ${m.band.max})`)}
+${card('total-attempts', int(m.grades.attempts), `student attempts graded (${m.grades.pass} pass, ${m.grades.fail} fail)`)}
+${card('total-protocol-violations', int(m.grades.protocolViolations), "attempts failed for a protocol violation (forged lines on the grader's channel)")}
 ${card('total-llm-calls', int(m.llmTotals.calls), 'LLM calls')}
 ${card('total-tokens', int(m.llmTotals.promptTokens + m.llmTotals.completionTokens), 'tokens (in + out)')}
 </div>`;

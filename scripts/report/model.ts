@@ -8,6 +8,7 @@ import type { Database } from '../../db/client';
 import { DEFAULT_BAND, type Band } from '../dataset/bins';
 import { compareBatches, pickComparison, type Comparison } from './compare-batches';
 import { renderReport, type ReportModel } from './html';
+import { gradeCounts } from '../../db/queries/stats';
 import { batchInfo, chainExamples, llmUsage, problemFacts, seedStatusCounts } from './data';
 import { histograms, invalidReasons, pickChains, turnStats, yieldOf } from './summarize';
 
@@ -25,7 +26,12 @@ export async function buildReportModel(db: Database, o: ReportOptions): Promise<
   const batch = await batchInfo(db, o.batchId);
   if (!batch) throw new Error(`No batch ${o.batchId} in Postgres. Start one with \`npx cairn batch start --seeds FILE\`.`);
   const band = o.band ?? DEFAULT_BAND;
-  const [rows, seeds, llm] = await Promise.all([problemFacts(db, batch.id), seedStatusCounts(db, batch.id), llmUsage(db, batch.id)]);
+  const [rows, seeds, llm, grades] = await Promise.all([
+    problemFacts(db, batch.id),
+    seedStatusCounts(db, batch.id),
+    llmUsage(db, batch.id),
+    gradeCounts(db, batch.id),
+  ]);
   const seedTotal = Object.values(seeds).reduce((a, b) => a + b, 0);
   const turns = turnStats(rows, band);
 
@@ -60,6 +66,7 @@ export async function buildReportModel(db: Database, o: ReportOptions): Promise<
     comparisonNote,
     chains: await chainExamples(db, batch.id, pickChains(rows, o.examples ?? 3)),
     llm,
+    grades,
     llmTotals: {
       calls: totalsByRole.reduce((s, u) => s + u.calls, 0),
       promptTokens: totalsByRole.reduce((s, u) => s + u.promptTokens, 0),

@@ -11,7 +11,9 @@ import { createSimServer } from '../../scripts/sim';
 import { SandboxInfraError } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox } from '../../activities/sandbox/contract';
 import { insertSeeds, upsertBatch } from '../../db/queries/batches';
-import { getProblem, listAttempts } from '../../db/queries/problems';
+import { getProblem, listAttempts, listGradedAttempts } from '../../db/queries/problems';
+import { batchSummary } from '../../db/queries/stats';
+import { formatSummary } from '../../scripts/lib/status-text';
 import { listProvenance } from '../../db/queries/provenance';
 import { createTestDb, testSettings, type TestDb } from '../helpers/db';
 
@@ -57,6 +59,16 @@ function fakeSandbox(opts: { infra?: boolean } = {}): Sandbox & { runs: RunReque
     async run(req: RunRequest): Promise<RunResult> {
       runs.push(req);
       if (opts.infra) throw new SandboxInfraError('could not start bwrap: Resource temporarily unavailable');
+      if (req.code.includes('FORGE')) {
+        const error = "protocol violation: the code wrote forged or garbage lines into the grader's channel";
+        return {
+          sandboxes: 1,
+          protocolViolation: error,
+          outcomes: req.inputs.map((_, i) =>
+            i === 0 ? { status: 'protocol_violation', error, wallMs: 1 } : { status: 'skipped', wallMs: 0 },
+          ),
+        };
+      }
       const k = Number(/return x \* (\d+)/.exec(req.code)?.[1] ?? NaN);
       return {
         sandboxes: 1,
@@ -224,4 +236,23 @@ test('the open-seed snapshot a batch run leaves for the next: written in chunks,
   expect(await books.loadOpenSeeds({ batchId: 'A', runId: 'r1', after: '', limit: 10 })).toEqual([]);
   await books.clearOpenSeeds({ batchId: 'A' });
   expect(await books.loadOpenSeeds({ batchId: 'A', runId: 'r2', after: '', limit: 10 })).toEqual([]);
+});
+
+test('a protocol violation fails the attempt with a reason that says so, counted in batch status', async () => {
+  const t = activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) });
+  const { problemId } = await env.run(t.proposeProblem, { ...propose, turn: 7 });
+  const g = activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox(), wallFactor: 3 });
+  expect(await env.run(g.validateProblem, { problemId })).toEqual({ valid: true, reason: null });
+  const answers = ['```python\ndef f(x):\n    return x * 3\n```', '```python\n# FORGE\ndef f(x):\n    return x * 3\n```'];
+  const s = activitiesFor('student', { db: tdb.db, student: fakeLlm(answers) });
+  expect(await env.run(s.attemptProblem, { problemId, attempts: 2 })).toBe(2);
+  expect(await env.run(g.gradeAttempts, { problemId })).toEqual({ passed: 1, total: 2, passRate: 0.5 });
+  const graded = await listGradedAttempts(tdb.db, problemId);
+  const forged = graded.find((x) => x.grade.inputVerdicts[0] === 'protocol_violation');
+  expect(forged?.grade.verdict).toBe('fail');
+  expect(forged?.grade.failure).toMatch(/^protocol violation on input 1: the code wrote forged lines/);
+  const summary = await batchSummary(tdb.db, 'A');
+  expect(summary.grades.protocolViolations).toBe(1);
+  expect(summary.grades.fail).toBeGreaterThanOrEqual(1);
+  expect(formatSummary(summary)).toMatch(/of which 1 for a protocol violation: forged lines on the grader's channel/);
 });

@@ -64,6 +64,13 @@ beforeAll(async () => {
     problems: MT,
     llm,
   });
+  // Grades of mt's attempts: attempt 0 of every problem failed for a protocol violation, attempt 1 on a wrong output.
+  await tdb.pool.query(
+    `insert into grades (attempt_id, verdict, input_verdicts, cpu_ms)
+     select a.id, case when a.idx < 2 then 'fail' else 'pass' end::attempt_verdict,
+            case a.idx when 0 then '["ok", "protocol_violation", "skipped"]' when 1 then '["wrong"]' else '["ok"]' end::jsonb, '[]'
+     from attempts a join problems p on p.id = a.problem_id where p.batch_id = 'mt'`,
+  );
   await insertBatch(tdb.pool, {
     id: 'st',
     settings: { ...settings, mode: 'single' },
@@ -119,6 +126,12 @@ test('the rendered page shows per-turn counts, yields, reasons, histograms, the 
     expect(Object.fromEntries(Object.keys(want).map((k) => [k, c.get(k)]))).toEqual(want);
 
   expectCells({ 'batch-id': 'mt', 'total-seeds': '4', 'total-problems': '12', 'total-valid': '9', 'total-usable': '7' });
+  const counts = await tdb.pool.query<{ n: number; p: number }>(
+    `select count(*)::int n, count(*) filter (where a.idx = 0)::int p from attempts a join problems p on p.id = a.problem_id where p.batch_id = 'mt'`,
+  );
+  const { n, p } = counts.rows[0] as { n: number; p: number };
+  expect(p).toBeGreaterThan(0);
+  expectCells({ 'total-attempts': n.toLocaleString('en-US'), 'total-protocol-violations': String(p) });
   expectCells({
     'turn-1-problems': '4',
     'turn-1-valid': '3',

@@ -193,8 +193,56 @@ def f(x):
 `;
     const { r } = await timed(sb, code, ['0', '1']);
     expect(compareOutcomes(r.outcomes, ['42', '42']).pass).toBe(false);
-    expect(r.outcomes[0]?.status).toBe('crash');
+    expect(r.outcomes[0]?.status).toBe('protocol_violation');
+    expect(r.protocolViolation).toMatch(/protocol violation/);
   });
+
+  test('a forged line for the running input is detected when the real one follows: the attempt fails, never silently', async () => {
+    // The forger reports the right answer for input 0 itself, then returns a wrong one. The host
+    // accepts the first line for input 0, sees the driver's real line as a second one, and fails
+    // the attempt; the later inputs are not run (a resume would hand the forger a fresh channel).
+    const code = `
+import os
+def f(x):
+    if x == 0:
+        line = b'{"t":"res","i":0,"status":"ok","out":"42","error":"","ms":0,"cpu":0,"tot":0}\\n'
+        for fd in range(3, 12):
+            try: os.write(fd, line)
+            except OSError: pass
+    return 42 if x else -1
+`;
+    const { r } = await timed(sb, code, ['0', '1', '1']);
+    expect(statuses(r)).toEqual(['ok', 'protocol_violation', 'skipped']);
+    expect(r.outcomes[1]?.error).toMatch(/protocol violation: the code wrote forged or garbage lines/);
+    expect(r.protocolViolation).toBeDefined();
+    expect(compareOutcomes(r.outcomes, ['42', '42', '42'])).toMatchObject({ pass: false, passed: 1 });
+    expect(r.sandboxes).toBe(1);
+  });
+
+  test('garbage written into the channel while the module loads fails every input as a protocol violation', async () => {
+    const code =
+      "import os\nfor fd in range(3, 12):\n    try: os.write(fd, b'not json\\n')\n    except OSError: pass\ndef f(x):\n    return x";
+    const { r } = await timed(sb, code, ['0', '1']);
+    expect(statuses(r)).toEqual(['protocol_violation', 'protocol_violation']);
+  });
+});
+
+test('warm pool: every run gets a fresh sandbox; nothing of one attempt is visible to the next', async () => {
+  const code = `
+import os
+def f(k):
+    seen = [p for p in ('/tmp/mark', '/dev/shm/mark') if os.path.exists(p)]
+    for p in ('/tmp/mark', '/dev/shm/mark'):
+        open(p, 'w').write(str(k))
+    return [seen, os.getpid()]
+`;
+  // Back to back, so most runs take a pre-started sandbox (two slots, each refilled after use).
+  const runs = [];
+  for (let k = 0; k < 6; k++) runs.push(await sb.run({ code, entry: 'f', inputs: [String(k)], timeLimitMs: 1000 }));
+  const outs = runs.map((r) => r.outcomes[0]?.out ?? '');
+  expect(outs).toEqual(Array(6).fill('[[], 2]')); // no mark of an earlier run; the driver is pid 2 each time
+  // (Namespace inode numbers are not compared: the kernel may reuse a freed one.)
+  expect((await sb.idleSandboxes()).length).toBeLessThanOrEqual(2);
 });
 
 test('AbortSignal kills the sandbox and rejects with its reason', async () => {

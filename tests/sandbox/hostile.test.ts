@@ -2,7 +2,7 @@
 import fs from 'fs';
 import net from 'net';
 import type { AddressInfo } from 'net';
-import { expectClean, liveProcsOf, makeSandbox, statuses, timed } from './sandbox-helpers';
+import { expectClean, liveNotIdle, makeSandbox, statuses, timed } from './sandbox-helpers';
 import type { TestSandbox } from './sandbox-helpers';
 
 let sb: TestSandbox;
@@ -54,6 +54,52 @@ describe('time', () => {
   });
 });
 
+describe('time limits that cannot be bent: measured time decides, not the alarm', () => {
+  // 700 ms of CPU against a 300 ms limit: before the measured check, both passed (issue 14).
+  const BURN =
+    'import time\ndef burn(s):\n    t = time.thread_time()\n    while time.thread_time() - t < s:\n        try:\n            while time.thread_time() - t < s: pass\n        except BaseException:\n            pass\n';
+  const MEASURED = /^time limit exceeded \(\d+ ms of CPU/;
+
+  test('the alarm caught with except BaseException -> timeout on the measured CPU time', async () => {
+    const { r } = await timed(sb, `${BURN}def f(k):\n    if k: burn(0.7)\n    return k`, ['0', '1', '0'], {
+      timeLimitMs: 300,
+      wallFactor: 20,
+    });
+    expect(statuses(r)).toEqual(['ok', 'timeout', 'ok']);
+    expect(r.outcomes[1]?.error).toMatch(MEASURED);
+    expect(r.outcomes[1]?.cpuMs ?? 0).toBeGreaterThan(300);
+  });
+
+  test('SIGALRM and SIGPROF ignored (SIG_IGN at import and inside the call) -> timeout', async () => {
+    const code = `${BURN}import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.signal(signal.SIGPROF, signal.SIG_IGN)\ndef f(k):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    signal.signal(signal.SIGPROF, signal.SIG_IGN)\n    signal.setitimer(signal.ITIMER_PROF, 0)\n    signal.setitimer(signal.ITIMER_REAL, 0)\n    if k: burn(0.7)\n    return k`;
+    const { r } = await timed(sb, code, ['0', '1'], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(r)).toEqual(['ok', 'timeout']);
+    expect(r.outcomes[1]?.error).toMatch(MEASURED);
+  });
+
+  test('SIGXCPU ignored as well: the SIGKILL of RLIMIT_CPU on a busy input is a timeout, never a crash', async () => {
+    const code =
+      'import signal\nfor s in (signal.SIGALRM, signal.SIGPROF, signal.SIGXCPU):\n    signal.signal(s, signal.SIG_IGN)\ndef f():\n    for s in (signal.SIGALRM, signal.SIGPROF):\n        signal.signal(s, signal.SIG_IGN)\n    while True: pass';
+    // Idle, RLIMIT_CPU (about 3 s soft, 4 s hard) ends it before the 6.5 s wall backstop: the hard
+    // limit's SIGKILL used to read as a crash; the cgroup's CPU count now makes it a timeout. On a
+    // loaded machine the host watchdog may come first, which is a timeout as well.
+    const { r } = await timed(sb, code, [''], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(r)).toEqual(['timeout']);
+  });
+
+  test('answers precomputed at import time draw from the attempt budget -> timeout', async () => {
+    // 0.8 s of CPU at import (under the 1 s module-load limit), then each input is a lookup:
+    // the attempt's budget is 2 x 300 ms, so the load alone exceeds it.
+    const code = `${BURN}burn(0.8)\nANSWERS = {0: 0, 1: 1}\ndef f(k):\n    return ANSWERS[k]`;
+    const { r } = await timed(sb, code, ['0', '1'], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(r)).toEqual(['timeout', 'timeout']);
+    expect(r.outcomes[0]?.error).toMatch(/while loading the module/);
+    // The same work split across the inputs, each under its limit, passes: the budget is their sum.
+    const fair = await timed(sb, `${BURN}def f(k):\n    burn(0.15)\n    return k`, ['0', '1'], { timeLimitMs: 300, wallFactor: 20 });
+    expect(statuses(fair.r)).toEqual(['ok', 'ok']);
+  });
+});
+
 describe('processes', () => {
   test('fork bomb -> timeout, pids.max hit, every child swept', async () => {
     const code = `
@@ -85,7 +131,7 @@ def f():
 `;
     const { r } = await timed(sb, code, ['', '']);
     expect(r.outcomes.map((o) => o.out)).toEqual(['True', 'True']);
-    expect(liveProcsOf(sb.info.slotUids)).toEqual([]);
+    expect(await liveNotIdle(sb)).toEqual([]);
   });
 
   test('a forked child that returns into the driver does not report', async () => {
@@ -188,6 +234,14 @@ def f(p):
       paths.map((p) => JSON.stringify(p)),
     );
     expect(r.outcomes.map((o) => o.out)).toEqual(['30', '30', '30', '30', "'written'"]);
+  });
+
+  test('every writable filesystem is capped: /dev/shm 16 MiB, /tmp 32 MiB, /dev read-only (ENOSPC, not host memory)', async () => {
+    // The same check runs in user mode (user-mode.test.ts), where no memory cgroup would catch it.
+    const fill =
+      "import errno\ndef f(d):\n    n = 0\n    try:\n        for k in range(128):\n            with open('%s/fill%d' % (d, k), 'wb') as fh:\n                for _ in range(4):\n                    fh.write(b'x' * (1 << 20))\n                    fh.flush()\n                    n += 1\n        return ('written', n)\n    except OSError as e:\n        return (errno.errorcode.get(e.errno, '?'), n)";
+    const { r } = await timed(sb, fill, ["'/dev/shm'", "'/tmp'", "'/dev'"], { timeLimitMs: 4000, wallFactor: 5, memoryMb: 256 });
+    expect(r.outcomes.map((o) => o.out)).toEqual(["('ENOSPC', 16)", "('ENOSPC', 32)", "('EROFS', 0)"]);
   });
 });
 

@@ -4,10 +4,11 @@ import os from 'os';
 import path from 'path';
 import { createSandbox } from '../../activities/sandbox';
 import type { RunRequest, RunResult, Sandbox, SandboxInfo, SandboxOptions } from '../../activities/sandbox';
+import type { CairnSandbox } from '../../activities/sandbox/runner';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
 import { tracked } from '../helpers/tracked-processes';
 
-export type TestSandbox = Sandbox & { info: SandboxInfo };
+export type TestSandbox = Sandbox & { info: SandboxInfo; idleSandboxes: CairnSandbox['idleSandboxes'] };
 
 /**
  * Slot uids derived from our pid, so two test runs on one machine (or another file of this run)
@@ -76,11 +77,62 @@ export function cgroupsOf(pid = process.pid): string[] {
  * process can take a moment to finish exiting on a loaded machine: it gets up to 1 s (the bound the
  * grader issue sets for a killed worker's sandboxes).
  */
+/** Live processes of the slot uids that are not part of an idle pre-started sandbox. */
+export async function liveNotIdle(sb: TestSandbox): Promise<string[]> {
+  const idle = await sb.idleSandboxes();
+  const found = liveProcsOf(sb.info.slotUids);
+  const idlePids = treeOf(idle.map((w) => w.pid));
+  return found.filter((p) => !idlePids.has(Number(p.split(' ')[0])));
+}
+
 export async function expectClean(sb: TestSandbox, stateDir: string): Promise<void> {
-  for (let i = 0; i < 20 && liveProcsOf(sb.info.slotUids).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  expect(liveProcsOf(sb.info.slotUids)).toEqual([]);
-  expect(cgroupsOf()).toEqual([]);
-  expect(fs.readdirSync(path.join(stateDir, 'jobs'))).toEqual([]);
+  // The idle pre-started sandboxes (at most one per slot, none has run code) are all that may remain.
+  const idle = await sb.idleSandboxes();
+  expect(idle.length).toBeLessThanOrEqual(sb.info.slotUids.length);
+  const live = (): string[] => {
+    // The tree after the list, each time: an idle sandbox may still be starting (forking its children).
+    const found = liveProcsOf(sb.info.slotUids);
+    const idlePids = treeOf(idle.map((w) => w.pid));
+    return found.filter((p) => !idlePids.has(Number(p.split(' ')[0])));
+  };
+  for (let i = 0; i < 20 && live().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const left = live();
+  const ppid = (pid: string): string => {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return st.slice(st.lastIndexOf(')') + 2).split(' ')[1] ?? '?';
+    } catch {
+      return 'gone';
+    }
+  };
+  expect(left.map((p) => `${p} (ppid ${ppid(p.split(' ')[0]!)}; idle ${idle.map((w) => w.pid).join(',')})`)).toEqual([]);
+  const idleCgroups = new Set(idle.flatMap((w) => w.cgroups));
+  expect(cgroupsOf().filter((d) => !idleCgroups.has(d))).toEqual([]);
+  const idleDirs = new Set(idle.map((w) => path.basename(w.jobDir)));
+  expect(fs.readdirSync(path.join(stateDir, 'jobs')).filter((d) => !idleDirs.has(d))).toEqual([]);
+}
+
+/** `roots` and all their descendants (from /proc). */
+export function treeOf(roots: number[]): Set<number> {
+  const kids = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out = new Set<number>();
+  const todo = [...roots];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    if (out.has(pid)) continue;
+    out.add(pid);
+    todo.push(...(kids.get(pid) ?? []));
+  }
+  return out;
 }
 
 export function statuses(r: RunResult): string[] {

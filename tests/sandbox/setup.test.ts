@@ -4,6 +4,7 @@ import os from 'os';
 import path from 'path';
 import { blameFor, createSandbox, SandboxInfraError, SandboxSetupError } from '../../activities/sandbox';
 import type { SegmentResult } from '../../activities/sandbox/segment';
+import { overLimit } from '../../activities/sandbox/segment';
 import { cgroupsOf, makeSandbox, uidBaseFor } from './sandbox-helpers';
 
 const tmp = (): string => {
@@ -76,6 +77,7 @@ describe('blameFor: what a sandbox death means for the running input', () => {
     stderr: '',
     sinceLastLineMs: 5,
     lastTotCpuMs: 0,
+    usedCpuMs: 0,
     ...over,
   });
   const ok = { i: 0, outcome: { status: 'ok' as const, wallMs: 1 } };
@@ -83,7 +85,7 @@ describe('blameFor: what a sandbox death means for the running input', () => {
     ['OOM kill', { code: 137, stats: { oomKills: 1, pidsMaxHits: 0 } }, 'memory_limit'],
     ['host watchdog', { signal: 'SIGKILL', killedBy: 'watchdog' }, 'timeout'],
     ['channel flood', { signal: 'SIGKILL', killedBy: 'output' }, 'output_limit'],
-    ['garbage on the channel', { signal: 'SIGKILL', killedBy: 'protocol' }, 'crash'],
+    ['garbage on the channel', { signal: 'SIGKILL', killedBy: 'protocol' }, 'protocol_violation'],
     ['RLIMIT_CPU', { code: 128 + 24 }, 'timeout'],
     ['segfault', { code: 139 }, 'crash'],
     ['os._exit(3) before any result', { code: 3 }, 'crash'],
@@ -94,5 +96,14 @@ describe('blameFor: what a sandbox death means for the running input', () => {
   });
   test('exit 3 after progress is a restart without blame', () => {
     expect(blameFor(seg({ code: 3, results: [ok] }))).toBe('restart');
+  });
+});
+
+describe('overLimit: the host checks the measured times itself', () => {
+  test('CPU over the limit, wall past the backstop, or the attempt over its budget', () => {
+    expect(overLimit(10, 5, 300, 800, 10, 600)).toBeNull();
+    expect(overLimit(700, 710, 300, 800, 700, 900)).toMatch(/700 ms of CPU, limit 300 ms/);
+    expect(overLimit(10, 900, 300, 800, 10, 600)).toMatch(/900 ms wall, backstop 800 ms/);
+    expect(overLimit(10, 5, 300, 800, 650, 600)).toMatch(/budget 600 ms/);
   });
 });

@@ -155,6 +155,8 @@ describe('user mode, run by a real non-root user', () => {
       '30',
       "'written'",
     ]);
+    // Past the caps a write fails with ENOSPC (EROFS on /dev): no host memory beyond 16 + 32 MiB.
+    expect(byName('tmpfsCaps').outs).toEqual(["('ENOSPC', 16)", "('ENOSPC', 32)", "('EROFS', 0)"]);
     expect(byName('network').outs).toEqual(["'PermissionError'", "'PermissionError'"]);
     expect(byName('privileges').outs).toEqual(['(-1, 1)', '(-1, 1)', `'${user.uid}'`]);
   });
