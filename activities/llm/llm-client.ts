@@ -27,9 +27,15 @@ export interface LlmEndpoint {
   sampleConcurrency: number;
   /** Extra request body fields, e.g. {"reasoning_effort":"high"}; never `n`, `seed`, `model`, `messages`. */
   extraBody: Record<string, unknown>;
+  /** Generation controls (max_tokens, temperature, top_p, reasoning_effort, stop): sent with every request, part of the cache key. */
+  generation?: Record<string, unknown>;
   /** Whether to ask for M samples with one `n = M` request (else one request per sample). */
   useN: boolean;
   timeoutMs: number;
+  /** Stream answers (servers that support it): heartbeats as chunks arrive, and the idle cut below. */
+  stream?: boolean;
+  /** A stream that sends nothing for this long is cut (transient; retried). */
+  idleTimeoutMs?: number;
 }
 
 export interface LlmResult {
@@ -66,9 +72,17 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
   return {
     role,
     model: ep.model,
-    provenance: { model: ep.model, endpointHost: host, useN: ep.useN, extraBody: ep.extraBody },
+    provenance: {
+      model: ep.model,
+      endpointHost: host,
+      useN: ep.useN,
+      extraBody: ep.extraBody,
+      generation: ep.generation ?? {},
+      timeoutMs: ep.timeoutMs,
+      stream: ep.stream ?? false,
+    },
     async complete(messages, { n, signal, sample }) {
-      const params = { ...ep.extraBody };
+      const params = { ...ep.extraBody, ...ep.generation };
       const key = requestKey(host, ep.model, messages, params);
       const first = (sample ?? 0) * 1000;
       const indices = Array.from({ length: n }, (_, i) => first + i);

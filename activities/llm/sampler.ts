@@ -4,7 +4,9 @@
  * concurrency either way. Every sample is stored the moment its answer arrives; errors are
  * classified and thrown only after every request in flight has settled, so nothing paid is lost.
  */
+import { Context } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
+import { APIConnectionTimeoutError } from 'openai';
 import type OpenAI from 'openai';
 import type { Database } from '../../db/client';
 import { insertLlmCall } from '../../db/queries/llm';
@@ -50,6 +52,104 @@ export function worstOf(errors: Classified[]): ApplicationFailure | undefined {
   return sorted[0]?.failure;
 }
 
+/** One choice as it came back: text (null when the server sent none), why it stopped, the reasoning when given apart. */
+export interface ChoiceOut {
+  index: number;
+  content: string | null;
+  finishReason: string | null;
+  reasoning: string | null;
+}
+
+interface Answer {
+  choices: ChoiceOut[];
+  prompt: number;
+  completion: number;
+}
+
+/** vLLM and llama.cpp name it `reasoning_content`; some servers `reasoning`. */
+function reasoningOf(m: unknown): string | null {
+  const o = (m ?? {}) as { reasoning_content?: unknown; reasoning?: unknown };
+  const r = o.reasoning_content ?? o.reasoning;
+  return typeof r === 'string' && r !== '' ? r : null;
+}
+
+async function askPlain(ctx: SampleContext, body: Record<string, unknown>): Promise<Answer> {
+  const res = await ctx.openai.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, {
+    signal: ctx.signal,
+  });
+  const choices = [...(res.choices ?? [])]
+    .filter((c) => c && typeof c.index === 'number')
+    .map((c) => ({
+      index: c.index,
+      content: typeof c.message?.content === 'string' ? c.message.content : null,
+      finishReason: c.finish_reason ?? null,
+      reasoning: reasoningOf(c.message),
+    }));
+  return { choices, prompt: res.usage?.prompt_tokens ?? 0, completion: res.usage?.completion_tokens ?? 0 };
+}
+
+/** Beat the activity's heartbeat (outside an activity: nothing). */
+function beat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    /* not in an activity */
+  }
+}
+
+/**
+ * Streams the answer: the headers come at once (a non-streamed answer that takes longer than
+ * Node's 5-minute headers timeout is cut), the activity heartbeats as chunks arrive, and a stream
+ * that sends nothing for `idleTimeoutMs` is cut as a transient failure (retried) instead of
+ * holding its seed for the whole request timeout.
+ */
+async function askStreamed(ctx: SampleContext, body: Record<string, unknown>): Promise<Answer> {
+  const idleMs = ctx.ep.idleTimeoutMs ?? 120_000;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  let idle = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      idle = true;
+      ac.abort();
+    }, idleMs);
+  };
+  const acc = new Map<number, ChoiceOut>();
+  let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+  try {
+    arm();
+    const stream = await ctx.openai.chat.completions.create(
+      { ...body, stream: true, stream_options: { include_usage: true } } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
+      { signal: ac.signal },
+    );
+    for await (const chunk of stream) {
+      arm();
+      beat();
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices ?? []) {
+        if (!c || typeof c.index !== 'number') continue;
+        const cur = acc.get(c.index) ?? { index: c.index, content: null, finishReason: null, reasoning: null };
+        const d = c.delta as { content?: unknown } | undefined;
+        if (typeof d?.content === 'string') cur.content = (cur.content ?? '') + d.content;
+        const r = reasoningOf(d);
+        if (r) cur.reasoning = (cur.reasoning ?? '') + r;
+        if (c.finish_reason) cur.finishReason = c.finish_reason;
+        acc.set(c.index, cur);
+      }
+    }
+  } catch (err) {
+    if (idle) throw new APIConnectionTimeoutError({ message: `the stream sent nothing for ${Math.round(idleMs / 1000)} s (idle timeout)` });
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+  return { choices: [...acc.values()], prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0 };
+}
+
 /** One request for a group of sample indices; stores each choice that has content. */
 async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]> {
   const { ep, state } = ctx;
@@ -59,18 +159,17 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   const seed = firstIdx === 0 && !ctx.sampleGiven ? undefined : firstIdx;
   const body = { ...ctx.params, model: ep.model, messages: ctx.messages, n: group.length, ...(seed === undefined ? {} : { seed }) };
   const started = Date.now();
-  const res = await ctx.openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal: ctx.signal });
+  const res = ep.stream ? await askStreamed(ctx, body) : await askPlain(ctx, body);
   const latencyMs = Date.now() - started;
-  const choices = [...(res.choices ?? [])].filter((c) => c && typeof c.index === 'number').sort((a, b) => a.index - b.index);
+  const choices = res.choices.sort((a, b) => a.index - b.index);
   // A server that silently caps `n` answers fewer choices: ask it for at most that many from now on.
   const returned = choices.length;
   if (returned > 0 && returned < group.length) state.nCap = Math.min(state.nCap, returned);
   const usable = choices
     .slice(0, group.length)
-    .map((c, j) => ({ idx: group[j] as number, text: c.message?.content }))
-    .filter((c): c is { idx: number; text: string } => typeof c.text === 'string');
-  const prompt = res.usage?.prompt_tokens ?? 0;
-  const completion = res.usage?.completion_tokens ?? 0;
+    .map((c, j) => ({ ...c, idx: group[j] as number }))
+    .filter((c): c is ChoiceOut & { idx: number; content: string } => typeof c.content === 'string');
+  const { prompt, completion } = res;
   const share = usable.length ? Math.floor(completion / usable.length) : 0;
   const rows: LlmCall[] = [];
   for (const [j, c] of usable.entries()) {
@@ -83,7 +182,9 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
         role: ctx.role,
         model: ep.model,
         request: { messages: ctx.messages, params: { ...ctx.params, n: group.length, ...(seed === undefined ? {} : { seed }) } },
-        choices: [c.text],
+        choices: [c.content],
+        finishReason: c.finishReason,
+        reasoning: c.reasoning,
         promptTokens: j === 0 ? prompt : 0,
         completionTokens: j === 0 ? completion - share * (usable.length - 1) : share,
         latencyMs,

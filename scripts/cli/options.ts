@@ -57,3 +57,18 @@ export function fail(err: unknown): void {
   console.error(`cairn: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 }
+
+export type LlmChoice = 'sim' | 'local';
+
+/** `--llm`: sim (the configured endpoints) or local (llama.cpp on CPU). */
+export function llmChoice(v: string): LlmChoice {
+  if (v === 'sim' || v === 'local') return v;
+  throw new InvalidArgumentError(`--llm must be sim or local (got ${v}).`);
+}
+
+/** The stack's `localLlm` option from `--llm` and `--model`; `--model` alone is an error. */
+export function localLlmOption(o: { llm: LlmChoice; model?: string }): { model?: string } | undefined {
+  if (o.model !== undefined && o.llm !== 'local')
+    throw new InvalidArgumentError('--model serves a GGUF file with the local server: add --llm local.');
+  return o.llm === 'local' ? { model: o.model } : undefined;
+}
