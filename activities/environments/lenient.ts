@@ -29,13 +29,16 @@ export function definesFn(body: string, name: string): boolean {
  */
 export function pickCode(blocks: Block[], functions: string[]): { code: string | null; candidates: number; missing: string | null } {
   const py = blocks.filter((b) => PY_LANGS.has(b.lang) && /^def \w+\s*\(/m.test(b.body));
+  // For the reason only: a labelled python block without any function still is "code", not "no block".
+  const labelled = blocks.filter((b) => b.lang !== '' && PY_LANGS.has(b.lang)).length;
+  const candidates = Math.max(py.length, labelled);
   const full = py.filter((b) => functions.every((f) => definesFn(b.body, f)));
-  if (full.length > 0) return { code: (full[full.length - 1] as Block).body, candidates: py.length, missing: null };
+  if (full.length > 0) return { code: (full[full.length - 1] as Block).body, candidates, missing: null };
   const some = py.filter((b) => functions.some((f) => definesFn(b.body, f)));
   const joined = some.map((b) => b.body).join('\n\n');
   const missing = functions.find((f) => !definesFn(joined, f)) ?? null;
-  if (some.length > 1 && missing === null) return { code: joined, candidates: py.length, missing: null };
-  return { code: null, candidates: py.length, missing: missing ?? functions[0] ?? 'f' };
+  if (some.length > 1 && missing === null) return { code: joined, candidates, missing: null };
+  return { code: null, candidates, missing: missing ?? functions[0] ?? 'f' };
 }
 
 /** Drops a `#` comment outside string literals (a `#` inside quotes stays). */

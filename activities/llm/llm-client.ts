@@ -36,6 +36,8 @@ export interface LlmEndpoint {
   stream?: boolean;
   /** A stream that sends nothing for this long is cut (transient; retried). */
   idleTimeoutMs?: number;
+  /** Ask for answers under a JSON schema (teacher only). */
+  structured?: 'off' | 'json_schema';
 }
 
 export interface LlmResult {
@@ -53,8 +55,16 @@ export interface LlmClient {
   readonly model: string;
   /** What this client sends to (recorded per batch by the activities): model, endpoint host, sampling extras. Never the key. */
   readonly provenance?: Record<string, unknown>;
-  /** `n` samples of the same request; `sample` separates otherwise identical requests (their sample indices start at sample x 1000). */
-  complete(messages: ChatMessage[], opts: { n: number; signal?: AbortSignal; sample?: number }): Promise<LlmResult>;
+  /** CAIRN_<ROLE>_STRUCTURED: ask for answers under a JSON schema (the caller supplies it as `responseFormat`). */
+  readonly structured?: 'off' | 'json_schema';
+  /**
+   * `n` samples of the same request; `sample` separates otherwise identical requests (their sample
+   * indices start at sample x 1000); `responseFormat` is sent (and keyed) as `response_format`.
+   */
+  complete(
+    messages: ChatMessage[],
+    opts: { n: number; signal?: AbortSignal; sample?: number; responseFormat?: Record<string, unknown> },
+  ): Promise<LlmResult>;
 }
 
 export { requestKey, sampleHash } from './sample-key';
@@ -72,6 +82,7 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
   return {
     role,
     model: ep.model,
+    structured: ep.structured ?? 'off',
     provenance: {
       model: ep.model,
       endpointHost: host,
@@ -80,9 +91,10 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       generation: ep.generation ?? {},
       timeoutMs: ep.timeoutMs,
       stream: ep.stream ?? false,
+      structured: ep.structured ?? 'off',
     },
-    async complete(messages, { n, signal, sample }) {
-      const params = { ...ep.extraBody, ...ep.generation };
+    async complete(messages, { n, signal, sample, responseFormat }) {
+      const params = { ...ep.extraBody, ...ep.generation, ...(responseFormat ? { response_format: responseFormat } : {}) };
       const key = requestKey(host, ep.model, messages, params);
       const first = (sample ?? 0) * 1000;
       const indices = Array.from({ length: n }, (_, i) => first + i);

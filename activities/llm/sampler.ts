@@ -6,7 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
-import { APIConnectionTimeoutError } from 'openai';
+import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 import type OpenAI from 'openai';
 import type { Database } from '../../db/client';
 import { insertLlmCall } from '../../db/queries/llm';
@@ -140,14 +140,20 @@ async function askStreamed(ctx: SampleContext, body: Record<string, unknown>): P
         acc.set(c.index, cur);
       }
     }
+    // The client's stream ends quietly when aborted: say why it ended.
+    if (ac.signal.aborted) throw idle ? idleError(idleMs) : new APIUserAbortError();
   } catch (err) {
-    if (idle) throw new APIConnectionTimeoutError({ message: `the stream sent nothing for ${Math.round(idleMs / 1000)} s (idle timeout)` });
+    if (idle) throw idleError(idleMs);
     throw err;
   } finally {
     clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onAbort);
   }
   return { choices: [...acc.values()], prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0 };
+}
+
+function idleError(idleMs: number): APIConnectionTimeoutError {
+  return new APIConnectionTimeoutError({ message: `the stream sent nothing for ${Math.round(idleMs / 1000)} s (idle timeout)` });
 }
 
 /** One request for a group of sample indices; stores each choice that has content. */

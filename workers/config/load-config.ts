@@ -29,6 +29,8 @@ export interface LlmEndpoint {
   stream: boolean;
   /** A stream silent this long is cut and retried (CAIRN_<ROLE>_IDLE_TIMEOUT_MS). */
   idleTimeoutMs: number;
+  /** CAIRN_TEACHER_STRUCTURED=json_schema: the teacher's problem is asked for under a JSON schema. */
+  structured: 'off' | 'json_schema';
   /** Generation controls sent with every request (and so part of the cache key); unset ones are left to the server. */
   generation: GenerationControls;
 }
@@ -164,6 +166,16 @@ function generation(env: NodeJS.ProcessEnv, p: string, extra: Record<string, unk
   return g;
 }
 
+function structuredMode(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT'): 'off' | 'json_schema' {
+  const name = `CAIRN_${role}_STRUCTURED`;
+  const v = env[name];
+  if (v === undefined || v === '' || v === 'off') return 'off';
+  if (role === 'STUDENT')
+    throw new ConfigError(`${name}=${v}: structured output is a teacher setting (CAIRN_TEACHER_STRUCTURED); unset it.`);
+  if (v === 'json_schema') return v;
+  throw new ConfigError(`${name}=${v} is not off or json_schema. Fix or unset it.`);
+}
+
 function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: number): LlmEndpoint {
   const p = `CAIRN_${role}_`;
   const extra = extraBody(env, `${p}EXTRA_BODY`);
@@ -179,6 +191,7 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
     timeoutMs: int(env, `${p}TIMEOUT_MS`, 600_000, 1000),
     stream: (env[`${p}STREAM`] ?? '0') === '1',
     idleTimeoutMs: int(env, `${p}IDLE_TIMEOUT_MS`, 120_000, 1000),
+    structured: structuredMode(env, role),
   };
 }
 
