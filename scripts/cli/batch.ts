@@ -68,6 +68,11 @@ function startCommand(): Command {
       positiveInt('--time-slack'),
       BATCH_DEFAULTS.timeSlack,
     )
+    .option(
+      '--truncated <how>',
+      'student answers cut at max tokens (finish_reason length): exclude (left out of the pass rate) | fail (counted as failures)',
+      BATCH_DEFAULTS.truncated,
+    )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
@@ -86,6 +91,7 @@ function startCommand(): Command {
         visiblePairs: number;
         timeLimitMs: number;
         timeSlack: number;
+        truncated: string;
         window?: number;
         paused?: boolean;
         skipBad?: boolean;
@@ -103,6 +109,7 @@ function startCommand(): Command {
             visiblePairs: o.visiblePairs,
             timeLimitMs: o.timeLimitMs,
             timeSlack: o.timeSlack,
+            truncated: o.truncated,
             window: o.window,
             paused: o.paused,
             skipBad: o.skipBad,
@@ -215,6 +222,11 @@ function resumeCommand(): Command {
       'run exactly the seeds that are not finished (failed, cancelled, terminated, never started), reusing finished turns and cached LLM calls; unpauses a paused batch',
     )
     .requiredOption('--batch <id>', 'batch id')
+    .option(
+      '--truncated <how>',
+      'student answers cut at max tokens (finish_reason length): exclude (left out of the pass rate) | fail (counted as failures)',
+      BATCH_DEFAULTS.truncated,
+    )
     .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
     .action(async (o: { batch: string; window?: number }) => {
       try {

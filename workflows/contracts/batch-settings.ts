@@ -44,7 +44,15 @@ export interface BatchSettings {
   timeSlack: number;
   /** The seed file the batch was loaded from (absolute), so a resume can finish a half-done load. */
   seedFile: string;
+  /**
+   * Student answers the server cut at max_tokens (finish_reason length): left out of the pass rate
+   * (absent, the default: they say nothing about the problem) or counted as failures ('fail').
+   */
+  truncated?: TruncatedSetting;
 }
+
+export type TruncatedSetting = 'exclude' | 'fail';
+export const TRUNCATED_SETTINGS: readonly TruncatedSetting[] = ['exclude', 'fail'];
 
 /** What a caller may set; everything else has the defaults below. */
 export interface BatchOptions {
@@ -60,6 +68,7 @@ export interface BatchOptions {
   visiblePairs?: number;
   timeLimitMs?: number;
   timeSlack?: number;
+  truncated?: string;
 }
 
 export const BATCH_DEFAULTS = {
@@ -72,6 +81,7 @@ export const BATCH_DEFAULTS = {
   visiblePairs: 3,
   timeLimitMs: 2000,
   timeSlack: 10,
+  truncated: 'exclude',
 } as const;
 
 /** A bad setting: names the option (as the CLI flag) and what it accepts. */
@@ -141,6 +151,9 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting))
     throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
+  const truncated = o.truncated ?? BATCH_DEFAULTS.truncated;
+  if (!TRUNCATED_SETTINGS.includes(truncated as TruncatedSetting))
+    throw new BatchSettingsError(`--truncated ${truncated}: choose exclude (left out of the pass rate) or fail (counted as failures).`);
   return {
     env: envs.env,
     ...(envs.weights ? { envWeights: envs.weights } : {}),
@@ -154,6 +167,8 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     timeLimitMs: wholeAtLeast('--time-limit-ms', o.timeLimitMs ?? BATCH_DEFAULTS.timeLimitMs, 100),
     timeSlack: wholeAtLeast('--time-slack', o.timeSlack ?? BATCH_DEFAULTS.timeSlack, 1),
     seedFile: o.seedFile,
+    // Recorded only when not the default, so settings written before it existed read back the same.
+    ...(truncated === 'fail' ? { truncated: 'fail' as const } : {}),
   };
 }
 
@@ -188,6 +203,7 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       visiblePairs: num('visiblePairs'),
       timeLimitMs: num('timeLimitMs'),
       timeSlack: num('timeSlack'),
+      truncated: r.truncated === undefined ? undefined : String(r.truncated),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
       // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).
