@@ -92,7 +92,9 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       const responseFormat = structured ? problemResponseFormat(inp.env) : undefined;
       await recordUse(inp.batchId);
       const got = await sampleOrReason(() =>
-        withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample, responseFormat })),
+        withHeartbeat((signal) =>
+          teacher.complete(messages, { n: 1, signal, sample: inp.sample, responseFormat, salt: settings.sampleSalt }),
+        ),
       );
       // A refused request (context length, content filter...) is this turn's fault, not the endpoint's: the turn is invalid, the seed goes on.
       const parsed = 'reason' in got ? { ok: false as const, reason: got.reason } : env.parseTeacher(got.choices[0] ?? '');

@@ -6,6 +6,7 @@
  * paid for, and a retried or resumed activity pays nothing twice.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import type { Database } from '../../db/client';
 import { countCacheHits, findLlmCalls } from '../../db/queries/llm';
@@ -38,6 +39,12 @@ export interface LlmEndpoint {
   idleTimeoutMs?: number;
   /** Ask for answers under a JSON schema (teacher only). */
   structured?: 'off' | 'json_schema';
+  /**
+   * The served checkpoint (CAIRN_<ROLE>_MODEL_REVISION), part of the cache key. Unset: read once
+   * from the server's /v1/models entry for the model (the fields that describe the weights), when
+   * it reports any.
+   */
+  revision?: string;
 }
 
 export interface LlmResult {
@@ -63,11 +70,40 @@ export interface LlmClient {
    */
   complete(
     messages: ChatMessage[],
-    opts: { n: number; signal?: AbortSignal; sample?: number; responseFormat?: Record<string, unknown> },
+    opts: { n: number; signal?: AbortSignal; sample?: number; responseFormat?: Record<string, unknown>; salt?: string },
   ): Promise<LlmResult>;
 }
 
 export { requestKey, sampleHash } from './sample-key';
+
+/** Fields of a /v1/models entry that describe the served weights (not `created`, which servers set to the request time, nor the context the server allots). */
+const WEIGHT_FIELDS = ['root', 'parent', 'meta', 'max_model_len'];
+
+/**
+ * The served checkpoint as the server reports it: a hash of the model entry's weight-describing
+ * fields (vLLM: root, parent, max_model_len; llama.cpp: meta with n_params, size, ftype...);
+ * undefined when the server reports none or /v1/models fails (the key then has no revision).
+ */
+export async function servedRevision(openai: OpenAI, model: string): Promise<string | undefined> {
+  try {
+    const page = await openai.models.list();
+    const entry = page.data.find((m) => m.id === model) as unknown as Record<string, unknown> | undefined;
+    if (!entry) return undefined;
+    const picked: Record<string, unknown> = {};
+    for (const k of WEIGHT_FIELDS) {
+      const v = entry[k];
+      if (v === undefined || v === null) continue;
+      if (k === 'meta' && typeof v === 'object') {
+        const { n_ctx: _ctx, ...rest } = v as Record<string, unknown>;
+        picked[k] = rest;
+      } else picked[k] = v;
+    }
+    if (Object.keys(picked).length === 0) return undefined;
+    return `models:${createHash('sha256').update(JSON.stringify(picked)).digest('hex').slice(0, 16)}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Rounds without an error that may still come back short (null content, capped `n`) before the activity gives up for now. */
 const TOP_UP_ROUNDS = 4;
@@ -78,6 +114,8 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
   const host = endpointHost(ep.baseURL);
   // Learned per worker process: lowered when the server refuses or caps `n`.
   const state: SamplerState = { nCap: ep.useN ? Number.POSITIVE_INFINITY : 1 };
+  let revision: Promise<string | undefined> | undefined;
+  const revisionOf = () => (revision ??= ep.revision ? Promise.resolve(ep.revision) : servedRevision(openai, ep.model));
 
   return {
     role,
@@ -92,10 +130,11 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       timeoutMs: ep.timeoutMs,
       stream: ep.stream ?? false,
       structured: ep.structured ?? 'off',
+      ...(ep.revision ? { revision: ep.revision } : {}),
     },
-    async complete(messages, { n, signal, sample, responseFormat }) {
+    async complete(messages, { n, signal, sample, responseFormat, salt }) {
       const params = { ...ep.extraBody, ...ep.generation, ...(responseFormat ? { response_format: responseFormat } : {}) };
-      const key = requestKey(host, ep.model, messages, params);
+      const key = requestKey(host, ep.model, messages, params, { revision: await revisionOf(), salt });
       const first = (sample ?? 0) * 1000;
       const indices = Array.from({ length: n }, (_, i) => first + i);
       const rows = new Map(
@@ -108,7 +147,7 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       );
       const hits = [...rows.values()].filter((r) => indices.includes(r.sample ?? -1)).map((r) => r.id);
       await countCacheHits(db, hits);
-      const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state };
+      const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state, salt };
       for (let round = 0; round < TOP_UP_ROUNDS; round++) {
         const missing = indices.filter((i) => !rows.has(i));
         if (missing.length === 0) break;

@@ -14,7 +14,7 @@ import type { LlmCall } from '../../db/schema';
 import type { ChatMessage } from '../environments/induction';
 import { classifyLlmError, nLimitOf, type Classified } from './classify-error';
 import type { LlmEndpoint } from './llm-client';
-import { sampleHash } from './sample-key';
+import { saltSeed, sampleHash } from './sample-key';
 
 export interface SamplerState {
   nCap: number;
@@ -32,6 +32,8 @@ export interface SampleContext {
   sampleGiven: boolean;
   signal?: AbortSignal;
   state: SamplerState;
+  /** A batch that samples afresh: its salt moves every `seed` too. */
+  salt?: string;
 }
 
 /** Contiguous groups of at most `cap` indices (a group's samples come from one request). */
@@ -162,7 +164,7 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   const firstIdx = group[0] ?? 0;
   // `seed` tells apart requests that would otherwise be identical (a server with a fixed seed repeats itself);
   // a top-up group starts at its first missing index, so it never repeats the choices already paid for.
-  const seed = firstIdx === 0 && !ctx.sampleGiven ? undefined : firstIdx;
+  const seed = ctx.salt ? saltSeed(ctx.salt) + firstIdx : firstIdx === 0 && !ctx.sampleGiven ? undefined : firstIdx;
   const body = { ...ctx.params, model: ep.model, messages: ctx.messages, n: group.length, ...(seed === undefined ? {} : { seed }) };
   const started = Date.now();
   const res = ep.stream ? await askStreamed(ctx, body) : await askPlain(ctx, body);

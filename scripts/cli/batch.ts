@@ -73,6 +73,10 @@ function startCommand(): Command {
       'student answers cut at max tokens (finish_reason length): exclude (left out of the pass rate) | fail (counted as failures)',
       BATCH_DEFAULTS.truncated,
     )
+    .option(
+      '--sample-salt <salt>',
+      'sample afresh on the same seeds: the salt joins every LLM request (cache key and seed), so answers cached by earlier batches are not replayed',
+    )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
@@ -92,6 +96,7 @@ function startCommand(): Command {
         timeLimitMs: number;
         timeSlack: number;
         truncated: string;
+        sampleSalt?: string;
         window?: number;
         paused?: boolean;
         skipBad?: boolean;
@@ -110,6 +115,7 @@ function startCommand(): Command {
             timeLimitMs: o.timeLimitMs,
             timeSlack: o.timeSlack,
             truncated: o.truncated,
+            ...(o.sampleSalt ? { sampleSalt: o.sampleSalt } : {}),
             window: o.window,
             paused: o.paused,
             skipBad: o.skipBad,
@@ -226,6 +232,10 @@ function resumeCommand(): Command {
       '--truncated <how>',
       'student answers cut at max tokens (finish_reason length): exclude (left out of the pass rate) | fail (counted as failures)',
       BATCH_DEFAULTS.truncated,
+    )
+    .option(
+      '--sample-salt <salt>',
+      'sample afresh on the same seeds: the salt joins every LLM request (cache key and seed), so answers cached by earlier batches are not replayed',
     )
     .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
     .action(async (o: { batch: string; window?: number }) => {

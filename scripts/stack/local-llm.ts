@@ -10,6 +10,7 @@
  * its own request (USE_N=0) with as many in flight as there are slots: usage is then exact.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../workers/config/load-config';
@@ -87,13 +88,21 @@ export function checkModelFile(file: string): string {
 }
 
 /** The environment that points both roles at the local server; settings the user gave (max tokens, ...) are kept. */
-export function localLlmEnv(baseURL: string, model: string, slots: number, env: NodeJS.ProcessEnv): Record<string, string> {
+export function localLlmEnv(
+  baseURL: string,
+  model: string,
+  slots: number,
+  env: NodeJS.ProcessEnv,
+  revision?: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const role of ['TEACHER', 'STUDENT'] as const) {
     const p = `CAIRN_${role}_`;
     out[`${p}BASE_URL`] = baseURL;
     out[`${p}MODEL`] = model;
     out[`${p}API_KEY`] = 'local-no-key';
+    // The file's content hash: another GGUF served under the same name is another cache key.
+    if (revision) out[`${p}MODEL_REVISION`] = revision;
     out[`${p}USE_N`] = '0';
     // Streamed: a 135M model on a busy CPU can take longer than Node's 5-minute headers timeout for one answer.
     out[`${p}STREAM`] = env[`${p}STREAM`] || '1';
@@ -157,7 +166,19 @@ export async function startLocalLlm(
   opts.say(
     `local model ${model} (${ready[3]}) served by llama.cpp on ${baseURL}: ${slots} slots x ${ctxPerSlot} tokens, ${threads} thread(s)`,
   );
-  return { baseURL, model, modelFile: ready[3] ?? '', env: localLlmEnv(baseURL, model, slots, process.env), child };
+  const file = ready[3] ?? '';
+  return { baseURL, model, modelFile: file, env: localLlmEnv(baseURL, model, slots, process.env, await fileRevision(file)), child };
+}
+
+/** `gguf-sha256:<16 hex>` of the model file (about a second for 100 MB), or undefined when unreadable. */
+async function fileRevision(file: string): Promise<string | undefined> {
+  try {
+    const h = createHash('sha256');
+    for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+    return `gguf-sha256:${h.digest('hex').slice(0, 16)}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function readFrom(file: string, offset: number): string {

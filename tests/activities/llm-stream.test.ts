@@ -11,7 +11,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'drizzle-orm';
 import { TIMED_OUT } from '../../activities/llm/classify-error';
-import { createLlmClient, type LlmEndpoint } from '../../activities/llm/llm-client';
+import { createLlmClient, servedRevision, type LlmEndpoint } from '../../activities/llm/llm-client';
+import { saltSeed } from '../../activities/llm/sample-key';
+import OpenAI from 'openai';
 import { sampleOrReason, TIMEOUT_ATTEMPTS } from '../../activities/llm/sample-outcome';
 import { ConfigError, loadConfig } from '../../workers/config/load-config';
 import { ERR } from '../../workflows/contracts';
@@ -21,6 +23,8 @@ let tdb: TestDb;
 let server: http.Server;
 let url = '';
 const bodies: Record<string, unknown>[] = [];
+/** What the fake server's /v1/models reports of the weights (`created` and `n_ctx` change every call, and are ignored). */
+let meta: Record<string, unknown> = { n_params: 135, ftype: 'Q4_1' };
 
 function sse(res: http.ServerResponse, chunk: unknown): void {
   res.write(`data: ${JSON.stringify(chunk)}\n\n`);
@@ -29,6 +33,16 @@ function sse(res: http.ServerResponse, chunk: unknown): void {
 beforeAll(async () => {
   tdb = await createTestDb('llmstream');
   server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.endsWith('/models')) {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: [{ id: 'm', object: 'model', created: Date.now(), owned_by: 'x', meta: { ...meta, n_ctx: Date.now() } }],
+        }),
+      );
+      return;
+    }
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
@@ -152,4 +166,28 @@ test('generation controls from the environment; bad values and doubles are refus
   );
   expect(() => loadConfig({ CAIRN_STUDENT_STRUCTURED: 'json_schema' })).toThrow(ConfigError);
   expect(() => loadConfig({ CAIRN_TEACHER_STRUCTURED: 'grammar' })).toThrow(/not off or json_schema/);
+});
+
+test('the cache key holds the served revision: set, or read from /v1/models; a salt samples afresh with another seed', async () => {
+  const msgs = [{ role: 'user' as const, content: 'revision please' }];
+  const openai = new OpenAI({ baseURL: url, apiKey: 'k', maxRetries: 0 });
+  const first = await servedRevision(openai, 'm');
+  expect(first).toMatch(/^models:[0-9a-f]{16}$/);
+  expect(await servedRevision(openai, 'm')).toBe(first); // created and n_ctx are not the weights
+  expect(await servedRevision(openai, 'other')).toBeUndefined();
+  expect((await createLlmClient(tdb.db, 'student', ep()).complete(msgs, { n: 1 })).cached).toBe(false);
+  expect((await createLlmClient(tdb.db, 'student', ep()).complete(msgs, { n: 1 })).cached).toBe(true);
+  meta = { n_params: 135, ftype: 'Q8_0' }; // another checkpoint under the same name
+  expect((await createLlmClient(tdb.db, 'student', ep()).complete(msgs, { n: 1 })).cached).toBe(false);
+  // An explicit revision wins over what the server says.
+  expect((await createLlmClient(tdb.db, 'student', ep({ revision: 'ckpt-1' })).complete(msgs, { n: 1 })).cached).toBe(false);
+  expect((await createLlmClient(tdb.db, 'student', ep({ revision: 'ckpt-1' })).complete(msgs, { n: 1 })).cached).toBe(true);
+  expect((await createLlmClient(tdb.db, 'student', ep({ revision: 'ckpt-2' })).complete(msgs, { n: 1 })).cached).toBe(false);
+  // A salt: a fresh request (and seed) for the same messages; the same salt again is cached.
+  const llm = createLlmClient(tdb.db, 'student', ep({ revision: 'ckpt-1' }));
+  expect((await llm.complete(msgs, { n: 1, salt: 'again-1' })).cached).toBe(false);
+  expect(bodies[bodies.length - 1]).toMatchObject({ seed: saltSeed('again-1') });
+  expect((await llm.complete(msgs, { n: 1, salt: 'again-1' })).cached).toBe(true);
+  expect((await llm.complete(msgs, { n: 1, salt: 'again-2' })).cached).toBe(false);
+  expect(loadConfig({ CAIRN_TEACHER_MODEL_REVISION: 'abc' }).teacher.revision).toBe('abc');
 });

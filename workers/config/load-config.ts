@@ -31,6 +31,8 @@ export interface LlmEndpoint {
   idleTimeoutMs: number;
   /** CAIRN_TEACHER_STRUCTURED=json_schema: the teacher's problem is asked for under a JSON schema. */
   structured: 'off' | 'json_schema';
+  /** CAIRN_<ROLE>_MODEL_REVISION: the served checkpoint (part of the cache key); unset: what the server's /v1/models reports. */
+  revision?: string;
   /** Generation controls sent with every request (and so part of the cache key); unset ones are left to the server. */
   generation: GenerationControls;
 }
@@ -192,6 +194,7 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
     stream: (env[`${p}STREAM`] ?? '0') === '1',
     idleTimeoutMs: int(env, `${p}IDLE_TIMEOUT_MS`, 120_000, 1000),
     structured: structuredMode(env, role),
+    ...(env[`${p}MODEL_REVISION`] ? { revision: env[`${p}MODEL_REVISION`] } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ export interface BatchSettings {
    * (absent, the default: they say nothing about the problem) or counted as failures ('fail').
    */
   truncated?: TruncatedSetting;
+  /** Sample afresh: joins every LLM request's cache key (and moves its seed), so answers cached by other batches are not reused. */
+  sampleSalt?: string;
 }
 
 export type TruncatedSetting = 'exclude' | 'fail';
@@ -69,6 +71,7 @@ export interface BatchOptions {
   timeLimitMs?: number;
   timeSlack?: number;
   truncated?: string;
+  sampleSalt?: string;
 }
 
 export const BATCH_DEFAULTS = {
@@ -140,6 +143,12 @@ function checkChainBins(bins: ChainBins, where: string): ChainBins {
   return { hard: bins.hard, medium: bins.medium, easy: bins.easy };
 }
 
+function checkSalt(s: string): string {
+  if (typeof s !== 'string' || s.length > 100 || !/^[\w.:-]+$/.test(s))
+    throw new BatchSettingsError(`--sample-salt ${String(s)}: use up to 100 letters, digits, '.', ':', '-' or '_'.`);
+  return s;
+}
+
 /** Validates a caller's options into the settings to record. Throws BatchSettingsError naming the flag. */
 export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const envs = parseEnvSpec(o.env ?? BATCH_DEFAULTS.env);
@@ -169,6 +178,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     seedFile: o.seedFile,
     // Recorded only when not the default, so settings written before it existed read back the same.
     ...(truncated === 'fail' ? { truncated: 'fail' as const } : {}),
+    ...(o.sampleSalt ? { sampleSalt: checkSalt(o.sampleSalt) } : {}),
   };
 }
 
@@ -204,6 +214,7 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       timeLimitMs: num('timeLimitMs'),
       timeSlack: num('timeSlack'),
       truncated: r.truncated === undefined ? undefined : String(r.truncated),
+      sampleSalt: r.sampleSalt === undefined ? undefined : String(r.sampleSalt),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
       // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).
