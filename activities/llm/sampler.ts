@@ -154,6 +154,12 @@ async function askStreamed(ctx: SampleContext, body: Record<string, unknown>): P
   return { choices: [...acc.values()], prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0 };
 }
 
+/** Reasoning a model wrote inline (`<think>...</think>`; the answer text keeps it, the parsers drop it). */
+export function inlineReasoning(text: string): string | null {
+  const parts = [...text.matchAll(/<(think|thinking)>([\s\S]*?)(<\/\1>|$)/g)].map((m) => (m[2] ?? '').trim()).filter(Boolean);
+  return parts.length ? parts.join('\n\n') : null;
+}
+
 function idleError(idleMs: number): APIConnectionTimeoutError {
   return new APIConnectionTimeoutError({ message: `the stream sent nothing for ${Math.round(idleMs / 1000)} s (idle timeout)` });
 }
@@ -192,7 +198,7 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
         request: { messages: ctx.messages, params: { ...ctx.params, n: group.length, ...(seed === undefined ? {} : { seed }) } },
         choices: [c.content],
         finishReason: c.finishReason,
-        reasoning: c.reasoning,
+        reasoning: c.reasoning ?? inlineReasoning(c.content),
         promptTokens: j === 0 ? prompt : 0,
         completionTokens: j === 0 ? completion - share * (usable.length - 1) : share,
         latencyMs,

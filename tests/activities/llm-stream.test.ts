@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import { TIMED_OUT } from '../../activities/llm/classify-error';
 import { createLlmClient, servedRevision, type LlmEndpoint } from '../../activities/llm/llm-client';
 import { saltSeed } from '../../activities/llm/sample-key';
+import { inlineReasoning } from '../../activities/llm/sampler';
 import OpenAI from 'openai';
 import { sampleOrReason, TIMEOUT_ATTEMPTS } from '../../activities/llm/sample-outcome';
 import { ConfigError, loadConfig } from '../../workers/config/load-config';
@@ -190,4 +191,9 @@ test('the cache key holds the served revision: set, or read from /v1/models; a s
   expect((await llm.complete(msgs, { n: 1, salt: 'again-1' })).cached).toBe(true);
   expect((await llm.complete(msgs, { n: 1, salt: 'again-2' })).cached).toBe(false);
   expect(loadConfig({ CAIRN_TEACHER_MODEL_REVISION: 'abc' }).teacher.revision).toBe('abc');
+});
+
+test("inline reasoning (<think>) is stored as the sample's reasoning too", () => {
+  expect(inlineReasoning('<think> a </think>answer<think>b')).toBe('a\n\nb');
+  expect(inlineReasoning('no reasoning')).toBeNull();
 });
