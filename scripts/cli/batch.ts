@@ -19,7 +19,7 @@ import {
   validateBatchOptions,
 } from '../lib';
 import { preflight } from '../lib/preflight';
-import { fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
+import { adoptDevLlm, fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
 import { reportCommand } from './report';
 
 function startCommand(): Command {
@@ -121,6 +121,7 @@ function startCommand(): Command {
             skipBad: o.skipBad,
           };
           validateBatchOptions({ ...opts, seedFile: o.seeds, batchId: o.batch });
+          if (adoptDevLlm()) console.log('using the local model of the running `cairn dev --llm local` stack');
           if (o.preflight) await preflight(loadConfig());
           await withDb(({ cfg, db }) =>
             withClient(cfg, async (client) => {
