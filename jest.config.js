@@ -14,6 +14,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/metrics.test.ts',
     '<rootDir>/tests/workflows/versioning.test.ts',
     '<rootDir>/tests/workflows/cancel-window.test.ts',
+    '<rootDir>/tests/e2e/local-llm.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -25,6 +26,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/metrics\\.test\\.ts$',
     '<rootDir>/tests/workflows/versioning\\.test\\.ts$',
     '<rootDir>/tests/workflows/cancel-window\\.test\\.ts$',
+    '<rootDir>/tests/e2e/local-llm\\.test\\.ts$',
   ],
 };
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { getProblem, listAttempts, listGradedAttempts, settleValidProblem, updateProblem, upsertGrade } from '../db/queries/problems';
+import { truncatedCalls } from '../db/queries/llm';
 import { dedupKeys } from './dedup';
 import { contamination, type BenchmarkItem } from './decontam/ngrams';
 import { ERR } from '../workflows/contracts';
@@ -153,7 +154,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       const p = await getProblem(db, inp.problemId);
       if (p.status === 'graded' && p.passRate !== null) return { passed: p.passed ?? 0, total: p.attempts ?? 0, passRate: p.passRate };
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
-      const { timeLimitMs, timeSlack } = await settingsOf(p.batchId);
+      const { timeLimitMs, timeSlack, truncated } = await settingsOf(p.batchId);
       await recordUse(p.batchId);
       const env = environment(p.env);
       const problem: ExecutedProblem = { code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message };
@@ -200,7 +201,18 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
           }),
         ),
       );
-      const all = await listGradedAttempts(db, p.id);
+      const every = await listGradedAttempts(db, p.id);
+      // Answers cut at max_tokens say nothing about the problem: left out unless the batch counts them
+      // (--truncated fail). When every answer was cut they are all there is, and count as failures.
+      const cut =
+        truncated === 'fail'
+          ? new Set<number>()
+          : await truncatedCalls(
+              db,
+              every.map((g) => g.attempt.llmCallId),
+            );
+      const kept = every.filter((g) => !cut.has(g.attempt.llmCallId));
+      const all = kept.length > 0 ? kept : every;
       const passed = all.filter((g) => g.grade.verdict === 'pass').length;
       const total = all.length;
       const passRate = total === 0 ? 0 : passed / total;

@@ -26,11 +26,13 @@ export function createStudentActivities({ db, student }: StudentDeps) {
       const p = await getProblem(db, inp.problemId);
       if (p.status === 'failed') return existing.length;
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot ask the student`);
-      const { visiblePairs } = await settingsOf(p.batchId);
+      const { visiblePairs, sampleSalt } = await settingsOf(p.batchId);
       const env = environment(p.env);
       const messages = env.studentMessages({ code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message }, { visiblePairs });
       await recordUse(p.batchId);
-      const res = await sampleOrReason(() => withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal })));
+      const res = await sampleOrReason(() =>
+        withHeartbeat((signal) => student.complete(messages, { n: inp.attempts, signal, salt: sampleSalt })),
+      );
       if ('reason' in res) {
         // The endpoint's failure, not the student's: the problem is never graded on samples that did not come.
         await updateProblem(db, p.id, {

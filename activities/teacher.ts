@@ -7,6 +7,7 @@ import type { EnvName, Instruction, Level } from '../workflows/contracts';
 import { ERR, problemKey } from '../workflows/contracts';
 import { truncate } from './environments/blocks';
 import { environment } from './environments';
+import { responseFormat as problemResponseFormat, structuredMessages } from './environments/structured';
 import type { PreviousProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import { sampleOrReason } from './llm/sample-outcome';
@@ -84,9 +85,17 @@ export function createTeacherActivities({ db, teacher }: TeacherDeps) {
       }
       const prev = inp.prevProblemId === null ? null : await loadPrevious(db, inp.prevProblemId);
       const env = environment(inp.env);
-      const messages = env.teacherMessages(seed.snippet, inp.instruction, prev, settings.chainBins);
+      const plain = env.teacherMessages(seed.snippet, inp.instruction, prev, settings.chainBins);
+      // Structured mode: the same request, restated as JSON and sent with the problem's JSON schema.
+      const structured = teacher.structured === 'json_schema';
+      const messages = structured ? structuredMessages(inp.env, plain) : plain;
+      const responseFormat = structured ? problemResponseFormat(inp.env) : undefined;
       await recordUse(inp.batchId);
-      const got = await sampleOrReason(() => withHeartbeat((signal) => teacher.complete(messages, { n: 1, signal, sample: inp.sample })));
+      const got = await sampleOrReason(() =>
+        withHeartbeat((signal) =>
+          teacher.complete(messages, { n: 1, signal, sample: inp.sample, responseFormat, salt: settings.sampleSalt }),
+        ),
+      );
       // A refused request (context length, content filter...) is this turn's fault, not the endpoint's: the turn is invalid, the seed goes on.
       const parsed = 'reason' in got ? { ok: false as const, reason: got.reason } : env.parseTeacher(got.choices[0] ?? '');
       const row = await insertProblem(db, {

@@ -114,6 +114,10 @@ export const llmCalls = pgTable(
     request: jsonb('request').$type<{ messages: unknown[]; params: Record<string, unknown> }>().notNull(),
     /** The completion text: one choice (older rows may hold several). */
     choices: jsonb('choices').$type<string[]>().notNull(),
+    /** Why the server stopped: stop, length (truncated at max_tokens), content_filter...; null when it did not say (older rows). */
+    finishReason: text('finish_reason'),
+    /** Reasoning the server returned apart from the answer (reasoning_content), or null. */
+    reasoning: text('reasoning'),
     promptTokens: integer('prompt_tokens').notNull().default(0),
     completionTokens: integer('completion_tokens').notNull().default(0),
     latencyMs: integer('latency_ms').notNull().default(0),

@@ -8,7 +8,8 @@
  */
 import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
-import { parseBlocks, stripReasoning, fence } from './blocks';
+import { fence } from './blocks';
+import { teacherParts } from './lenient';
 import { BANNED_MODULES, bannedImport } from './induction';
 import {
   parseInputAnswer,
@@ -64,19 +65,19 @@ export function parseCodeAndInputs(
   text: string,
   opts: { functions: string[]; minInputs: number; maxInputs: number },
 ): ParseResult<ProblemText> {
-  const blocks = parseBlocks(stripReasoning(text));
-  const code = blocks.filter((b) => b.lang === 'python' || b.lang === 'py');
-  const inputs = blocks.filter((b) => b.lang === 'input').map((b) => b.body.trim());
+  const parts = teacherParts(text, opts);
+  const inputs = parts.inputs;
   const fns = opts.functions.map((f) => `\`${f}\``).join(', ');
-  if (code.length === 0) return { ok: false, reason: `No \`\`\`python block found! Define ${fns} in one \`\`\`python block.` };
-  if (code.length > 1) return { ok: false, reason: `Found ${code.length} python blocks; write exactly one, defining ${fns}.` };
+  if (parts.code === null && parts.codeBlocks === 0)
+    return { ok: false, reason: `No \`\`\`python block found! Define ${fns} in one \`\`\`python block.` };
   if (inputs.length < opts.minInputs || inputs.length > opts.maxInputs) {
     const want = opts.minInputs === opts.maxInputs ? `exactly ${opts.minInputs}` : `between ${opts.minInputs} and ${opts.maxInputs}`;
     return { ok: false, reason: `Found ${inputs.length} input blocks; write ${want}.` };
   }
+  if (parts.code === null) return { ok: false, reason: `The code does not define a top-level function \`${parts.missingFn}\`.` };
   const bad = checkInputs(inputs);
   if (bad) return { ok: false, reason: bad };
-  const codeText = code[0]?.body ?? '';
+  const codeText = parts.code ?? '';
   for (const fn of opts.functions) {
     if (!new RegExp(`^def ${fn}\\s*\\(`, 'm').test(codeText))
       return { ok: false, reason: `The code does not define a top-level function \`${fn}\`.` };

@@ -11,23 +11,29 @@ export interface Block {
  * of `<answer>...</answer>` when present.
  */
 export function stripReasoning(text: string): string {
-  let t = text.replace(/<think>[\s\S]*?<\/think>/g, '');
-  const open = t.indexOf('<think>');
-  if (open >= 0) t = t.slice(0, open);
+  let t = text.replace(/<(think|thinking)>[\s\S]*?<\/\1>/g, '');
+  // A reasoning parser that keeps only the closing tag (the opening one was in the prompt's template).
+  const close = /<\/(think|thinking)>/.exec(t);
+  if (close && !/<(think|thinking)>/.test(t.slice(0, close.index))) t = t.slice(close.index + close[0].length);
+  const open = /<(think|thinking)>/.exec(t);
+  if (open) t = t.slice(0, open.index);
   const ans = /<answer>([\s\S]*?)(<\/answer>|$)/.exec(t);
   return ans ? (ans[1] ?? '') : t;
 }
 
-/** All fenced blocks in order. A fence is three or more backticks at the start of a line. */
+/**
+ * All fenced blocks in order. A fence is three or more backticks (or tildes) at the start of a
+ * line; the language is its first word (`python title="x"` is python), lower-cased.
+ */
 export function parseBlocks(text: string): Block[] {
   const lines = text.split(/\r?\n/);
   const blocks: Block[] = [];
   let cur: { lang: string; fence: string; body: string[] } | null = null;
   for (const line of lines) {
     if (!cur) {
-      const m = /^\s*(`{3,})\s*([\w+-]*)\s*$/.exec(line);
+      const m = /^\s*(`{3,}|~{3,})\s*([\w+-]*)[^`]*$/.exec(line);
       if (m) cur = { fence: m[1] ?? '```', lang: (m[2] ?? '').toLowerCase(), body: [] };
-    } else if (line.trim() === cur.fence || (line.trim().startsWith(cur.fence) && line.trim().replace(/`/g, '') === '')) {
+    } else if (line.trim().startsWith(cur.fence) && line.trim().replace(/[`~]/g, '') === '' && line.trim()[0] === cur.fence[0]) {
       blocks.push({ lang: cur.lang, body: cur.body.join('\n') });
       cur = null;
     } else {

@@ -5,6 +5,7 @@
 import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
 import { fence, parseBlocks, stripReasoning } from './blocks';
+import { teacherParts } from './lenient';
 import { instructionText, STUDENT_SYSTEM, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
@@ -58,22 +59,19 @@ export function teacherMessages(seedSnippet: string, instr: Instruction, prev: P
   return teacherRequest(REQUEST, seedSnippet, instr, prev, bins);
 }
 
-/** Parses the teacher's blocks; the reason goes back to the teacher next turn. */
+/** Parses the teacher's blocks (read leniently: lenient.ts); the reason goes back to the teacher next turn. */
 export function parseTeacher(text: string): ParseResult<ProblemText> {
-  const blocks = parseBlocks(stripReasoning(text));
-  const code = blocks.filter((b) => b.lang === 'python' || b.lang === 'py');
-  const inputs = blocks.filter((b) => b.lang === 'input').map((b) => b.body.trim());
-  const messages = blocks.filter((b) => b.lang === 'message');
-  if (code.length === 0) return { ok: false, reason: 'No ```python block found! Define `f` in one ```python block.' };
-  if (code.length > 1) return { ok: false, reason: `Found ${code.length} python blocks; write exactly one.` };
-  if (messages.length === 0) return { ok: false, reason: 'No message found! Make sure to correctly format the message.' };
+  const parts = teacherParts(text, { functions: ['f'], minInputs: INPUTS_PER_PROBLEM, maxInputs: INPUTS_PER_PROBLEM });
+  const { inputs, message } = parts;
+  if (parts.code === null && parts.codeBlocks === 0)
+    return { ok: false, reason: 'No ```python block found! Define `f` in one ```python block.' };
+  if (parts.code === null) return { ok: false, reason: 'The code does not define a top-level function `f`.' };
+  if (message === null) return { ok: false, reason: 'No message found! Make sure to correctly format the message.' };
   if (inputs.length !== INPUTS_PER_PROBLEM) {
     return { ok: false, reason: `Found ${inputs.length} input blocks; write exactly ${INPUTS_PER_PROBLEM}.` };
   }
   if (inputs.some((i) => i === '')) return { ok: false, reason: 'An input block is empty.' };
-  const codeText = code[0]?.body ?? '';
-  const message = (messages[0]?.body ?? '').trim();
-  if (!/^def f\s*\(/m.test(codeText)) return { ok: false, reason: 'The code does not define a top-level function `f`.' };
+  const codeText = parts.code;
   const banned = bannedImport(codeText);
   if (banned) return { ok: false, reason: `The code imports \`${banned}\`, which is not allowed.` };
   if (message === '') return { ok: false, reason: 'The message is empty.' };

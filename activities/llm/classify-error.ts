@@ -16,6 +16,9 @@ const MAX_RETRY_AFTER_MS = 10 * 60_000;
 const TRANSIENT = new Set([408, 409, 425, 429]);
 const REQUEST_WRONG = new Set([400, 413, 422]);
 
+/** The detail a timed-out request's failure carries. */
+export const TIMED_OUT = 'timed-out';
+
 export type Fault = 'endpoint' | 'request' | 'transient';
 
 /** Retry-After as seconds or an HTTP date; null when absent or unreadable. */
@@ -65,7 +68,20 @@ export interface Classified {
 export function classifyLlmError(err: unknown, what: { role: string; model: string; baseURL: string }): Classified {
   if (err instanceof APIUserAbortError) throw err; // cancellation: let it propagate as is
   const where = `${what.role} endpoint ${what.baseURL} (model ${what.model})`;
-  if (err instanceof APIConnectionTimeoutError || err instanceof APIConnectionError) {
+  if (err instanceof APIConnectionTimeoutError) {
+    return {
+      fault: 'transient',
+      retryAfterMs: null,
+      // TIMED_OUT in details: sample-outcome.ts records the request failed after TIMEOUT_ATTEMPTS such attempts.
+      failure: ApplicationFailure.create({
+        type: ERR.llmUnavailable,
+        message: `the ${where} timed out: ${err.message}`,
+        details: [TIMED_OUT],
+        cause: err,
+      }),
+    };
+  }
+  if (err instanceof APIConnectionError) {
     return {
       fault: 'transient',
       retryAfterMs: null,

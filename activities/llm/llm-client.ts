@@ -6,6 +6,7 @@
  * paid for, and a retried or resumed activity pays nothing twice.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import type { Database } from '../../db/client';
 import { countCacheHits, findLlmCalls } from '../../db/queries/llm';
@@ -28,9 +29,23 @@ export interface LlmEndpoint {
   sampleConcurrency: number;
   /** Extra request body fields, e.g. {"reasoning_effort":"high"}; never `n`, `seed`, `model`, `messages`. */
   extraBody: Record<string, unknown>;
+  /** Generation controls (max_tokens, temperature, top_p, reasoning_effort, stop): sent with every request, part of the cache key. */
+  generation?: Record<string, unknown>;
   /** Whether to ask for M samples with one `n = M` request (else one request per sample). */
   useN: boolean;
   timeoutMs: number;
+  /** Stream answers (servers that support it): heartbeats as chunks arrive, and the idle cut below. */
+  stream?: boolean;
+  /** A stream that sends nothing for this long is cut (transient; retried). */
+  idleTimeoutMs?: number;
+  /** Ask for answers under a JSON schema (teacher only). */
+  structured?: 'off' | 'json_schema';
+  /**
+   * The served checkpoint (CAIRN_<ROLE>_MODEL_REVISION), part of the cache key. Unset: read once
+   * from the server's /v1/models entry for the model (the fields that describe the weights), when
+   * it reports any.
+   */
+  revision?: string;
 }
 
 export interface LlmResult {
@@ -48,11 +63,48 @@ export interface LlmClient {
   readonly model: string;
   /** What this client sends to (recorded per batch by the activities): model, endpoint host, sampling extras. Never the key. */
   readonly provenance?: Record<string, unknown>;
-  /** `n` samples of the same request; `sample` separates otherwise identical requests (their sample indices start at sample x 1000). */
-  complete(messages: ChatMessage[], opts: { n: number; signal?: AbortSignal; sample?: number }): Promise<LlmResult>;
+  /** CAIRN_<ROLE>_STRUCTURED: ask for answers under a JSON schema (the caller supplies it as `responseFormat`). */
+  readonly structured?: 'off' | 'json_schema';
+  /**
+   * `n` samples of the same request; `sample` separates otherwise identical requests (their sample
+   * indices start at sample x 1000); `responseFormat` is sent (and keyed) as `response_format`.
+   */
+  complete(
+    messages: ChatMessage[],
+    opts: { n: number; signal?: AbortSignal; sample?: number; responseFormat?: Record<string, unknown>; salt?: string },
+  ): Promise<LlmResult>;
 }
 
 export { requestKey, sampleHash } from './sample-key';
+
+/** Fields of a /v1/models entry that describe the served weights (not `created`, which servers set to the request time, nor the context the server allots). */
+const WEIGHT_FIELDS = ['root', 'parent', 'meta', 'max_model_len'];
+
+/**
+ * The served checkpoint as the server reports it: a hash of the model entry's weight-describing
+ * fields (vLLM: root, parent, max_model_len; llama.cpp: meta with n_params, size, ftype...);
+ * undefined when the server reports none or /v1/models fails (the key then has no revision).
+ */
+export async function servedRevision(openai: OpenAI, model: string): Promise<string | undefined> {
+  try {
+    const page = await openai.models.list();
+    const entry = page.data.find((m) => m.id === model) as unknown as Record<string, unknown> | undefined;
+    if (!entry) return undefined;
+    const picked: Record<string, unknown> = {};
+    for (const k of WEIGHT_FIELDS) {
+      const v = entry[k];
+      if (v === undefined || v === null) continue;
+      if (k === 'meta' && typeof v === 'object') {
+        const { n_ctx: _ctx, ...rest } = v as Record<string, unknown>;
+        picked[k] = rest;
+      } else picked[k] = v;
+    }
+    if (Object.keys(picked).length === 0) return undefined;
+    return `models:${createHash('sha256').update(JSON.stringify(picked)).digest('hex').slice(0, 16)}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Rounds without an error that may still come back short (null content, capped `n`) before the activity gives up for now. */
 const TOP_UP_ROUNDS = 4;
@@ -63,14 +115,27 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
   const host = endpointHost(ep.baseURL);
   // Learned per worker process: lowered when the server refuses or caps `n`.
   const state: SamplerState = { nCap: ep.useN ? Number.POSITIVE_INFINITY : 1 };
+  let revision: Promise<string | undefined> | undefined;
+  const revisionOf = () => (revision ??= ep.revision ? Promise.resolve(ep.revision) : servedRevision(openai, ep.model));
 
   return {
     role,
     model: ep.model,
-    provenance: { model: ep.model, endpointHost: host, useN: ep.useN, extraBody: ep.extraBody },
-    async complete(messages, { n, signal, sample }) {
-      const params = { ...ep.extraBody };
-      const key = requestKey(host, ep.model, messages, params);
+    structured: ep.structured ?? 'off',
+    provenance: {
+      model: ep.model,
+      endpointHost: host,
+      useN: ep.useN,
+      extraBody: ep.extraBody,
+      generation: ep.generation ?? {},
+      timeoutMs: ep.timeoutMs,
+      stream: ep.stream ?? false,
+      structured: ep.structured ?? 'off',
+      ...(ep.revision ? { revision: ep.revision } : {}),
+    },
+    async complete(messages, { n, signal, sample, responseFormat, salt }) {
+      const params = { ...ep.extraBody, ...ep.generation, ...(responseFormat ? { response_format: responseFormat } : {}) };
+      const key = requestKey(host, ep.model, messages, params, { revision: await revisionOf(), salt });
       const first = (sample ?? 0) * 1000;
       const indices = Array.from({ length: n }, (_, i) => first + i);
       const rows = new Map(
@@ -84,7 +149,7 @@ export function createLlmClient(db: Database, role: string, ep: LlmEndpoint): Ll
       const hits = [...rows.values()].filter((r) => indices.includes(r.sample ?? -1)).map((r) => r.id);
       await countCacheHits(db, hits);
       if (hits.length) llmCacheHits.inc({ role }, hits.length);
-      const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state };
+      const ctx = { db, openai, ep, role, key, messages, params, sampleGiven: sample !== undefined, signal, state, salt };
       for (let round = 0; round < TOP_UP_ROUNDS; round++) {
         const missing = indices.filter((i) => !rows.has(i));
         if (missing.length === 0) break;

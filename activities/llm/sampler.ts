@@ -4,7 +4,9 @@
  * concurrency either way. Every sample is stored the moment its answer arrives; errors are
  * classified and thrown only after every request in flight has settled, so nothing paid is lost.
  */
+import { Context } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
+import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 import type OpenAI from 'openai';
 import type { Database } from '../../db/client';
 import { insertLlmCall } from '../../db/queries/llm';
@@ -14,7 +16,7 @@ import { APIError } from 'openai';
 import { llmRateLimited, llmRequests, llmSamplesPaid, llmTokens } from '../cairn-metrics';
 import { classifyLlmError, nLimitOf, type Classified } from './classify-error';
 import type { LlmEndpoint } from './llm-client';
-import { sampleHash } from './sample-key';
+import { saltSeed, sampleHash } from './sample-key';
 
 export interface SamplerState {
   nCap: number;
@@ -32,6 +34,8 @@ export interface SampleContext {
   sampleGiven: boolean;
   signal?: AbortSignal;
   state: SamplerState;
+  /** A batch that samples afresh: its salt moves every `seed` too. */
+  salt?: string;
 }
 
 /** Contiguous groups of at most `cap` indices (a group's samples come from one request). */
@@ -52,16 +56,126 @@ export function worstOf(errors: Classified[]): ApplicationFailure | undefined {
   return sorted[0]?.failure;
 }
 
+/** One choice as it came back: text (null when the server sent none), why it stopped, the reasoning when given apart. */
+export interface ChoiceOut {
+  index: number;
+  content: string | null;
+  finishReason: string | null;
+  reasoning: string | null;
+}
+
+interface Answer {
+  choices: ChoiceOut[];
+  prompt: number;
+  completion: number;
+}
+
+/** vLLM and llama.cpp name it `reasoning_content`; some servers `reasoning`. */
+function reasoningOf(m: unknown): string | null {
+  const o = (m ?? {}) as { reasoning_content?: unknown; reasoning?: unknown };
+  const r = o.reasoning_content ?? o.reasoning;
+  return typeof r === 'string' && r !== '' ? r : null;
+}
+
+async function askPlain(ctx: SampleContext, body: Record<string, unknown>): Promise<Answer> {
+  const res = await ctx.openai.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, {
+    signal: ctx.signal,
+  });
+  const choices = [...(res.choices ?? [])]
+    .filter((c) => c && typeof c.index === 'number')
+    .map((c) => ({
+      index: c.index,
+      content: typeof c.message?.content === 'string' ? c.message.content : null,
+      finishReason: c.finish_reason ?? null,
+      reasoning: reasoningOf(c.message),
+    }));
+  return { choices, prompt: res.usage?.prompt_tokens ?? 0, completion: res.usage?.completion_tokens ?? 0 };
+}
+
+/** Beat the activity's heartbeat (outside an activity: nothing). */
+function beat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    /* not in an activity */
+  }
+}
+
+/**
+ * Streams the answer: the headers come at once (a non-streamed answer that takes longer than
+ * Node's 5-minute headers timeout is cut), the activity heartbeats as chunks arrive, and a stream
+ * that sends nothing for `idleTimeoutMs` is cut as a transient failure (retried) instead of
+ * holding its seed for the whole request timeout.
+ */
+async function askStreamed(ctx: SampleContext, body: Record<string, unknown>): Promise<Answer> {
+  const idleMs = ctx.ep.idleTimeoutMs ?? 120_000;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  let idle = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      idle = true;
+      ac.abort();
+    }, idleMs);
+  };
+  const acc = new Map<number, ChoiceOut>();
+  let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+  try {
+    arm();
+    const stream = await ctx.openai.chat.completions.create(
+      { ...body, stream: true, stream_options: { include_usage: true } } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
+      { signal: ac.signal },
+    );
+    for await (const chunk of stream) {
+      arm();
+      beat();
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices ?? []) {
+        if (!c || typeof c.index !== 'number') continue;
+        const cur = acc.get(c.index) ?? { index: c.index, content: null, finishReason: null, reasoning: null };
+        const d = c.delta as { content?: unknown } | undefined;
+        if (typeof d?.content === 'string') cur.content = (cur.content ?? '') + d.content;
+        const r = reasoningOf(d);
+        if (r) cur.reasoning = (cur.reasoning ?? '') + r;
+        if (c.finish_reason) cur.finishReason = c.finish_reason;
+        acc.set(c.index, cur);
+      }
+    }
+    // The client's stream ends quietly when aborted: say why it ended.
+    if (ac.signal.aborted) throw idle ? idleError(idleMs) : new APIUserAbortError();
+  } catch (err) {
+    if (idle) throw idleError(idleMs);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+  return { choices: [...acc.values()], prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0 };
+}
+
+/** Reasoning a model wrote inline (`<think>...</think>`; the answer text keeps it, the parsers drop it). */
+export function inlineReasoning(text: string): string | null {
+  const parts = [...text.matchAll(/<(think|thinking)>([\s\S]*?)(<\/\1>|$)/g)].map((m) => (m[2] ?? '').trim()).filter(Boolean);
+  return parts.length ? parts.join('\n\n') : null;
+}
+
+function idleError(idleMs: number): APIConnectionTimeoutError {
+  return new APIConnectionTimeoutError({ message: `the stream sent nothing for ${Math.round(idleMs / 1000)} s (idle timeout)` });
+}
+
 /** One request for a group of sample indices; stores each choice that has content. */
 async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]> {
   const { ep, state } = ctx;
   const firstIdx = group[0] ?? 0;
   // `seed` tells apart requests that would otherwise be identical (a server with a fixed seed repeats itself);
   // a top-up group starts at its first missing index, so it never repeats the choices already paid for.
-  const seed = firstIdx === 0 && !ctx.sampleGiven ? undefined : firstIdx;
+  const seed = ctx.salt ? saltSeed(ctx.salt) + firstIdx : firstIdx === 0 && !ctx.sampleGiven ? undefined : firstIdx;
   const body = { ...ctx.params, model: ep.model, messages: ctx.messages, n: group.length, ...(seed === undefined ? {} : { seed }) };
   const started = Date.now();
-  const res = await ctx.openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal: ctx.signal });
+  const res = ep.stream ? await askStreamed(ctx, body) : await askPlain(ctx, body);
   const latencyMs = Date.now() - started;
   llmRequests.inc({ role: ctx.role, outcome: 'ok' });
   const choices = [...(res.choices ?? [])].filter((c) => c && typeof c.index === 'number').sort((a, b) => a.index - b.index);
@@ -70,10 +184,9 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
   if (returned > 0 && returned < group.length) state.nCap = Math.min(state.nCap, returned);
   const usable = choices
     .slice(0, group.length)
-    .map((c, j) => ({ idx: group[j] as number, text: c.message?.content }))
-    .filter((c): c is { idx: number; text: string } => typeof c.text === 'string');
-  const prompt = res.usage?.prompt_tokens ?? 0;
-  const completion = res.usage?.completion_tokens ?? 0;
+    .map((c, j) => ({ ...c, idx: group[j] as number }))
+    .filter((c): c is ChoiceOut & { idx: number; content: string } => typeof c.content === 'string');
+  const { prompt, completion } = res;
   const share = usable.length ? Math.floor(completion / usable.length) : 0;
   llmTokens.inc({ role: ctx.role, kind: 'prompt' }, prompt);
   llmTokens.inc({ role: ctx.role, kind: 'completion' }, completion);
@@ -88,7 +201,9 @@ async function askGroup(ctx: SampleContext, group: number[]): Promise<LlmCall[]>
         role: ctx.role,
         model: ep.model,
         request: { messages: ctx.messages, params: { ...ctx.params, n: group.length, ...(seed === undefined ? {} : { seed }) } },
-        choices: [c.text],
+        choices: [c.content],
+        finishReason: c.finishReason,
+        reasoning: c.reasoning ?? inlineReasoning(c.content),
         promptTokens: j === 0 ? prompt : 0,
         completionTokens: j === 0 ? completion - share * (usable.length - 1) : share,
         latencyMs,

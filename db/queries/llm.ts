@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { llmCalls, type LlmCall } from '../schema';
 
@@ -18,6 +18,16 @@ export async function sampleTexts(db: Database, ids: number[]): Promise<Map<numb
   if (ids.length === 0) return new Map();
   const rows = await db.select({ id: llmCalls.id, choices: llmCalls.choices }).from(llmCalls).where(inArray(llmCalls.id, ids));
   return new Map(rows.map((r) => [r.id, r.choices[0] ?? '']));
+}
+
+/** Which of these sample rows the server cut at max_tokens (finish_reason length). */
+export async function truncatedCalls(db: Database, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: llmCalls.id })
+    .from(llmCalls)
+    .where(and(inArray(llmCalls.id, ids), eq(llmCalls.finishReason, 'length')));
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Insert-or-get: two racing callers end with the same row (the first answer wins). */

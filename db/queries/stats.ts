@@ -18,7 +18,17 @@ export interface BatchSummary {
   }[];
   invalidReasons: { reason: string; n: number }[];
   histogram: { label: string; n: number }[];
-  llm: { calls: number; teacherCalls: number; studentCalls: number; promptTokens: number; completionTokens: number; cacheHits: number };
+  llm: {
+    calls: number;
+    teacherCalls: number;
+    studentCalls: number;
+    promptTokens: number;
+    completionTokens: number;
+    cacheHits: number;
+    /** Answers cut at max_tokens (finish_reason length), per role. */
+    teacherTruncated: number;
+    studentTruncated: number;
+  };
   exportable: number;
   /** Student attempts graded: verdicts, and how many failed for a detected protocol violation. */
   grades: GradeCounts;
@@ -128,15 +138,30 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
       pt: sql<number>`coalesce(sum(${llmCalls.promptTokens}),0)::int`,
       ct: sql<number>`coalesce(sum(${llmCalls.completionTokens}),0)::int`,
       hits: sql<number>`coalesce(sum(${llmCalls.cacheHits}),0)::int`,
+      cut: sql<number>`(count(*) filter (where ${llmCalls.finishReason} = 'length'))::int`,
     })
     .from(llmCalls)
     .where(sql`${llmCalls.id} in (${teacherIds}) or ${llmCalls.id} in (${studentIds})`)
     .groupBy(llmCalls.role);
-  const llm = { calls: 0, teacherCalls: 0, studentCalls: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0 };
+  const llm = {
+    calls: 0,
+    teacherCalls: 0,
+    studentCalls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    cacheHits: 0,
+    teacherTruncated: 0,
+    studentTruncated: 0,
+  };
   for (const r of llmRows) {
     llm.calls += r.n;
-    if (r.role === 'teacher') llm.teacherCalls += r.n;
-    else llm.studentCalls += r.n;
+    if (r.role === 'teacher') {
+      llm.teacherCalls += r.n;
+      llm.teacherTruncated += r.cut;
+    } else {
+      llm.studentCalls += r.n;
+      llm.studentTruncated += r.cut;
+    }
     llm.promptTokens += r.pt;
     llm.completionTokens += r.ct;
     llm.cacheHits += r.hits;

@@ -20,7 +20,7 @@ import {
   validateBatchOptions,
 } from '../lib';
 import { preflight } from '../lib/preflight';
-import { fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
+import { adoptDevLlm, fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
 import { reportCommand } from './report';
 
 function startCommand(): Command {
@@ -69,6 +69,15 @@ function startCommand(): Command {
       positiveInt('--time-slack'),
       BATCH_DEFAULTS.timeSlack,
     )
+    .option(
+      '--truncated <how>',
+      'student answers cut at max tokens (finish_reason length): exclude (left out of the pass rate) | fail (counted as failures)',
+      BATCH_DEFAULTS.truncated,
+    )
+    .option(
+      '--sample-salt <salt>',
+      'sample afresh on the same seeds: the salt joins every LLM request (cache key and seed), so answers cached by earlier batches are not replayed',
+    )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
@@ -87,6 +96,8 @@ function startCommand(): Command {
         visiblePairs: number;
         timeLimitMs: number;
         timeSlack: number;
+        truncated: string;
+        sampleSalt?: string;
         window?: number;
         paused?: boolean;
         skipBad?: boolean;
@@ -104,11 +115,14 @@ function startCommand(): Command {
             visiblePairs: o.visiblePairs,
             timeLimitMs: o.timeLimitMs,
             timeSlack: o.timeSlack,
+            truncated: o.truncated,
+            ...(o.sampleSalt ? { sampleSalt: o.sampleSalt } : {}),
             window: o.window,
             paused: o.paused,
             skipBad: o.skipBad,
           };
           validateBatchOptions({ ...opts, seedFile: o.seeds, batchId: o.batch });
+          if (adoptDevLlm()) console.log('using the local model of the running `cairn dev --llm local` stack');
           if (o.preflight) await preflight(loadConfig());
           await withDb(({ cfg, db }) =>
             withClient(cfg, async (client) => {
@@ -216,6 +230,15 @@ function resumeCommand(): Command {
       'run exactly the seeds that are not finished (failed, cancelled, terminated, never started), reusing finished turns and cached LLM calls; unpauses a paused batch',
     )
     .requiredOption('--batch <id>', 'batch id')
+    .option(
+      '--truncated <how>',
+      'student answers cut at max tokens (finish_reason length): exclude (left out of the pass rate) | fail (counted as failures)',
+      BATCH_DEFAULTS.truncated,
+    )
+    .option(
+      '--sample-salt <salt>',
+      'sample afresh on the same seeds: the salt joins every LLM request (cache key and seed), so answers cached by earlier batches are not replayed',
+    )
     .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
     .action(async (o: { batch: string; window?: number }) => {
       try {

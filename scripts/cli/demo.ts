@@ -16,13 +16,15 @@ import { exportBatch } from '../dataset/exporter';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../lib/seed-file';
 import { setup } from '../stack/install';
 import { failWhenDead, startStack, type Stack } from '../stack/dev-stack';
-import { fail, positiveInt, withClient, withDb } from './options';
+import { fail, llmChoice, localLlmOption, positiveInt, withClient, withDb, type LlmChoice } from './options';
 import { readStackFile } from '../../workers/config/find-postgres';
 
 interface DemoOptions {
-  seeds: number;
-  turns: number;
-  attempts: number;
+  seeds?: number;
+  turns?: number;
+  attempts?: number;
+  llm: LlmChoice;
+  model?: string;
   batch?: string;
   env: string;
   mode: Mode;
@@ -43,23 +45,42 @@ function alive(pid: number | undefined): boolean {
 export function demoCommand(): Command {
   return new Command('demo')
     .description('run a small batch end to end on the embedded stack with the simulator, then print a summary')
-    .option('--seeds <n>', 'seeds to cut from the Python standard library', positiveInt('--seeds'), 12)
-    .option('--turns <n>', 'turns per seed', positiveInt('--turns'), 3)
-    .option('--attempts <m>', 'student attempts per problem', positiveInt('--attempts'), 8)
+    .option('--seeds <n>', 'seeds to cut from the Python standard library (default 12; 2 with --llm local)', positiveInt('--seeds'))
+    .option('--turns <n>', 'turns per seed (default 3; 2 with --llm local)', positiveInt('--turns'))
+    .option('--attempts <m>', 'student attempts per problem (default 8; 2 with --llm local)', positiveInt('--attempts'))
+    .option(
+      '--llm <which>',
+      'sim (the configured endpoints; the simulator by default) | local (a real model on CPU: llama.cpp server, installed into .tools/)',
+      llmChoice,
+      'sim',
+    )
+    .option('--model <file.gguf>', 'with --llm local: serve this GGUF model instead of the bundled SmolLM2-135M-Instruct')
     .option('--batch <id>', 'batch id (default: a new one each run)')
     .option('--env <spec>', 'environment or weighted mix (see batch start)', 'induction')
     .option('--mode <mode>', 'multi | single | chain (chain also writes a curriculum plan)', 'multi')
     .option('--cut-seed <n>', 'which spans to cut from the standard library (default: a new cut each run)', positiveInt('--cut-seed'))
     .option('--compare-single', 'also run the single-turn baseline on the same seeds and compare yields in the report')
-    .action(async (o: DemoOptions) => {
+    .action(async (opts: DemoOptions) => {
       const t0 = Date.now();
       const say = (m: string) => console.log(`[demo] ${m}`);
       let stack: Stack | null = null;
       try {
-        const cfg = loadConfig();
+        const local = localLlmOption(opts);
+        // A real model on CPU is slow: a small batch unless asked for more.
+        const small = local ? 2 : undefined;
+        const o = { ...opts, seeds: opts.seeds ?? small ?? 12, turns: opts.turns ?? small ?? 3, attempts: opts.attempts ?? small ?? 8 };
+        let cfg = loadConfig();
         await setup(cfg, { quiet: true });
-        if (alive(readStackFile(cfg).pid)) say('using the running `cairn dev` stack');
-        else stack = await startStack(cfg, { say });
+        const running = readStackFile(cfg);
+        if (alive(running.pid)) {
+          if (local && !running.llmEnv)
+            throw new Error(
+              'a `cairn dev` stack is running without --llm local, and its workers use its endpoints: stop it, or start it with `npx cairn dev --llm local`.',
+            );
+          if (running.llmEnv) Object.assign(process.env, running.llmEnv);
+          say(`using the running \`cairn dev\` stack${running.llmEnv ? ' (its local model)' : ''}`);
+        } else stack = await startStack(cfg, { say, localLlm: local });
+        cfg = loadConfig(); // with --llm local the endpoints now point at the local server
         // Our own stack's children are watched: one that dies fails the demo at once, with its log.
         const abort = new AbortController();
         const dead = stack ? failWhenDead(stack, abort) : null;

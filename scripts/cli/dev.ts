@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../../workers/config/load-config';
 import { setup } from '../stack/install';
 import { startStack, untilStopped } from '../stack/dev-stack';
-import { fail } from './options';
+import { fail, llmChoice, localLlmOption, type LlmChoice } from './options';
 
 export function devCommand(): Command {
   return new Command('dev')
@@ -11,12 +11,25 @@ export function devCommand(): Command {
     )
     .option('--no-workers', 'do not start workers (run `cairn worker` yourself)')
     .option('--no-sim', 'do not start the LLM simulator even if an endpoint points at it')
-    .action(async (o: { workers: boolean; sim: boolean }) => {
+    .option(
+      '--llm <which>',
+      'sim (the configured endpoints; the simulator by default) | local (a real model on CPU: llama.cpp server, installed into .tools/)',
+      llmChoice,
+      'sim',
+    )
+    .option('--model <file.gguf>', 'with --llm local: serve this GGUF model instead of the bundled SmolLM2-135M-Instruct')
+    .action(async (o: { workers: boolean; sim: boolean; llm: LlmChoice; model?: string }) => {
       try {
         const cfg = loadConfig();
         await setup(cfg, { quiet: true });
         const say = (m: string) => console.log(`[dev] ${m}`);
-        const stack = await startStack(cfg, { say, workers: o.workers, sim: o.sim ? undefined : false, restartWorkers: true });
+        const stack = await startStack(cfg, {
+          say,
+          workers: o.workers,
+          sim: o.sim ? undefined : false,
+          restartWorkers: true,
+          localLlm: localLlmOption(o),
+        });
         say(`ready. Temporal UI: ${cfg.temporal.uiUrl}. Start a batch in another terminal: npx cairn batch start --seeds FILE`);
         const fatal = await untilStopped(stack);
         say('stopping ...');

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { createDb, migrateDb, type Database } from '../../db/client';
 import { loadConfig, type Config } from '../../workers/config/load-config';
-import { requireDatabaseUrl } from '../../workers/config/find-postgres';
+import { readStackFile, requireDatabaseUrl } from '../../workers/config/find-postgres';
 import { connectClient } from '../../workers/config/connect-temporal';
 import type { Client } from '@temporalio/client';
 
@@ -56,4 +56,36 @@ export async function withClient<T>(cfg: Readonly<Config>, fn: (client: Client) 
 export function fail(err: unknown): void {
   console.error(`cairn: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
+}
+
+/**
+ * When a `cairn dev --llm local` stack is running, this process uses its local model too (the
+ * endpoint settings it recorded in the stack file), so `cairn batch start` checks and records
+ * the endpoints its workers really use. Returns whether it did.
+ */
+export function adoptDevLlm(): boolean {
+  const file = readStackFile(loadConfig());
+  if (!file.llmEnv || !file.pid) return false;
+  try {
+    process.kill(file.pid, 0);
+  } catch {
+    return false; // a stack file left by a stack that is gone
+  }
+  Object.assign(process.env, file.llmEnv);
+  return true;
+}
+
+export type LlmChoice = 'sim' | 'local';
+
+/** `--llm`: sim (the configured endpoints) or local (llama.cpp on CPU). */
+export function llmChoice(v: string): LlmChoice {
+  if (v === 'sim' || v === 'local') return v;
+  throw new InvalidArgumentError(`--llm must be sim or local (got ${v}).`);
+}
+
+/** The stack's `localLlm` option from `--llm` and `--model`; `--model` alone is an error. */
+export function localLlmOption(o: { llm: LlmChoice; model?: string }): { model?: string } | undefined {
+  if (o.model !== undefined && o.llm !== 'local')
+    throw new InvalidArgumentError('--model serves a GGUF file with the local server: add --llm local.');
+  return o.llm === 'local' ? { model: o.model } : undefined;
 }

@@ -38,6 +38,12 @@ export function formatSummary(s: BatchSummary): string {
   lines.push(
     `LLM calls paid: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), served from the cache: ${s.llm.cacheHits}; tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`,
   );
+  if (s.llm.teacherTruncated || s.llm.studentTruncated) {
+    lines.push(
+      `answers cut at max tokens (finish_reason length): teacher ${s.llm.teacherTruncated}, student ${s.llm.studentTruncated}` +
+        ' (student ones are left out of pass rates unless the batch was started with --truncated fail; raise CAIRN_<ROLE>_MAX_TOKENS)',
+    );
+  }
   lines.push(`dataset-ready problems (valid, ${FILTER_BAND.min} <= p <= ${FILTER_BAND.max}): ${s.exportable}`);
   if (s.failures.length) {
     lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');

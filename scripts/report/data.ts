@@ -165,6 +165,8 @@ export interface LlmUsage {
   calls: number;
   promptTokens: number;
   completionTokens: number;
+  /** Answers the server cut at max_tokens (finish_reason length). */
+  truncated: number;
 }
 
 /**
@@ -173,16 +175,18 @@ export interface LlmUsage {
  * turn null are the batch totals per role (a call shared by two turns counts once there).
  */
 export async function llmUsage(db: Database, batchId: string): Promise<LlmUsage[]> {
-  const res = await db.execute<{ role: string; turn: number | null; calls: number; pt: number; ct: number }>(sql`
+  const res = await db.execute<{ role: string; turn: number | null; calls: number; pt: number; ct: number; cut: number }>(sql`
     with used as (
       select p.turn, p.teacher_call_id as call_id from problems p where p.batch_id = ${batchId} and p.teacher_call_id is not null
       union
       select p.turn, a.llm_call_id from attempts a join problems p on p.id = a.problem_id where p.batch_id = ${batchId}
     ), per_turn as (
-      select c.role, u.turn, count(*)::int calls, coalesce(sum(c.prompt_tokens), 0)::bigint pt, coalesce(sum(c.completion_tokens), 0)::bigint ct
+      select c.role, u.turn, count(*)::int calls, coalesce(sum(c.prompt_tokens), 0)::bigint pt, coalesce(sum(c.completion_tokens), 0)::bigint ct,
+        (count(*) filter (where c.finish_reason = 'length'))::int cut
       from used u join llm_calls c on c.id = u.call_id group by c.role, u.turn
     ), total as (
-      select c.role, null::int turn, count(*)::int calls, coalesce(sum(c.prompt_tokens), 0)::bigint pt, coalesce(sum(c.completion_tokens), 0)::bigint ct
+      select c.role, null::int turn, count(*)::int calls, coalesce(sum(c.prompt_tokens), 0)::bigint pt, coalesce(sum(c.completion_tokens), 0)::bigint ct,
+        (count(*) filter (where c.finish_reason = 'length'))::int cut
       from llm_calls c where c.id in (select call_id from used) group by c.role
     )
     select * from per_turn union all select * from total order by role, turn nulls last`);
@@ -192,5 +196,6 @@ export async function llmUsage(db: Database, batchId: string): Promise<LlmUsage[
     calls: Number(r.calls),
     promptTokens: Number(r.pt),
     completionTokens: Number(r.ct),
+    truncated: Number(r.cut),
   }));
 }

@@ -190,7 +190,7 @@ function llmSection(m: ReportModel): string {
   const tRows = totals
     .map(
       (u) =>
-        `<tr><td>${esc(u.role)}</td>${cell(`llm-${u.role}-calls`, int(u.calls))}${cell(`llm-${u.role}-prompt`, int(u.promptTokens))}${cell(`llm-${u.role}-completion`, int(u.completionTokens))}</tr>`,
+        `<tr><td>${esc(u.role)}</td>${cell(`llm-${u.role}-calls`, int(u.calls))}${cell(`llm-${u.role}-prompt`, int(u.promptTokens))}${cell(`llm-${u.role}-completion`, int(u.completionTokens))}${cell(`llm-${u.role}-truncated`, int(u.truncated ?? 0))}</tr>`,
     )
     .join('');
   const turns = [...new Set(perTurn.map((u) => u.turn as number))].sort((a, b) => a - b);
@@ -210,8 +210,8 @@ function llmSection(m: ReportModel): string {
     .join('');
   const all = m.llmTotals.promptTokens + m.llmTotals.completionTokens;
   return `<h2>LLM calls and tokens</h2>
-<table><tr><th>role</th><th class="n">calls</th><th class="n">prompt tokens</th><th class="n">completion tokens</th></tr>${tRows || '<tr><td colspan="4">none</td></tr>'}</table>
-<p class="note">Tokens per usable problem: <b data-cell="tokens-per-usable">${m.totals.usable ? int(Math.round(all / m.totals.usable)) : '–'}</b>. Cached calls are counted once.</p>
+<table><tr><th>role</th><th class="n">calls</th><th class="n">prompt tokens</th><th class="n">completion tokens</th><th class="n">cut at max tokens</th></tr>${tRows || '<tr><td colspan="5">none</td></tr>'}</table>
+<p class="note">Tokens per usable problem: <b data-cell="tokens-per-usable">${m.totals.usable ? int(Math.round(all / m.totals.usable)) : '–'}</b>. Cached calls are counted once. Student answers cut at max tokens (finish_reason <code>length</code>) are left out of pass rates unless the batch counts them as failures (<code>--truncated fail</code>).</p>
 ${turns.length ? `<table><tr><th>turn</th>${roles.map((r) => `<th class="n">${esc(r)} calls</th><th class="n">${esc(r)} tokens</th>`).join('')}</tr>${turnRows}</table>` : ''}`;
 }
 

@@ -15,6 +15,7 @@ import { ALL_QUEUES } from '../../workers/start-workers';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
 import { createSimServer, simSettingsFrom } from '../sim';
 import { requireTemporalCli } from './install';
+import { startLocalLlm, type LocalLlm } from './local-llm';
 import { logOffset, logTail, StackWatcher, stopChild, type Backoff, type ChildExitError } from './watch';
 
 export const EMBEDDED_PG_PORT = 5488;
@@ -22,6 +23,8 @@ export const EMBEDDED_PG_PORT = 5488;
 export interface Stack {
   databaseUrl: string;
   simUrl: string | null;
+  /** `--llm local`: the llama.cpp server both roles use (its settings are in this process's environment too). */
+  localLlm: LocalLlm | null;
   /** Resolves when a child exited unexpectedly and is not restarted (the report is already said). */
   fatal: Promise<ChildExitError>;
   stop(): Promise<void>;
@@ -32,6 +35,8 @@ export interface StackOptions {
   /** false: leave the queues to other processes. */
   workers?: boolean;
   sim?: boolean;
+  /** `--llm local`: serve a real model with llama.cpp on CPU and point teacher and student at it (`model`: another GGUF file). */
+  localLlm?: { model?: string };
   /** `cairn dev`: restart a worker that exits, with backoff; otherwise its exit is fatal. */
   restartWorkers?: boolean;
   backoff?: Backoff;
@@ -220,8 +225,27 @@ export async function startStack(cfg: Readonly<Config>, opts: StackOptions): Pro
     await migrateDb(db);
     await pool.end();
 
+    let localLlm: LocalLlm | null = null;
+    if (opts.localLlm) {
+      const log = logPath(cfg, 'llm');
+      const offset = logOffset(log);
+      localLlm = await startLocalLlm(cfg, {
+        model: opts.localLlm.model,
+        say,
+        log,
+        offset,
+        watcher,
+        spawn: (cmd, args) => spawnLogged(log, cmd, args),
+      });
+      const child = localLlm.child;
+      stops.push(() => stopChild(child, 5000));
+      // This process (the demo's config, `withDb`) and the workers below see the same endpoints.
+      Object.assign(process.env, localLlm.env);
+    }
+
     let simUrl: string | null = null;
-    const simWanted = opts.sim ?? (cfg.teacher.baseURL.includes(`:${cfg.simPort}/`) || cfg.student.baseURL.includes(`:${cfg.simPort}/`));
+    const simWanted =
+      opts.sim ?? (!localLlm && (cfg.teacher.baseURL.includes(`:${cfg.simPort}/`) || cfg.student.baseURL.includes(`:${cfg.simPort}/`)));
     if (simWanted) {
       // In this process, not a child: it lives and dies with the stack.
       const sim = await createSimServer({ ...simSettingsFrom(process.env, []), port: cfg.simPort });
@@ -245,11 +269,12 @@ export async function startStack(cfg: Readonly<Config>, opts: StackOptions): Pro
       }
       say(`workers: ${ALL_QUEUES.join(', ')} (logs ${path.join(shownDir(cfg), 'logs')}/worker-*.log)`);
     }
-    const file: StackFile = { databaseUrl: pg.url, simUrl: simUrl ?? undefined, pid: process.pid };
+    const file: StackFile = { databaseUrl: pg.url, simUrl: simUrl ?? undefined, pid: process.pid, llmEnv: localLlm?.env };
     fs.writeFileSync(stackFilePath(cfg), JSON.stringify(file, null, 2));
     return {
       databaseUrl: pg.url,
       simUrl,
+      localLlm,
       fatal: watcher.fatal,
       stop: async () => {
         await stopAll();

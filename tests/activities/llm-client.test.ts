@@ -340,3 +340,61 @@ test('a paid sample waits out a database outage instead of failing (its retry wo
   );
   warn.mockRestore();
 });
+
+test('student answers cut at max tokens are left out of the pass rate (default), or count as failures with --truncated fail', async () => {
+  const stored = async (text: string, finishReason: string) =>
+    storePaid(
+      { db: tdb.db, role: 'student' },
+      {
+        requestHash: `cut-${++promptNo}-${Date.now()}`,
+        requestKey: 'k',
+        sample: 0,
+        role: 'student',
+        model: 'm',
+        request: { messages: [], params: {} },
+        choices: [text],
+        finishReason,
+        promptTokens: 1,
+        completionTokens: 1,
+        latencyMs: 1,
+      },
+    );
+  const good = '```python\ndef f(x):\n    return x * 3\n```';
+  const gradeWith = async (batchId: string) => {
+    await upsertBatch(
+      tdb.db,
+      batchId,
+      testSettings({ dedup: 'off', timeLimitMs: 1000, ...(batchId.endsWith('fail') ? { truncated: 'fail' } : {}) }),
+    );
+    await insertSeeds(tdb.db, [{ batchId, seedId: 'short', snippet: 'def g(x):\n    return x * 2' }]);
+    const { problemId } = await run({}, activitiesFor('teacher', { db: tdb.db, teacher: fakeTeacher }).proposeProblem, {
+      ...propose,
+      batchId,
+      seedId: 'short',
+      turn: 1,
+    });
+    await run({}, activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox }).validateProblem, { problemId });
+    // Sample 0 is whole and right; 1 is right; 2 and 3 were cut mid-answer (no code block came).
+    const rows = [
+      await stored(good, 'stop'),
+      await stored(good, 'stop'),
+      await stored('```python\ndef f(x):\n    ret', 'length'),
+      await stored('Let me', 'length'),
+    ];
+    const student: LlmClient = {
+      role: 'student',
+      model: 'm',
+      complete: async () => ({
+        callId: rows[0]?.id ?? 0,
+        callIds: rows.map((r) => r.id),
+        choices: rows.map((r) => r.choices[0] ?? ''),
+        cached: true,
+      }),
+    };
+    await run({}, activitiesFor('student', { db: tdb.db, student }).attemptProblem, { problemId, attempts: 4 });
+    return run({}, activitiesFor('grader', { db: tdb.db, sandbox: fakeSandbox }).gradeAttempts, { problemId });
+  };
+  expect(await gradeWith('cut-exclude')).toEqual({ passed: 2, total: 2, passRate: 1 });
+  expect(await gradeWith('cut-fail')).toEqual({ passed: 2, total: 4, passRate: 0.5 });
+  expect(() => testSettings({ truncated: 'drop' })).toThrow(/--truncated drop: choose exclude/);
+});

@@ -31,7 +31,6 @@ describe('abduction teacher parser', () => {
     [good.replace('def f(', 'import subprocess\ndef f('), 'imports `subprocess`'],
     [good.replace('return sorted', '__cairn_value = 1\n    return sorted'), 'reserved for the grader'],
     [good.replace('[7, 3, 10], 4', `[${'1, '.repeat(800)}1], 4`), 'keep each input under 2000 characters'],
-    [good + '\n```python\ndef f(x): return x\n```', 'Found 2 python blocks'],
   ])('rejects a bad problem with a reason the teacher can act on (%#)', (text, reason) => {
     const r = parseTeacher(text);
     expect(r.ok).toBe(false);

@@ -15,6 +15,8 @@ export interface StackFile {
   embeddedPostgres?: boolean;
   simUrl?: string;
   pid?: number;
+  /** `cairn dev --llm local`: the settings that point teacher and student at its llama.cpp server. */
+  llmEnv?: Record<string, string>;
 }
 
 export function stackFilePath(cfg: Pick<Config, 'dataDir'>): string {

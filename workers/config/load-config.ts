@@ -26,6 +26,16 @@ export interface LlmEndpoint {
   timeoutMs: number;
   /** Most sample requests in flight per activity (CAIRN_<ROLE>_SAMPLE_CONCURRENCY). */
   sampleConcurrency: number;
+  /** Stream answers (CAIRN_<ROLE>_STREAM=1): heartbeats as chunks arrive; needed for answers slower than Node's 5-minute headers timeout. */
+  stream: boolean;
+  /** A stream silent this long is cut and retried (CAIRN_<ROLE>_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+  /** CAIRN_TEACHER_STRUCTURED=json_schema: the teacher's problem is asked for under a JSON schema. */
+  structured: 'off' | 'json_schema';
+  /** CAIRN_<ROLE>_MODEL_REVISION: the served checkpoint (part of the cache key); unset: what the server's /v1/models reports. */
+  revision?: string;
+  /** Generation controls sent with every request (and so part of the cache key); unset ones are left to the server. */
+  generation: GenerationControls;
   /** CAIRN_<ROLE>_API: 'online' (one request per call) or 'batch' (the provider's batch API, activities/llm/batch-api). */
   api: 'online' | 'batch';
   batch: BatchApiSettings;
@@ -43,6 +53,26 @@ export interface BatchApiSettings {
   pollMs: number;
   /** The batch's completion window, as the provider spells it ("24h"). */
   completionWindow: string;
+}
+
+/** Per-role generation controls (CAIRN_<ROLE>_MAX_TOKENS, _TEMPERATURE, _TOP_P, _REASONING_EFFORT, _STOP). */
+// A type alias, not an interface: it must be assignable to the client's Record<string, unknown>.
+export type GenerationControls = {
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  reasoning_effort?: string;
+  stop?: string[];
+};
+
+/** The llama.cpp server that `--llm local` starts (CAIRN_LOCAL_LLM_*). */
+export interface LocalLlmSettings {
+  /** Parallel sequences (llama.cpp's slots): `n` above it is refused. */
+  slots: number;
+  /** Context tokens per slot. */
+  ctxPerSlot: number;
+  /** CPU threads (one is fastest on a busy 2-core machine). */
+  threads: number;
 }
 
 export interface Config {
@@ -67,6 +97,7 @@ export interface Config {
   metricsPort: number | null;
   /** Postgres connections per worker process (CAIRN_PG_POOL_MAX; sizing rule in docs/production.md). */
   pgPoolMax: number;
+  localLlm: LocalLlmSettings;
   /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
   shutdownGraceMs: number;
   /** Worker Versioning (CAIRN_WORKER_VERSIONING=1): this worker's deployment and build (see docs/production.md, Upgrades). */
@@ -123,15 +154,72 @@ function extraBody(env: NodeJS.ProcessEnv, name: string): Record<string, unknown
   return body;
 }
 
+function num(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max)
+    throw new ConfigError(`${name}=${raw} is not a number in [${min}, ${max}]. Fix or unset it.`);
+  return v;
+}
+
+function generation(env: NodeJS.ProcessEnv, p: string, extra: Record<string, unknown>): GenerationControls {
+  const g: GenerationControls = {};
+  const maxTokens = env[`${p}MAX_TOKENS`] ? int(env, `${p}MAX_TOKENS`, 0, 1) : undefined;
+  if (maxTokens !== undefined) g.max_tokens = maxTokens;
+  const temperature = num(env, `${p}TEMPERATURE`, 0, 2);
+  if (temperature !== undefined) g.temperature = temperature;
+  const topP = num(env, `${p}TOP_P`, 0, 1);
+  if (topP !== undefined) g.top_p = topP;
+  const effort = env[`${p}REASONING_EFFORT`];
+  if (effort) {
+    if (!/^[a-z]+$/.test(effort))
+      throw new ConfigError(`${p}REASONING_EFFORT=${effort} is not a word such as low, medium or high. Fix or unset it.`);
+    g.reasoning_effort = effort;
+  }
+  const stop = env[`${p}STOP`];
+  if (stop) {
+    let list: unknown;
+    try {
+      list = JSON.parse(stop);
+    } catch {
+      list = null;
+    }
+    if (!Array.isArray(list) || list.length === 0 || list.length > 4 || !list.every((x) => typeof x === 'string' && x !== '')) {
+      throw new ConfigError(`${p}STOP must be a JSON list of 1 to 4 non-empty strings, e.g. ["</answer>"]; got ${stop}`);
+    }
+    g.stop = list as string[];
+  }
+  const both = Object.keys(g).filter((k) => Object.prototype.hasOwnProperty.call(extra, k));
+  if (both.length > 0) {
+    throw new ConfigError(
+      `${p}EXTRA_BODY sets ${both.map((k) => `"${k}"`).join(', ')}, which ${both.map((k) => `${p}${k.toUpperCase()}`).join(', ')} also sets: keep one of the two.`,
+    );
+  }
+  return g;
+}
+
+function structuredMode(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT'): 'off' | 'json_schema' {
+  const name = `CAIRN_${role}_STRUCTURED`;
+  const v = env[name];
+  if (v === undefined || v === '' || v === 'off') return 'off';
+  if (role === 'STUDENT')
+    throw new ConfigError(`${name}=${v}: structured output is a teacher setting (CAIRN_TEACHER_STRUCTURED); unset it.`);
+  if (v === 'json_schema') return v;
+  throw new ConfigError(`${name}=${v} is not off or json_schema. Fix or unset it.`);
+}
+
 function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: number): LlmEndpoint {
   const p = `CAIRN_${role}_`;
+  const extra = extraBody(env, `${p}EXTRA_BODY`);
   return {
     baseURL: env[`${p}BASE_URL`] || `http://127.0.0.1:${simPort}/v1`,
     model: env[`${p}MODEL`] || (role === 'TEACHER' ? 'sim-teacher' : 'sim-student'),
     apiKey: env[`${p}API_KEY`] || env.OPENAI_API_KEY || 'sim-no-key',
     concurrency: int(env, `${p}CONCURRENCY`, role === 'TEACHER' ? 8 : 8, 1),
     sampleConcurrency: int(env, `${p}SAMPLE_CONCURRENCY`, 8, 1),
-    extraBody: extraBody(env, `${p}EXTRA_BODY`),
+    extraBody: extra,
+    generation: generation(env, p, extra),
     useN: (env[`${p}USE_N`] ?? '1') !== '0',
     timeoutMs: int(env, `${p}TIMEOUT_MS`, 600_000, 1000),
     api: apiOf(env, `${p}API`),
@@ -142,6 +230,10 @@ function endpoint(env: NodeJS.ProcessEnv, role: 'TEACHER' | 'STUDENT', simPort: 
       pollMs: int(env, `${p}BATCH_POLL_MS`, 30_000, 100),
       completionWindow: env[`${p}BATCH_WINDOW`] || '24h',
     },
+    stream: (env[`${p}STREAM`] ?? '0') === '1',
+    idleTimeoutMs: int(env, `${p}IDLE_TIMEOUT_MS`, 120_000, 1000),
+    structured: structuredMode(env, role),
+    ...(env[`${p}MODEL_REVISION`] ? { revision: env[`${p}MODEL_REVISION`] } : {}),
   };
 }
 
@@ -241,6 +333,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     simPort,
     pgPoolMax: pgPoolMax(env),
     metricsPort: metricsPort(env),
+    localLlm: {
+      slots: int(env, 'CAIRN_LOCAL_LLM_SLOTS', 2, 1),
+      ctxPerSlot: int(env, 'CAIRN_LOCAL_LLM_CTX', 4096, 512),
+      threads: int(env, 'CAIRN_LOCAL_LLM_THREADS', 1, 1),
+    },
     shutdownGraceMs: 0,
     versioning: {
       enabled: flagOn(env, 'CAIRN_WORKER_VERSIONING'),

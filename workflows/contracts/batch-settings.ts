@@ -44,7 +44,17 @@ export interface BatchSettings {
   timeSlack: number;
   /** The seed file the batch was loaded from (absolute), so a resume can finish a half-done load. */
   seedFile: string;
+  /**
+   * Student answers the server cut at max_tokens (finish_reason length): left out of the pass rate
+   * (absent, the default: they say nothing about the problem) or counted as failures ('fail').
+   */
+  truncated?: TruncatedSetting;
+  /** Sample afresh: joins every LLM request's cache key (and moves its seed), so answers cached by other batches are not reused. */
+  sampleSalt?: string;
 }
+
+export type TruncatedSetting = 'exclude' | 'fail';
+export const TRUNCATED_SETTINGS: readonly TruncatedSetting[] = ['exclude', 'fail'];
 
 /** What a caller may set; everything else has the defaults below. */
 export interface BatchOptions {
@@ -60,6 +70,8 @@ export interface BatchOptions {
   visiblePairs?: number;
   timeLimitMs?: number;
   timeSlack?: number;
+  truncated?: string;
+  sampleSalt?: string;
 }
 
 export const BATCH_DEFAULTS = {
@@ -72,6 +84,7 @@ export const BATCH_DEFAULTS = {
   visiblePairs: 3,
   timeLimitMs: 2000,
   timeSlack: 10,
+  truncated: 'exclude',
 } as const;
 
 /** A bad setting: names the option (as the CLI flag) and what it accepts. */
@@ -130,6 +143,12 @@ function checkChainBins(bins: ChainBins, where: string): ChainBins {
   return { hard: bins.hard, medium: bins.medium, easy: bins.easy };
 }
 
+function checkSalt(s: string): string {
+  if (typeof s !== 'string' || s.length > 100 || !/^[\w.:-]+$/.test(s))
+    throw new BatchSettingsError(`--sample-salt ${String(s)}: use up to 100 letters, digits, '.', ':', '-' or '_'.`);
+  return s;
+}
+
 /** Validates a caller's options into the settings to record. Throws BatchSettingsError naming the flag. */
 export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const envs = parseEnvSpec(o.env ?? BATCH_DEFAULTS.env);
@@ -141,6 +160,9 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting))
     throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
+  const truncated = o.truncated ?? BATCH_DEFAULTS.truncated;
+  if (!TRUNCATED_SETTINGS.includes(truncated as TruncatedSetting))
+    throw new BatchSettingsError(`--truncated ${truncated}: choose exclude (left out of the pass rate) or fail (counted as failures).`);
   return {
     env: envs.env,
     ...(envs.weights ? { envWeights: envs.weights } : {}),
@@ -154,6 +176,9 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     timeLimitMs: wholeAtLeast('--time-limit-ms', o.timeLimitMs ?? BATCH_DEFAULTS.timeLimitMs, 100),
     timeSlack: wholeAtLeast('--time-slack', o.timeSlack ?? BATCH_DEFAULTS.timeSlack, 1),
     seedFile: o.seedFile,
+    // Recorded only when not the default, so settings written before it existed read back the same.
+    ...(truncated === 'fail' ? { truncated: 'fail' as const } : {}),
+    ...(o.sampleSalt ? { sampleSalt: checkSalt(o.sampleSalt) } : {}),
   };
 }
 
@@ -188,6 +213,8 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       visiblePairs: num('visiblePairs'),
       timeLimitMs: num('timeLimitMs'),
       timeSlack: num('timeSlack'),
+      truncated: r.truncated === undefined ? undefined : String(r.truncated),
+      sampleSalt: r.sampleSalt === undefined ? undefined : String(r.sampleSalt),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
       // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).
