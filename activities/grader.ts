@@ -8,7 +8,7 @@ import { environment } from './environments';
 import type { ExecutedProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import type { InputOutcome, Sandbox } from './sandbox/contract';
-import { compareOutcomes } from './sandbox';
+import { compareMany, type Comparison } from './environments/answers-py';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 
@@ -123,7 +123,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       const limit = Math.max(timeLimitMs, Math.ceil(timeSlack * Math.max(0, ...(p.refCpuMs ?? []))));
       const graded = new Set((await listGradedAttempts(db, p.id)).map((g) => g.attempt.id));
       const todo = (await listAttempts(db, p.id)).filter((a) => !graded.has(a.id));
-      await withHeartbeat((signal) =>
+      const ran = await withHeartbeat((signal) =>
         Promise.all(
           todo.map(async (a) => {
             if (a.answer === null) {
@@ -134,7 +134,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
                 cpuMs: [],
                 failure: a.parseError ?? 'no answer',
               });
-              return;
+              return null;
             }
             const job = env.gradeJob(problem, a.answer);
             // failFast: the reward is all-or-nothing, so a looping attempt costs one limit, not five.
@@ -142,24 +142,30 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
               { code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor, failFast: true },
               signal,
             );
-            const cmp = compareOutcomes(res.outcomes, job.expected);
-            const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
-            const failure =
-              firstBad < 0
-                ? null
-                : cmp.verdicts[firstBad] === 'wrong'
-                  ? `wrong output on input ${firstBad + 1}`
-                  : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
-            await upsertGrade(db, {
-              attemptId: a.id,
-              verdict: cmp.pass ? 'pass' : 'fail',
-              inputVerdicts: cmp.verdicts,
-              cpuMs: res.outcomes.map((o) => o.cpuMs ?? null),
-              failure,
-            });
+            return { a, job, res };
           }),
         ),
       );
+      // One comparison call for the problem's attempts (answers.py: the same code cairn_reward.py runs).
+      const done = ran.filter((r) => r !== null);
+      const cmps = await compareMany(done.map(({ job, res }) => ({ outcomes: res.outcomes, expected: job.expected })));
+      for (const [k, { a, res }] of done.entries()) {
+        const cmp = cmps[k] as Comparison;
+        const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
+        const failure =
+          firstBad < 0
+            ? null
+            : cmp.verdicts[firstBad] === 'wrong'
+              ? `wrong output on input ${firstBad + 1}`
+              : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
+        await upsertGrade(db, {
+          attemptId: a.id,
+          verdict: cmp.pass ? 'pass' : 'fail',
+          inputVerdicts: cmp.verdicts,
+          cpuMs: res.outcomes.map((o) => o.cpuMs ?? null),
+          failure,
+        });
+      }
       const all = await listGradedAttempts(db, p.id);
       const passed = all.filter((g) => g.grade.verdict === 'pass').length;
       const total = all.length;
