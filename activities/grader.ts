@@ -75,7 +75,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
       // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
-      const { timeLimitMs, dedup, decontam } = await settingsOf(p.batchId);
+      const { timeLimitMs, dedup, nearDup, decontam } = await settingsOf(p.batchId);
       await recordUse(p.batchId);
       const env = environment(p.env);
       const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor, failFast: true };
@@ -104,9 +104,10 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
           refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
         },
         dedup,
+        nearDup,
       );
-      // A duplicate is recorded, not graded: no student compute is spent on it.
-      if (dup) return { valid: false, reason: `duplicate of problem ${dup.duplicateOf}` };
+      // A duplicate (exact or near) is recorded, not graded: no student compute is spent on it.
+      if (dup) return { valid: false, reason: `${dup.same === 'near' ? 'near-duplicate' : 'duplicate'} of problem ${dup.duplicateOf}` };
       return { valid: true, reason: null };
     },
 

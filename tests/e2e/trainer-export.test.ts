@@ -103,6 +103,10 @@ test(
     expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(
       /^---\n[\s\S]*configs:[\s\S]*split: test[\s\S]*## Pass-rate histogram/,
     );
+    // What was left out before the student saw it, counted as `cairn batch status` counts it (near-dup is off here).
+    expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(
+      /Left out before the student saw them: \d+ exact duplicates \(same code, or the same up to names and layout\), 0 near-duplicates .* and \d+ problems too close/,
+    );
     // The card's front matter tells `datasets` the splits.
     expect(
       runPythonJson<Record<string, number>>(
