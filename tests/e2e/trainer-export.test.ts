@@ -225,6 +225,11 @@ print(json.dumps({k: v.num_rows for k, v in ds.items()}))
     expect(ind.length).toBeGreaterThan(0);
     for (const r of ind)
       expect(Object.keys(JSON.parse(r.reward_model.ground_truth) as object)).toEqual(['inputs', 'outputs', 'fn_name', 'cairn']);
+    // The teacher's code of those records beside them (kept with CAIRN_KEEP_EXPORTS, e.g. to score them with verl's own scorer).
+    fs.writeFileSync(
+      path.join(apps, 'teacher-code.json'),
+      JSON.stringify(Object.fromEntries(ind.map((r) => [r.extra_info.id, prob.get(r.extra_info.id)!.code]))),
+    );
   },
   900_000 + 30_000 * Math.max(0, SEEDS - 8),
 );
