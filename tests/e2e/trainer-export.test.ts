@@ -223,8 +223,16 @@ print(json.dumps({k: v.num_rows for k, v in ds.items()}))
     const a = runPythonJson<Record<string, { rows: Row[] }>>(LOAD, [path.join(apps, 'train.parquet')])[path.join(apps, 'train.parquet')]!;
     const ind = a.rows.filter((r) => r.data_source === 'apps');
     expect(ind.length).toBeGreaterThan(0);
-    for (const r of ind)
-      expect(Object.keys(JSON.parse(r.reward_model.ground_truth) as object)).toEqual(['inputs', 'outputs', 'fn_name', 'cairn']);
+    for (const r of ind) {
+      const g = JSON.parse(r.reward_model.ground_truth) as { inputs: unknown[]; outputs: unknown[] };
+      expect(Object.keys(g)).toEqual(['inputs', 'outputs', 'fn_name', 'cairn']);
+      // verl's prime_code json.loads each test's input lines (one argument a line) and its output.
+      for (const [k, i] of g.inputs.entries()) {
+        expect(typeof i).toBe('string');
+        expect(() => (i as string).split('\n').map((l) => JSON.parse(l) as unknown)).not.toThrow();
+        expect(() => JSON.parse(g.outputs[k] as string) as unknown).not.toThrow();
+      }
+    }
     // The teacher's code of those records beside them (kept with CAIRN_KEEP_EXPORTS, e.g. to score them with verl's own scorer).
     fs.writeFileSync(
       path.join(apps, 'teacher-code.json'),
