@@ -26,33 +26,34 @@ let stack: TestStack;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-trainer-'));
 const PY = '/usr/bin/python3';
 const SEEDS = Number(process.env.CAIRN_REGRADE_SEEDS ?? 8);
+// Bigger batches get more time: the batch, the re-grade and its subprocess.
+const MORE_MS = 30_000 * Math.max(0, SEEDS - 8);
+const BATCH_MS = 300_000 + MORE_MS;
+const REGRADE_MS = 900_000 + MORE_MS;
 
-beforeAll(
-  async () => {
-    stack = await startTestStack('trainer_export');
-    const cfg = loadConfig({ ...process.env, DATABASE_URL: stack.tdb.url });
-    const file = path.join(tmp, 'seeds.jsonl');
-    // CAIRN_REGRADE_SEEDS=N runs a bigger batch for a firmer agreement figure (default 8 seeds).
-    writeSeedFile(
-      file,
-      Array.from({ length: SEEDS }, (_, i) => ({
-        id: `s${i}`,
-        kind: 'snippet',
-        source: `demo.py:${i}`,
-        snippet: `def g${i}(xs):\n    out = []\n    for x in xs:\n        if x % ${i + 2} == 0:\n            out.append(x * ${i + 1})\n    return out`,
-      })),
-    );
-    await startBatch(stack.tdb.db, stack.env.client, cfg, {
-      seedsFile: file,
-      batchId: 'tx',
-      turns: 2,
-      attempts: 8,
-      env: 'induction=1,abduction=1,deduction=1,fuzzing=1',
-    });
-    await stack.env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('tx')).result();
-  },
-  300_000 + 30_000 * Math.max(0, SEEDS - 8),
-);
+beforeAll(async () => {
+  stack = await startTestStack('trainer_export');
+  const cfg = loadConfig({ ...process.env, DATABASE_URL: stack.tdb.url });
+  const file = path.join(tmp, 'seeds.jsonl');
+  // CAIRN_REGRADE_SEEDS=N runs a bigger batch for a firmer agreement figure (default 8 seeds).
+  writeSeedFile(
+    file,
+    Array.from({ length: SEEDS }, (_, i) => ({
+      id: `s${i}`,
+      kind: 'snippet',
+      source: `demo.py:${i}`,
+      snippet: `def g${i}(xs):\n    out = []\n    for x in xs:\n        if x % ${i + 2} == 0:\n            out.append(x * ${i + 1})\n    return out`,
+    })),
+  );
+  await startBatch(stack.tdb.db, stack.env.client, cfg, {
+    seedsFile: file,
+    batchId: 'tx',
+    turns: 2,
+    attempts: 8,
+    env: 'induction=1,abduction=1,deduction=1,fuzzing=1',
+  });
+  await stack.env.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId('tx')).result();
+}, BATCH_MS);
 
 afterAll(async () => {
   await stack?.stop();
@@ -84,7 +85,7 @@ function score(rewardFile: string, reqs: { completion: string; ground_truth: str
     input: reqs.map((x) => JSON.stringify(x)).join('\n') + '\n',
     encoding: 'utf8',
     maxBuffer: 64 << 20,
-    timeout: 600_000 + 30_000 * Math.max(0, SEEDS - 8),
+    timeout: 600_000 + MORE_MS,
     env: { ...process.env, CAIRN_REWARD_PYTHON: PY },
   });
   if (r.status !== 0) throw new Error(`cairn_reward.py failed: ${r.stderr}`);
@@ -239,7 +240,7 @@ print(json.dumps({k: v.num_rows for k, v in ds.items()}))
       JSON.stringify(Object.fromEntries(ind.map((r) => [r.extra_info.id, prob.get(r.extra_info.id)!.code]))),
     );
   },
-  900_000 + 30_000 * Math.max(0, SEEDS - 8),
+  REGRADE_MS,
 );
 
 test('TRL and OpenRLHF: columns, and their reward functions grade like compute_score', async () => {
