@@ -9,7 +9,7 @@ import { environment } from './environments';
 import type { ExecutedProblem } from './environments/environment';
 import { withHeartbeat } from './heartbeat';
 import type { InputOutcome, Sandbox } from './sandbox/contract';
-import { compareOutcomes } from './sandbox';
+import { compareMany, type Comparison } from './environments/answers-py';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 import { problemsValidated, sandboxCpuMs, sandboxHealthy, sandboxRuns, verdicts } from './cairn-metrics';
@@ -112,7 +112,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       if (p.status !== 'proposed') return { valid: p.status === 'valid' || p.status === 'graded', reason: p.invalidReason };
       // (a duplicate keeps its reason in invalidReason, so a retried activity answers the same)
       if (!p.code || !p.inputs) throw new Error(`problem ${p.id} has no code to validate`);
-      const { timeLimitMs, dedup, decontam } = await settingsOf(p.batchId);
+      const { timeLimitMs, dedup, nearDup, decontam } = await settingsOf(p.batchId);
       await recordUse(p.batchId);
       const env = environment(p.env);
       const req = { ...env.validation({ code: p.code, inputs: p.inputs, message: p.message }), timeLimitMs, wallFactor, failFast: true };
@@ -142,10 +142,11 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
           refCpuMs: a.outcomes.map((o, i) => Math.max(o.cpuMs ?? 0, b.outcomes[i]?.cpuMs ?? 0)),
         },
         dedup,
+        nearDup,
       );
-      // A duplicate is recorded, not graded: no student compute is spent on it.
+      // A duplicate (exact or near) is recorded, not graded: no student compute is spent on it.
       problemsValidated.inc({ result: dup ? 'duplicate' : 'valid' });
-      if (dup) return { valid: false, reason: `duplicate of problem ${dup.duplicateOf}` };
+      if (dup) return { valid: false, reason: `${dup.same === 'near' ? 'near-duplicate' : 'duplicate'} of problem ${dup.duplicateOf}` };
       return { valid: true, reason: null };
     },
 
@@ -162,7 +163,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       const limit = Math.max(timeLimitMs, Math.ceil(timeSlack * Math.max(0, ...(p.refCpuMs ?? []))));
       const graded = new Set((await listGradedAttempts(db, p.id)).map((g) => g.attempt.id));
       const todo = (await listAttempts(db, p.id)).filter((a) => !graded.has(a.id));
-      await withHeartbeat((signal) =>
+      const ran = await withHeartbeat((signal) =>
         Promise.all(
           todo.map(async (a) => {
             if (a.answer === null) {
@@ -174,7 +175,7 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
                 failure: a.parseError ?? 'no answer',
               });
               verdicts.inc({ verdict: 'fail' });
-              return;
+              return null;
             }
             const job = env.gradeJob(problem, a.answer);
             // failFast: the reward is all-or-nothing, so a looping attempt costs one limit, not five.
@@ -182,25 +183,31 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
               { code: job.code, entry: job.entry, inputs: job.inputs, timeLimitMs: limit, wallFactor, failFast: true },
               signal,
             );
-            const cmp = compareOutcomes(res.outcomes, job.expected);
-            const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
-            const failure =
-              firstBad < 0
-                ? null
-                : cmp.verdicts[firstBad] === 'wrong'
-                  ? `wrong output on input ${firstBad + 1}`
-                  : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
-            await upsertGrade(db, {
-              attemptId: a.id,
-              verdict: cmp.pass ? 'pass' : 'fail',
-              inputVerdicts: cmp.verdicts,
-              cpuMs: res.outcomes.map((o) => o.cpuMs ?? null),
-              failure,
-            });
-            verdicts.inc({ verdict: cmp.pass ? 'pass' : 'fail' });
+            return { a, job, res };
           }),
         ),
       );
+      // One comparison call for the problem's attempts (answers.py: the same code cairn_reward.py runs).
+      const done = ran.filter((r) => r !== null);
+      const cmps = await compareMany(done.map(({ job, res }) => ({ outcomes: res.outcomes, expected: job.expected })));
+      for (const [k, { a, res }] of done.entries()) {
+        const cmp = cmps[k] as Comparison;
+        const firstBad = cmp.verdicts.findIndex((v) => v !== 'ok');
+        const failure =
+          firstBad < 0
+            ? null
+            : cmp.verdicts[firstBad] === 'wrong'
+              ? `wrong output on input ${firstBad + 1}`
+              : describe(res.outcomes[firstBad] as InputOutcome, firstBad);
+        await upsertGrade(db, {
+          attemptId: a.id,
+          verdict: cmp.pass ? 'pass' : 'fail',
+          inputVerdicts: cmp.verdicts,
+          cpuMs: res.outcomes.map((o) => o.cpuMs ?? null),
+          failure,
+        });
+        verdicts.inc({ verdict: cmp.pass ? 'pass' : 'fail' });
+      }
       const every = await listGradedAttempts(db, p.id);
       // Answers cut at max_tokens say nothing about the problem: left out unless the batch counts them
       // (--truncated fail). When every answer was cut they are all there is, and count as failures.

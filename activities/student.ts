@@ -1,6 +1,7 @@
 import type { Database } from '../db/client';
 import { getProblem, insertAttempts, listAttempts, updateProblem } from '../db/queries/problems';
 import { environment } from './environments';
+import { parseAnswers } from './environments/answers-py';
 import { withHeartbeat } from './heartbeat';
 import { sampleOrReason } from './llm/sample-outcome';
 import type { LlmClient } from './llm/llm-client';
@@ -41,10 +42,12 @@ export function createStudentActivities({ db, student }: StudentDeps) {
         });
         return existing.length;
       }
+      // Parsed in one call by answers.py, the parser the exported trainer reward runs too.
+      const answers = await parseAnswers(p.env, res.choices);
       await insertAttempts(
         db,
-        res.choices.map((completion, idx) => {
-          const parsed = env.parseStudent(completion);
+        res.choices.map((_completion, idx) => {
+          const parsed = answers[idx] ?? { ok: false, reason: 'no answer' };
           return {
             // The completion itself stays in the sample's llm_calls row: stored once.
             problemId: p.id,

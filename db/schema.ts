@@ -155,6 +155,9 @@ export const problems = pgTable(
     /** sha256 of the whitespace/comment-normalized code, and of its AST with names normalized: dedup keys. */
     codeHash: text('code_hash'),
     astHash: text('ast_hash'),
+    /** MinHash signature of the normalized code (activities/dedup.py) and its LSH band keys: near-duplicate lookup. */
+    minhash: integer('minhash').array(),
+    lshBands: text('lsh_bands').array(),
     /** The earlier problem this one duplicates (status 'duplicate'): recorded, not graded. */
     duplicateOf: bigint('duplicate_of', { mode: 'number' }),
     attempts: integer('attempts'),
@@ -168,6 +171,7 @@ export const problems = pgTable(
     index('problems_batch_idx').on(t.batchId, t.seedId),
     index('problems_code_hash_idx').on(t.codeHash),
     index('problems_ast_hash_idx').on(t.astHash),
+    index('problems_lsh_bands_idx').using('gin', t.lshBands),
   ],
 );
 

@@ -8,18 +8,11 @@
  */
 import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
+import { parseAnswerSync } from './answers-py';
 import { fence } from './blocks';
 import { teacherParts } from './lenient';
 import { BANNED_MODULES, bannedImport } from './induction';
-import {
-  parseInputAnswer,
-  answerFailure,
-  checkInputs,
-  MAX_OUTPUT_CHARS,
-  studentRequest,
-  teacherRequest,
-  type TeacherRequest,
-} from './summary';
+import { answerFailure, checkInputs, MAX_OUTPUT_CHARS, studentRequest, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 const RULES = [
@@ -118,7 +111,8 @@ export function studentMessages(code: string, output: string): ChatMessage[] {
 }
 
 /** The student's input: the last ```input block (reasoning removed), as an argument list. */
-export const parseStudent = parseInputAnswer;
+/** The student's input: the last ```input block as an argument list (answers.py parse_student). */
+export const parseStudent = (text: string): ParseResult<string> => parseAnswerSync('abduction', text);
 
 export const abduction: Environment = {
   name: 'abduction',

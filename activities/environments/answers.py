@@ -1,13 +1,14 @@
-"""The student's answer, parsed in Python the way Cairn's student activity parses it in TypeScript.
+"""How Cairn reads a student's answer and decides a reward: the one implementation.
 
-Cairn parses answers in `activities/environments/*.ts` (blocks.ts: stripReasoning, parseBlocks;
-induction.ts, summary.ts: parseStudent, parseLiteralAnswer, argumentList). The exported reward
-(`cairn export --format verl|trl|openrlhf` writes cairn_reward.py, which embeds this file verbatim)
-must read an answer exactly as the student activity did, so this is a line-by-line port with
-JavaScript's semantics spelled out where Python's differ: JS `\\s` / `trim()` whitespace (not
-Python's str.isspace), ASCII `\\w`, `$` as the end of the string, and string lengths in UTF-16
-code units. tests/dataset/answers.test.ts runs both parsers over every completion of a real batch
-and a hostile corpus and requires identical results; change both together.
+Two users run this file, so the exported reward grades exactly as Cairn does:
+- Cairn itself: the student activity parses every completion with `parse_student` and the grader
+  decides every attempt with `compare_outcomes`, both through activities/environments/answers-py.ts,
+  which imports it in `python3 -I -S -B` and calls `_serve` (one JSON request on stdin, its answer on stdout).
+- `cairn export --format verl|trl|openrlhf` embeds this file verbatim in cairn_reward.py.
+
+The parser keeps the rules the prompts promise (fenced blocks, reasoning removed): JavaScript-style
+whitespace (the `\\s` set, not str.isspace), ASCII word characters, and lengths in UTF-16 code
+units, as Cairn's parser has always counted them. Imports are the standard library only (re, json).
 """
 import re
 
@@ -97,3 +98,53 @@ def parse_student(env, text):
         args = argument_list(value)
         return (True, args) if args != "" else (False, "the answer has no arguments")
     raise ValueError("unknown environment %r" % (env,))
+
+
+def compare_outcomes(outcomes, expected):
+    """Cairn's reward rule on the sandbox's outcomes ({"status", "out"} per input): an input passes
+    only when it ran ("ok") and its canonical output equals the expected canonical string exactly;
+    the attempt passes only with at least one input and all of them passing. Returns (verdicts,
+    passed, pass). Expected values never enter the sandbox, so nothing the code does can forge a pass."""
+    if len(outcomes) != len(expected):
+        raise ValueError("compare_outcomes: %d outcomes for %d expected values" % (len(outcomes), len(expected)))
+    verdicts = []
+    for o, e in zip(outcomes, expected):
+        status = o.get("status")
+        if status != "ok":
+            verdicts.append(status)
+        else:
+            out = o.get("out")
+            verdicts.append("ok" if type(out) is str and out == e else "wrong")
+    passed = sum(1 for v in verdicts if v == "ok")
+    return verdicts, passed, len(verdicts) > 0 and passed == len(verdicts)
+
+
+def _answer(req):
+    if req.get("op") == "parse":
+        return [list(parse_student(req["env"], t)) for t in req["texts"]]
+    if req.get("op") == "compare":
+        res = []
+        for c in req["cases"]:
+            v, n, ok = compare_outcomes(c["outcomes"], c["expected"])
+            res.append({"verdicts": v, "passed": n, "pass": ok})
+        return res
+    raise ValueError("unknown op %r" % (req.get("op"),))
+
+
+def _serve(stdin, stdout):
+    """One JSON request on stdin, one JSON answer on stdout (ensure_ascii, so lone surrogates survive):
+    {"op": "parse", "env": E, "texts": [...]}              -> [[true, answer] | [false, reason], ...]
+    {"op": "compare", "cases": [{"outcomes", "expected"}]} -> [{"verdicts", "passed", "pass"}, ...]
+    With --lines: one request per line, one answer per line ({"ok": answer} or {"error": text}), until EOF."""
+    import json
+    if "--lines" not in __import__("sys").argv:
+        stdout.write(json.dumps(_answer(json.loads(stdin.read()))))
+        stdout.flush()
+        return
+    for line in stdin:
+        try:
+            out = {"ok": _answer(json.loads(line))}
+        except Exception as e:  # a bad request is the caller's bug: say so, keep serving
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        stdout.write(json.dumps(out) + "\n")
+        stdout.flush()

@@ -1,4 +1,4 @@
-/** Fenced-block parsing for teacher and student answers (method.md's output format). */
+/** Fenced-block parsing of the teacher's answers (method.md's output format); student answers are parsed by answers.py. */
 
 export interface Block {
   lang: string;

@@ -11,10 +11,11 @@
  */
 import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
+import { parseAnswerSync } from './answers-py';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
 import { BANNED_MODULES } from './induction';
-import { answerFailure, MAX_OUTPUT_CHARS, parseLiteralAnswer, studentRequest, teacherRequest, type TeacherRequest } from './summary';
+import { answerFailure, MAX_OUTPUT_CHARS, studentRequest, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 /** The identity function that canonicalizes the student's literal inside the sandbox. */
@@ -90,9 +91,9 @@ export function studentMessages(code: string, input: string): ChatMessage[] {
   );
 }
 
-/** The student's value: the last ```output block (reasoning removed). */
+/** The student's value: the last ```output block (reasoning removed; answers.py parse_student). */
 export function parseStudent(text: string): ParseResult<string> {
-  return parseLiteralAnswer(text, 'output');
+  return parseAnswerSync('deduction', text);
 }
 
 export const deduction: Environment = {

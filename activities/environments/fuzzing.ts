@@ -12,16 +12,17 @@
  *   failed attempt (it depends on the machine, not on f's logic, and a huge literal must not win);
  * - every call gets a deep copy of the arguments, so pre_test_f mutating them cannot steer test_f;
  * - the answer is parsed by ast.literal_eval inside the sandbox, so code in it is refused, and it
- *   is capped at MAX_LITERAL_ANSWER characters before that.
+ *   is capped at answers.py MAX_LITERAL_ANSWER characters before that.
  * When no reward is earned the wrapper raises CairnReject with the reason, which the grader
  * records as the failure and the teacher sees in its summary.
  */
 import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
+import { parseAnswerSync } from './answers-py';
 import { fence } from './blocks';
 import { parseCodeAndInputs } from './abduction';
 import { BANNED_MODULES } from './induction';
-import { answerFailure, parseInputAnswer, studentRequest, teacherRequest, type TeacherRequest } from './summary';
+import { answerFailure, studentRequest, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ParseResult, PreviousProblem, ProblemText } from './environment';
 
 export const MAX_EXAMPLE_INPUTS = 5;
@@ -146,7 +147,8 @@ export function studentMessages(code: string, inputs: string[], outputs: string[
   );
 }
 
-export const parseStudent = parseInputAnswer;
+/** The student's input: the last ```input block as an argument list (answers.py parse_student). */
+export const parseStudent = (text: string): ParseResult<string> => parseAnswerSync('fuzzing', text);
 
 export const fuzzing: Environment = {
   name: 'fuzzing',

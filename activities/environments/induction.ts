@@ -4,7 +4,8 @@
  */
 import type { ChainBins } from '../../workflows/method/numbers';
 import type { Instruction } from '../../workflows/contracts';
-import { fence, parseBlocks, stripReasoning } from './blocks';
+import { parseAnswerSync } from './answers-py';
+import { fence } from './blocks';
 import { teacherParts } from './lenient';
 import { instructionText, STUDENT_SYSTEM, teacherRequest, type TeacherRequest } from './summary';
 import type { ChatMessage, Environment, ExecutedProblem, ParseResult, PreviousProblem, ProblemText } from './environment';
@@ -110,12 +111,9 @@ export function studentMessages(message: string, inputs: string[], outputs: stri
   ];
 }
 
-/** The student's code: the last ```python block after reasoning is removed. */
+/** The student's code: the last ```python block after reasoning is removed (answers.py parse_student). */
 export function parseStudent(text: string): ParseResult<string> {
-  const blocks = parseBlocks(stripReasoning(text)).filter((b) => b.lang === 'python' || b.lang === 'py' || b.lang === '');
-  const last = blocks[blocks.length - 1];
-  if (!last || last.body.trim() === '') return { ok: false, reason: 'no ```python block in the answer' };
-  return { ok: true, value: last.body };
+  return parseAnswerSync('induction', text);
 }
 
 /** The minimum number of distinct outputs: fewer and a constant function would pass. */

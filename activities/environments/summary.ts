@@ -9,16 +9,14 @@
  */
 import type { EnvName, Instruction } from '../../workflows/contracts';
 import { PAPER_CHAIN_BINS, TARGET_BAND, percentRange, type ChainBins } from '../../workflows/method/numbers';
-import { fence, parseBlocks, stripReasoning, truncate } from './blocks';
-import type { ChatMessage, ParseResult, PreviousProblem } from './environment';
+import { fence, truncate } from './blocks';
+import type { ChatMessage, PreviousProblem } from './environment';
 
 export const TEACHER_SYSTEM =
   'You are the TEACHER: you write Python programming problems that are precisely as hard as asked. ' +
   'You answer only in the requested fenced-block format.';
 export const STUDENT_SYSTEM = 'You are a skilled Python programmer. Answer in the requested format.';
 
-/** Longest literal answer (input or output) a student may give; longer ones are refused unread. */
-export const MAX_LITERAL_ANSWER = 10_000;
 /** Longest teacher input (abduction, deduction, fuzzing): the student has to read it. */
 export const MAX_INPUT_CHARS = 2_000;
 /** Longest output a student is shown (abduction) or has to write (deduction). */
@@ -163,34 +161,6 @@ export function studentRequest(env: EnvName, intro: string, sections: Array<[str
   ];
 }
 
-/**
- * A student's literal answer: the last block in `lang` after reasoning is removed (or, without
- * one, the last unlabelled / python / text block). Only its size is checked here: whether it is a
- * literal is decided by ast.literal_eval inside the sandbox, the only place an answer is evaluated.
- */
-export function parseLiteralAnswer(text: string, lang: 'input' | 'output'): ParseResult<string> {
-  const blocks = parseBlocks(stripReasoning(text));
-  const own = blocks.filter((b) => b.lang === lang);
-  const loose = blocks.filter((b) => ['', 'python', 'py', 'text', 'plaintext'].includes(b.lang));
-  const block = own[own.length - 1] ?? loose[loose.length - 1];
-  if (!block) return { ok: false, reason: `no \`\`\`${lang} block in the answer` };
-  const body = block.body.trim();
-  if (body === '') return { ok: false, reason: `the \`\`\`${lang} block is empty` };
-  if (body.length > MAX_LITERAL_ANSWER) {
-    return { ok: false, reason: `the answer is ${body.length} characters long; at most ${MAX_LITERAL_ANSWER} are read` };
-  }
-  return { ok: true, value: body };
-}
-
-/**
- * An argument-list answer as a student may write it: `f(...)` around it and a trailing comma are
- * dropped (`f([1, 2], 3)` and `[1, 2], 3,` both mean `[1, 2], 3`).
- */
-export function argumentList(body: string): string {
-  const call = /^f\s*\(([\s\S]*)\)$/.exec(body.trim());
-  return (call ? (call[1] ?? '') : body).trim().replace(/,\s*$/, '').trim();
-}
-
 /** The grader's failure texts for a single-input job, in words about "the answer". */
 export function answerFailure(text: string, subject: string): string {
   const bad = /^input 1 raised bad input: (.*)$/s.exec(text);
@@ -208,12 +178,4 @@ export function checkInputs(inputs: string[]): string | null {
   if (long >= 0)
     return `Input ${long + 1} is ${inputs[long]?.length} characters long; keep each input under ${MAX_INPUT_CHARS} characters.`;
   return null;
-}
-
-/** A student answer that is an input: the last ```input block (reasoning removed), as an argument list. */
-export function parseInputAnswer(text: string): ParseResult<string> {
-  const r = parseLiteralAnswer(text, 'input');
-  if (!r.ok) return r;
-  const args = argumentList(r.value);
-  return args === '' ? { ok: false, reason: 'the answer has no arguments' } : { ok: true, value: args };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { attempts, grades, problems, type Attempt, type Grade, type Problem } from '../schema';
 
@@ -70,23 +70,75 @@ export async function findDuplicate(
   return r ? { id: r.id, same: r.codeHash === p.codeHash ? 'code' : 'ast' } : null;
 }
 
+/** The estimated Jaccard similarity of two MinHash signatures: the fraction of positions that agree. */
+export function minhashSimilarity(a: number[], b: number[]): number {
+  if (a.length !== b.length || a.length === 0) return 0;
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+/**
+ * The most similar earlier valid problem at or above `threshold` (estimated Jaccard of the MinHash
+ * signatures), among those sharing an LSH band with `p`; ties go to the earliest.
+ */
+export async function findNearDuplicate(
+  db: Database,
+  p: { id: number; batchId: string; minhash: number[]; lshBands: string[] },
+  scope: 'batch' | 'global',
+  threshold: number,
+): Promise<{ id: number; similarity: number } | null> {
+  if (p.lshBands.length === 0) return null;
+  const rows = await db
+    .select({ id: problems.id, minhash: problems.minhash })
+    .from(problems)
+    .where(
+      and(
+        arrayOverlaps(problems.lshBands, p.lshBands),
+        inArray(problems.status, ['valid', 'graded']),
+        ne(problems.id, p.id),
+        ...(scope === 'batch' ? [eq(problems.batchId, p.batchId)] : []),
+      ),
+    )
+    .orderBy(asc(problems.id));
+  let best: { id: number; similarity: number } | null = null;
+  for (const r of rows) {
+    const similarity = minhashSimilarity(p.minhash, r.minhash ?? []);
+    if (similarity >= threshold && (!best || similarity > best.similarity)) best = { id: r.id, similarity };
+  }
+  return best;
+}
+
+export type Duplicate = { duplicateOf: number; same: 'code' | 'ast' } | { duplicateOf: number; same: 'near'; similarity: number };
+
+/** The reason a near-duplicate gets (the teacher reads it next turn; status counts it by its prefix). */
+export function nearDuplicateReason(similarity: number): string {
+  return `Near-duplicate: this problem is a near-copy of an earlier one (about ${Math.round(similarity * 100)}% of its normalized code 4-grams shared). Write a different problem.`;
+}
+
 /**
  * Marks a validated problem valid, or duplicate of an existing valid one, atomically: advisory
- * locks on both keys make two identical problems validated at once end as one valid, one duplicate.
+ * locks on its keys (both hashes and, when near-duplicates are checked, every LSH band) make two
+ * identical or near-identical problems validated at once end as one valid, one duplicate. Exact
+ * duplicates are looked for first; then, with `nearDup` a threshold, near-copies in the same scope.
  */
 export async function settleValidProblem(
   db: Database,
   p: { id: number; batchId: string },
-  keys: { codeHash: string; astHash: string } | null,
+  keys: { codeHash: string; astHash: string; minhash?: number[]; lshBands?: string[] } | null,
   set: Partial<typeof problems.$inferInsert>,
   scope: 'batch' | 'global' | 'off',
-): Promise<{ duplicateOf: number; same: 'code' | 'ast' } | null> {
+  nearDup: number | 'off' = 'off',
+): Promise<Duplicate | null> {
   if (!keys || scope === 'off') {
     await updateProblem(db, p.id, { ...set, status: 'valid', ...(keys ?? {}) });
     return null;
   }
+  const near =
+    nearDup !== 'off' && keys.minhash && keys.lshBands ? { threshold: nearDup, minhash: keys.minhash, lshBands: keys.lshBands } : null;
   return db.transaction(async (tx) => {
-    for (const k of [keys.astHash, keys.codeHash].sort()) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 0))`);
+    const locks = [keys.astHash, keys.codeHash, ...(near ? near.lshBands.map((b) => `lsh:${b}`) : [])].sort();
+    for (const k of locks) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 0))`);
     const dup = await findDuplicate(tx as unknown as Database, { id: p.id, batchId: p.batchId, ...keys }, scope);
     if (dup) {
       await tx
@@ -100,6 +152,16 @@ export async function settleValidProblem(
         })
         .where(eq(problems.id, p.id));
       return { duplicateOf: dup.id, same: dup.same };
+    }
+    const nd = near
+      ? await findNearDuplicate(tx as unknown as Database, { id: p.id, batchId: p.batchId, ...near }, scope, near.threshold)
+      : null;
+    if (nd) {
+      await tx
+        .update(problems)
+        .set({ ...set, ...keys, status: 'duplicate', duplicateOf: nd.id, invalidReason: nearDuplicateReason(nd.similarity) })
+        .where(eq(problems.id, p.id));
+      return { duplicateOf: nd.id, same: 'near', similarity: nd.similarity };
     }
     await tx
       .update(problems)

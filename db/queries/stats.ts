@@ -17,6 +17,8 @@ export interface BatchSummary {
     meanPassRate: number | null;
   }[];
   invalidReasons: { reason: string; n: number }[];
+  /** Duplicates that are near-copies (status 'duplicate', reason 'Near-duplicate: ...'), all turns. */
+  nearDuplicates: number;
   histogram: { label: string; n: number }[];
   llm: {
     calls: number;
@@ -87,6 +89,7 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
   const reasons = new Map<string, number>();
   const hist = histogramLabels().map((label) => ({ label, n: 0 }));
   let exportable = 0;
+  let nearDuplicates = 0;
   for (const r of rows) {
     const t = byTurn.get(r.turn) ?? {
       turn: r.turn,
@@ -105,8 +108,10 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
       t.invalid++;
       const reason = (r.reason ?? 'unknown').replace(/input \d+/g, 'input N').slice(0, 120);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-    } else if (r.status === 'duplicate') t.duplicate++;
-    else if (r.status === 'valid' || r.status === 'graded') t.valid++;
+    } else if (r.status === 'duplicate') {
+      t.duplicate++;
+      if (r.reason?.startsWith('Near-duplicate:')) nearDuplicates++;
+    } else if (r.status === 'valid' || r.status === 'graded') t.valid++;
     else if (r.status === 'failed') {
       // Valid, but never graded: the student endpoint did not give its M samples (the reason says why).
       t.valid++;
@@ -180,6 +185,7 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
     seeds: { total: counts.pending + counts.running + counts.done + counts.failed, ...counts },
     turns,
     invalidReasons: [...reasons.entries()].map(([reason, n]) => ({ reason, n })).sort((a, b) => b.n - a.n),
+    nearDuplicates,
     histogram: hist,
     llm,
     exportable,

@@ -46,6 +46,11 @@ function startCommand(): Command {
       BATCH_DEFAULTS.dedup,
     )
     .option(
+      '--near-dup <threshold>',
+      'also drop near-copies (in the --dedup scope) before the student sees them: a MinHash similarity threshold of normalized code, e.g. 0.8 | off',
+      BATCH_DEFAULTS.nearDup,
+    )
+    .option(
       '--decontam <set>',
       'check problems against public benchmarks by n-gram overlap before the student sees them (contaminated ones are not graded): humaneval | off',
       'humaneval',
@@ -91,6 +96,7 @@ function startCommand(): Command {
         env: string;
         mode: string;
         dedup: string;
+        nearDup: string;
         decontam: string;
         chainBins?: string;
         visiblePairs: number;
@@ -110,6 +116,7 @@ function startCommand(): Command {
             env: o.env,
             mode: o.mode,
             dedup: o.dedup,
+            nearDup: o.nearDup,
             decontam: o.decontam,
             ...(o.chainBins ? { chainBins: parseChainBinsSpec(o.chainBins) } : {}),
             visiblePairs: o.visiblePairs,
@@ -137,7 +144,7 @@ function startCommand(): Command {
               );
               if (r.existed) console.log('this batch existed: its recorded settings are used');
               console.log(
-                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
+                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}${r.settings.nearDup === 'off' ? '' : ` (near-dup ${r.settings.nearDup})`}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
               );
               console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
               console.log(`UI:     ${uiUrl(cfg, batchId)}`);

@@ -1,8 +1,10 @@
 """Induction problems as APPS-style call-based tests for verl's built-in code scorer (prime_code).
 
 Reads JSON lines {"inputs": [argument-list literals], "outputs": [canonical literals]} and writes one
-line per problem: {"inputs": "[[args...], ...]", "outputs": "[...]"} (each already JSON text, so
-that numbers keep their Python spelling: 3.0 stays a float, big ints stay exact) or {"skip": reason}. Only values JSON
+line per problem: {"inputs": JSON text of a list with one string per test, its arguments as JSON
+lines ("[1, 2]\n3"), "outputs": JSON text of a list with one JSON string per test ("[3]")}, the
+format verl's prime_code reads (verl 0.9.1, checked with its own scorer), built from JSON text so
+numbers keep their Python spelling (3.0 stays a float, big ints stay exact); or {"skip": reason}. Only values JSON
 carries exactly are converted (None, bools, ints, finite floats, str, lists, dicts with str keys);
 tuples, sets, bytes and other keys are refused rather than changed, so an APPS test never accepts
 what Cairn's canonical comparison would refuse for a difference JSON cannot see. A dict as a whole
@@ -54,7 +56,9 @@ def convert(p):
             raise Refuse("a dict output")
         check(v)
         outs.append(v)
-    return {"inputs": json.dumps(ins), "outputs": json.dumps(outs)}
+    # verl's prime_code (testing_util.run_test, call-based) reads each test's input as JSON lines,
+    # one argument per line, and each output as JSON text: json.loads on both, per test.
+    return {"inputs": json.dumps(["\n".join(json.dumps(a) for a in args) for args in ins]), "outputs": json.dumps([json.dumps(v) for v in outs])}
 
 
 for line in sys.stdin:

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { listProvenance } from '../../db/queries/provenance';
-import { batches } from '../../db/schema';
+import { batches, problems } from '../../db/schema';
 import { BIN_SETS, type Band, type BinSetName } from './bins';
 import type { GroundTruthStyle, TrainerFormat } from './trainer';
 import type { TrainerExportResult } from './trainer-export';
@@ -82,6 +82,14 @@ function loading(format: TrainerFormat, hasTest: boolean): string {
 export async function writeCard(db: Database, c: CardInput): Promise<string> {
   const rows = c.result.rows;
   const settings = await db.select({ id: batches.id, settings: batches.settings }).from(batches).where(inArray(batches.id, c.batchIds));
+  // Left out before any student compute (reported as `cairn batch status` does).
+  const kept = await db
+    .select({ status: problems.status, reason: problems.invalidReason })
+    .from(problems)
+    .where(inArray(problems.batchId, c.batchIds));
+  const dups = kept.filter((p) => p.status === 'duplicate');
+  const near = dups.filter((p) => p.reason?.startsWith('Near-duplicate:')).length;
+  const contaminated = kept.filter((p) => p.status === 'invalid' && p.reason?.startsWith('Contaminated:')).length;
   const prov = await Promise.all(c.batchIds.map(async (id) => ({ id, rows: await listProvenance(db, id) })));
   const ext = c.format === 'openrlhf' ? 'jsonl' : 'parquet';
   const hasTest = c.testFraction > 0;
@@ -134,6 +142,10 @@ export async function writeCard(db: Database, c: CardInput): Promise<string> {
     ),
     '',
     `Total: ${c.result.counts.train} train${hasTest ? `, ${c.result.counts.test} test (held out by a hash of the id, fraction ${c.testFraction})` : ''}.`,
+    '',
+    `Left out before the student saw them: ${dups.length - near} exact duplicates (same code, or the same up to names and layout), ` +
+      `${near} near-duplicates (MinHash similarity of normalized code at or above the batch's \`nearDup\` threshold) and ` +
+      `${contaminated} problems too close to a public benchmark problem (contaminated).`,
     '',
     `## Difficulty bins (${c.binSet})`,
     table(

@@ -1,5 +1,6 @@
 # ---- the reward (scripts/dataset/reward_runtime.py) ----
-# Needs, from the parts written before it in cairn_reward.py: parse_student (answers.py) and
+# Needs, from the parts written before it in cairn_reward.py: parse_student and compare_outcomes
+# (activities/environments/answers.py, the code Cairn's student activity and grader run) and
 # _DRIVER_SOURCE (activities/sandbox/driver.py, the driver Cairn's sandbox runs).
 import json as _json
 import os as _os
@@ -99,8 +100,8 @@ def _run_from(job_dir, start, n, limits, walls, load_ms, memory_mb):
 
 
 def run_job(code, entry, inputs, time_limit_ms, wall_factor=3, memory_mb=256):
-    """Canonical outputs (None where an input did not return) of `entry` on each input, run by
-    Cairn's driver in a subprocess; stops at the first input that fails, as Cairn's grader does."""
+    """The outcome ({"status", "out"}) of `entry` on each input, run by Cairn's driver in a
+    subprocess; stops at the first input that fails ("skipped" after it), as Cairn's grader does."""
     n = len(inputs)
     limits = [time_limit_ms] * n
     walls = [int(round(l * wall_factor)) for l in limits]
@@ -111,7 +112,7 @@ def run_job(code, entry, inputs, time_limit_ms, wall_factor=3, memory_mb=256):
             fh.write(code)
         with open(_os.path.join(d, "job.json"), "w", encoding="utf-8") as fh:
             fh.write(_json.dumps(job, ensure_ascii=False))  # JSON numbers/strings/lists/dicts only: also a Python literal, as the host writes it
-        outs, start = [None] * n, 0
+        outs, start = [{"status": "skipped"} for _ in range(n)], 0
         while start < n:
             res, exit_code, hello = _run_from(d, start, n, limits, walls, load_ms, memory_mb)
             if not hello:
@@ -119,16 +120,17 @@ def run_job(code, entry, inputs, time_limit_ms, wall_factor=3, memory_mb=256):
             nxt = start
             while nxt < n and nxt in res:
                 status, out = res[nxt]
+                outs[nxt] = {"status": status, "out": out}
                 if status != "ok":
                     return outs
-                outs[nxt] = out
                 nxt += 1
             if nxt >= n:
                 break
             if exit_code == 3 and nxt > start:
                 start = nxt  # "threads were left running": restart at the next input, blaming none
                 continue
-            return outs  # the process died on input nxt: a failed input, so a failed attempt
+            outs[nxt] = {"status": "error"}  # the process died on input nxt: a failed input, so a failed attempt
+            return outs
         return outs
 
 
@@ -148,8 +150,8 @@ def grade(completion, ground_truth):
     code, entry, inputs, expected = _job(gt, answer)
     if not inputs:
         return 0.0
-    outs = run_job(code, entry, inputs, gt.get("time_limit_ms", 2000), gt.get("wall_factor", 3), gt.get("memory_mb", 256))
-    return 1.0 if all(o is not None and o == e for o, e in zip(outs, expected)) and len(outs) == len(expected) else 0.0
+    outcomes = run_job(code, entry, inputs, gt.get("time_limit_ms", 2000), gt.get("wall_factor", 3), gt.get("memory_mb", 256))
+    return 1.0 if compare_outcomes(outcomes, expected)[2] else 0.0
 
 
 def _text(completion):

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { compareOutcomes } from '../../activities/sandbox';
+import { AnswersProcess, compareMany } from '../../activities/environments/answers-py';
 import type { InputVerdict, Sandbox } from '../../activities/sandbox';
 
 /** One line of the input file. */
@@ -176,7 +176,7 @@ export async function validateFile(
 export async function gradeJob(
   sb: Sandbox,
   job: GradeJob,
-  o: { timeLimitMs: number; memoryMb?: number; infraRetries: number; signal?: AbortSignal },
+  o: { timeLimitMs: number; memoryMb?: number; infraRetries: number; signal?: AbortSignal; answers?: AnswersProcess },
 ): Promise<GradeResult> {
   const base = {
     id: job.id,
@@ -196,7 +196,11 @@ export async function gradeJob(
         },
         o.signal,
       );
-      const verdicts = job.expected ? compareOutcomes(res.outcomes, job.expected).verdicts : res.outcomes.map((x) => x.status);
+      // Cairn's comparison (answers.py, the code the exported trainer reward runs too).
+      const cases = job.expected ? [{ outcomes: res.outcomes, expected: job.expected }] : [];
+      const verdicts = job.expected
+        ? (await (o.answers ? o.answers.compare(cases) : compareMany(cases)))[0]!.verdicts
+        : res.outcomes.map((x) => x.status);
       const passed = verdicts.filter((v) => v === 'ok').length;
       return {
         id: job.id,
@@ -263,7 +267,8 @@ export async function gradeFile(o: GradeFileOptions): Promise<GradeSummary> {
     sum.tests += r.total;
     await out.write(JSON.stringify(r) + '\n');
   };
-  const opts = { timeLimitMs: o.timeLimitMs ?? 2000, memoryMb: o.memoryMb, infraRetries: o.infraRetries ?? 2, signal: o.signal };
+  const answers = new AnswersProcess();
+  const opts = { timeLimitMs: o.timeLimitMs ?? 2000, memoryMb: o.memoryMb, infraRetries: o.infraRetries ?? 2, signal: o.signal, answers };
   let ok = false;
   try {
     for await (const [n, line] of lines(o.inFile)) {
@@ -280,6 +285,7 @@ export async function gradeFile(o: GradeFileOptions): Promise<GradeSummary> {
   } finally {
     // Settle everything still running before deciding the file's fate.
     await Promise.allSettled(window);
+    await answers.close();
     await out.close();
     if (ok) fs.renameSync(partial, o.outFile);
     else fs.rmSync(partial, { force: true });

@@ -24,6 +24,9 @@ export function formatSummary(s: BatchSummary): string {
   // Contaminated problems are invalid with a reason naming the benchmark item (activities/grader.ts).
   const contaminated = s.invalidReasons.filter((r) => r.reason.startsWith('Contaminated:')).reduce((a, r) => a + r.n, 0);
   if (contaminated) lines.push(`contaminated (too close to a public benchmark problem; not graded): ${contaminated}`);
+  // Near-duplicates are duplicates with a reason of their own (db/queries/problems.ts nearDuplicateReason).
+  const near = s.nearDuplicates;
+  if (near) lines.push(`near-duplicates (near-copies of an earlier problem; not graded, counted in duplicate above): ${near}`);
   if (s.invalidReasons.length) {
     lines.push('invalid problems, by reason:');
     for (const r of s.invalidReasons) lines.push(`  ${String(r.n).padStart(4)}  ${r.reason}`);
@@ -60,7 +63,7 @@ export function formatSettings(s: BatchSettings, used: { role: string; details: 
         .join(',')
     : s.env;
   const lines = [
-    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
+    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, near-dup ${s.nearDup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
       `time limit max(${s.timeLimitMs} ms, ${s.timeSlack} x reference CPU)${s.mode === 'chain' ? `, chain bins ${JSON.stringify(s.chainBins)}` : ''}`,
   ];
   if (used.length === 0) lines.push('workers used: none yet');

@@ -4,6 +4,7 @@
  * canonical form). The simulator sees pass rates only through the prompt, so the pass rate moving
  * the way the instruction asks must emerge from the teacher reading its previous problem.
  */
+import { parseAnswers } from '../../activities/environments/answers-py';
 import { environment } from '../../activities/environments';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
 import { nextInstruction } from '../../workflows/method/progression';
@@ -83,10 +84,12 @@ async function runTurn(env: SimGameEnv, asks: Ask[]): Promise<Turn[]> {
         n: M,
         messages: e.studentMessages(problem, { visiblePairs: 3 }),
       });
-      return res.choices.map((c) => {
-        const r = e.parseStudent(c.message.content ?? '');
-        return r.ok ? r.value : null;
-      });
+      // One call for the M answers (Cairn's student activity parses them so).
+      const parsed = await parseAnswers(
+        env,
+        res.choices.map((c) => c.message.content ?? ''),
+      );
+      return parsed.map((r) => (r.ok ? r.value : null));
     }),
   );
   const rs = await rewardsAll(

@@ -5,6 +5,7 @@
  * Cairn's validation and grade jobs run in the test harness with the sandbox driver's canonical
  * form (not the sandbox itself: the simulator's own code is trusted and this keeps the suite fast).
  */
+import { parseAnswers } from '../../activities/environments/answers-py';
 import { environment } from '../../activities/environments';
 import type { PreviousProblem } from '../../activities/environments/environment';
 import { ENV_OFFSET, hintFromCode } from '../../scripts/sim/envs';
@@ -89,7 +90,10 @@ describe.each(ENVS)('%s: Cairn in, Cairn out', (env) => {
         n: 16,
         messages: e.studentMessages(v2.problem, { visiblePairs: 3 }),
       });
-      const parsed = student.choices.map((c) => e.parseStudent(c.message.content ?? ''));
+      const parsed = await parseAnswers(
+        env,
+        student.choices.map((c) => c.message.content ?? ''),
+      );
       // Malformed answers are part of the model, but most answers parse.
       expect(mean(parsed.map((r) => (r.ok ? 1 : 0)))).toBeGreaterThan(0.7);
       const r = await rewards(
@@ -175,10 +179,11 @@ describe.each(ENVS)('%s: the student', (env) => {
         got += mean(as.map((a) => (a.kind === 'correct' ? 1 : 0)));
         as.forEach((a) => kinds.add(a.kind));
         const lang = env === 'deduction' ? 'output' : 'input';
-        const answers = as.map((a) => {
-          const p = a.answer === null ? null : e.parseStudent('```' + lang + '\n' + a.answer + '\n```');
-          return p?.ok ? p.value : null;
-        });
+        const ps = await parseAnswers(
+          env,
+          as.map((a) => '```' + lang + '\n' + (a.answer ?? '') + '\n```'),
+        );
+        const answers = as.map((a, k) => (a.answer !== null && ps[k]?.ok ? ps[k].value : null));
         return { as, r: await rewards(env, v.problem, answers) };
       }),
     );

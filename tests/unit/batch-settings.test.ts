@@ -29,6 +29,17 @@ describe('batch settings', () => {
     expect(() => batchSettingsFrom({ seedFile: 'x', mode: 'loop' })).toThrow(BatchSettingsError);
   });
 
+  it('--near-dup: off by default, a threshold in (0, 1], a clear error otherwise', () => {
+    expect(batchSettingsFrom({ seedFile: 'x' }).nearDup).toBe('off');
+    expect(batchSettingsFrom({ seedFile: 'x', nearDup: '0.8' }).nearDup).toBe(0.8);
+    expect(batchSettingsFrom({ seedFile: 'x', nearDup: 1 }).nearDup).toBe(1);
+    for (const bad of ['0', '1.5', 'high', '', '-0.2']) {
+      expect(() => batchSettingsFrom({ seedFile: 'x', nearDup: bad })).toThrow(
+        /--near-dup .*: give a similarity threshold in \(0, 1\], e.g. 0.8, or off/,
+      );
+    }
+  });
+
   it('parses --chain-bins and refuses inverted or out-of-range bins', () => {
     expect(parseChainBinsSpec('hard=0.1-0.2')).toEqual({ ...PAPER_CHAIN_BINS, hard: [0.1, 0.2] });
     expect(() => parseChainBinsSpec('hard=0.3-0.2')).toThrow(/hard bin must be \[low, high\]/);
@@ -50,6 +61,8 @@ describe('batch settings', () => {
     const s = parseBatchSettings(old, 'b1');
     expect(s).toMatchObject({ turns: 3, attempts: 8, timeSlack: 10, dedup: 'global', visiblePairs: 3, chainBins: PAPER_CHAIN_BINS });
     expect(s).not.toHaveProperty('teacherModel');
+    expect(s.nearDup).toBe('off'); // recorded before near-duplicates existed
+    expect(parseBatchSettings({ ...old, nearDup: 0.75 }, 'b1').nearDup).toBe(0.75);
     expect(() => parseBatchSettings({ ...old, attempts: 'eight' }, 'b1')).toThrow(/attempts is "eight", not a number/);
     expect(() => parseBatchSettings({ ...old, attempts: 0 }, 'b1')).toThrow(/batch b1: its recorded settings are invalid \(--attempts 0/);
     expect(() => parseBatchSettings(null, 'b2')).toThrow(/batch b2: its recorded settings are not an object/);

@@ -9,7 +9,9 @@ import {
   teacherMessages,
 } from '../../activities/environments/abduction';
 import type { ExecutedProblem, PreviousProblem, ProblemText } from '../../activities/environments/environment';
-import { instructionText, MAX_LITERAL_ANSWER } from '../../activities/environments/summary';
+import { instructionText } from '../../activities/environments/summary';
+/** answers.py MAX_LITERAL_ANSWER. */
+const MAX_LITERAL_ANSWER = 10_000;
 import { compareOutcomes, createSandbox, type InputOutcome, type Sandbox } from '../../activities/sandbox';
 import { loadConfig } from '../../workers/config/load-config';
 import { tracked } from '../helpers/tracked-processes';

@@ -34,6 +34,11 @@ export interface BatchSettings {
   /** Chain mode's target bins (also what the teacher is asked for). */
   chainBins: ChainBins;
   dedup: DedupScope;
+  /**
+   * Near-duplicates, in the dedup scope: a problem whose code shares at least this estimated
+   * fraction (Jaccard, MinHash over normalized token 4-grams) with an earlier one is a duplicate; or off.
+   */
+  nearDup: number | 'off';
   /** Contamination check against public benchmarks (HumanEval) before the student sees a problem. */
   decontam: DecontamSetting;
   /** Induction: input/output pairs the student is shown (the rest stay hidden tests). */
@@ -66,6 +71,8 @@ export interface BatchOptions {
   attempts?: number;
   chainBins?: ChainBins;
   dedup?: string;
+  /** A threshold in (0, 1], or 'off'. */
+  nearDup?: number | string;
   decontam?: string;
   visiblePairs?: number;
   timeLimitMs?: number;
@@ -80,6 +87,7 @@ export const BATCH_DEFAULTS = {
   turns: 4,
   attempts: 8,
   dedup: 'global',
+  nearDup: 'off',
   decontam: 'humaneval',
   visiblePairs: 3,
   timeLimitMs: 2000,
@@ -149,6 +157,14 @@ function checkSalt(s: string): string {
   return s;
 }
 
+/** `--near-dup`: a Jaccard threshold in (0, 1] (as a number or its text), or 'off'. */
+export function parseNearDup(v: number | string): number | 'off' {
+  if (v === 'off') return 'off';
+  const n = typeof v === 'number' ? v : /^\s*(0(\.\d+)?|1(\.0*)?|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
+  if (!(n > 0 && n <= 1)) throw new BatchSettingsError(`--near-dup ${String(v)}: give a similarity threshold in (0, 1], e.g. 0.8, or off.`);
+  return n;
+}
+
 /** Validates a caller's options into the settings to record. Throws BatchSettingsError naming the flag. */
 export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const envs = parseEnvSpec(o.env ?? BATCH_DEFAULTS.env);
@@ -159,6 +175,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const decontam = o.decontam ?? BATCH_DEFAULTS.decontam;
   if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting))
     throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
+  const nearDup = parseNearDup(o.nearDup ?? BATCH_DEFAULTS.nearDup);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
   const truncated = o.truncated ?? BATCH_DEFAULTS.truncated;
   if (!TRUNCATED_SETTINGS.includes(truncated as TruncatedSetting))
@@ -171,6 +188,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     attempts: wholeAtLeast('--attempts', o.attempts ?? BATCH_DEFAULTS.attempts, 1, ' (the paper uses 32)'),
     chainBins: checkChainBins(o.chainBins ?? PAPER_CHAIN_BINS, '--chain-bins'),
     dedup: dedup as DedupScope,
+    nearDup,
     decontam: decontam as DecontamSetting,
     visiblePairs: wholeAtLeast('--visible-pairs', o.visiblePairs ?? BATCH_DEFAULTS.visiblePairs, 0),
     timeLimitMs: wholeAtLeast('--time-limit-ms', o.timeLimitMs ?? BATCH_DEFAULTS.timeLimitMs, 100),
@@ -208,6 +226,8 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       attempts: num('attempts'),
       chainBins: r.chainBins as ChainBins | undefined,
       dedup: r.dedup as string | undefined,
+      // Batches recorded before near-duplicates existed ran without them.
+      nearDup: r.nearDup === undefined ? 'off' : (r.nearDup as number | string),
       // Batches recorded before the check existed ran without it.
       decontam: r.decontam === undefined ? 'off' : (r.decontam as string),
       visiblePairs: num('visiblePairs'),
