@@ -11,6 +11,7 @@ import type { InputOutcome, Sandbox } from './sandbox/contract';
 import { compareOutcomes } from './sandbox';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
+import { stopSampling, wilson } from '../workflows/method/sampling';
 
 export interface GraderDeps {
   db: Database;
@@ -36,6 +37,11 @@ export interface GradeResult {
   passed: number;
   total: number;
   passRate: number;
+  /** The pass rate's interval (Wilson, at the batch's confidence level). */
+  low?: number;
+  high?: number;
+  /** Adaptive rounds only: false while the interval settles nothing yet (sample on); the problem stays 'valid'. */
+  settled?: boolean;
 }
 
 function describe(o: InputOutcome, i: number): string {
@@ -111,11 +117,18 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
     },
 
     /** Grades every attempt not yet graded (host-side comparison), then records the pass rate. */
-    async gradeAttempts(inp: { problemId: number }): Promise<GradeResult> {
+    async gradeAttempts(inp: { problemId: number; round?: { of: number } }): Promise<GradeResult> {
       const p = await getProblem(db, inp.problemId);
-      if (p.status === 'graded' && p.passRate !== null) return { passed: p.passed ?? 0, total: p.attempts ?? 0, passRate: p.passRate };
+      if (p.status === 'graded' && p.passRate !== null)
+        return {
+          passed: p.passed ?? 0,
+          total: p.attempts ?? 0,
+          passRate: p.passRate,
+          ...(p.passLow !== null && p.passHigh !== null ? { low: p.passLow, high: p.passHigh } : {}),
+          ...(inp.round ? { settled: true } : {}),
+        };
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
-      const { timeLimitMs, timeSlack } = await settingsOf(p.batchId);
+      const { timeLimitMs, timeSlack, confidence } = await settingsOf(p.batchId);
       await recordUse(p.batchId);
       const env = environment(p.env);
       const problem: ExecutedProblem = { code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message };
@@ -164,8 +177,18 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       const passed = all.filter((g) => g.grade.verdict === 'pass').length;
       const total = all.length;
       const passRate = total === 0 ? 0 : passed / total;
-      await updateProblem(db, p.id, { status: 'graded', attempts: total, passed, passRate });
-      return { passed, total, passRate };
+      const [low, high] = wilson(passed, total, confidence);
+      // An adaptive round that settles nothing yet leaves the problem 'valid' with its counts so far.
+      const settled = inp.round ? stopSampling(passed, total, inp.round.of, confidence) : true;
+      await updateProblem(db, p.id, {
+        ...(settled ? { status: 'graded' as const } : {}),
+        attempts: total,
+        passed,
+        passRate,
+        passLow: low,
+        passHigh: high,
+      });
+      return { passed, total, passRate, low, high, ...(inp.round ? { settled } : {}) };
     },
   };
 }

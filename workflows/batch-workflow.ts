@@ -181,6 +181,7 @@ async function startSeed(input: BatchWorkflowInput, seedId: string) {
         notifyBatch: true,
         mode: input.mode,
         chainBins: input.chainBins,
+        ...(input.sampling === 'adaptive' ? { sampling: 'adaptive' as const } : {}),
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,

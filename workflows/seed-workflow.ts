@@ -16,6 +16,7 @@ import {
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { CHAIN_START, chainNext, type ChainResult } from './method/chain';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './method/progression';
+import { samplingRounds } from './method/sampling';
 import { seedDoneSignal } from './contracts/messages';
 import {
   ERR,
@@ -166,6 +167,22 @@ async function oneTurn(
     valid = (await grader.validateProblem({ problemId: proposed.problemId })).valid;
   }
   if (!valid) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
+  if (input.sampling === 'adaptive' && patched('adaptive-sampling')) {
+    // Rounds of 4, 8, 16, ... up to M; each round asks only for the samples it lacks (the per-sample
+    // cache), and the grader says when the interval settles what the pass rate is used for.
+    phase(turn, 'student', `${of}: student attempts in rounds up to ${input.attempts}`);
+    let passRate = 0;
+    for (const n of samplingRounds(input.attempts)) {
+      setCurrentDetails(`${of}: student round of ${n} attempts (at most ${input.attempts})`);
+      const got = await student.attemptProblem({ problemId: proposed.problemId, attempts: n });
+      if (got < n) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
+      const g = await grader.gradeAttempts({ problemId: proposed.problemId, round: { of: input.attempts } });
+      passRate = g.passRate;
+      if (g.settled !== false) break;
+    }
+    upsertSearchAttributes([{ key: SA.passRate, value: passRate }]);
+    return { turn, problemId: proposed.problemId, valid: true, passRate };
+  }
   phase(turn, 'student', `${of}: student makes ${input.attempts} attempts`);
   const got = await student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts });
   // Fewer than M samples: the problem failed for want of samples (recorded with the reason); never graded on what came.

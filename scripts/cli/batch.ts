@@ -19,7 +19,7 @@ import {
   validateBatchOptions,
 } from '../lib';
 import { preflight } from '../lib/preflight';
-import { fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
+import { fail, nonNegativeInt, positiveInt, unitFloat, withClient, withDb } from './options';
 import { reportCommand } from './report';
 
 function startCommand(): Command {
@@ -29,6 +29,17 @@ function startCommand(): Command {
     .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
     .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), BATCH_DEFAULTS.turns)
     .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), BATCH_DEFAULTS.attempts)
+    .option(
+      '--sampling <how>',
+      'fixed (M attempts per valid problem, the paper) | adaptive (rounds of 4, 8, 16, ... up to M, stopping once the pass rate settles its use)',
+      BATCH_DEFAULTS.sampling,
+    )
+    .option(
+      '--confidence <level>',
+      "confidence level of each problem's pass-rate interval (Wilson), which adaptive sampling stops on",
+      unitFloat('--confidence'),
+      BATCH_DEFAULTS.confidence,
+    )
     .option(
       '--env <spec>',
       'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing',
@@ -78,6 +89,8 @@ function startCommand(): Command {
         batch?: string;
         turns: number;
         attempts: number;
+        sampling: string;
+        confidence: number;
         env: string;
         mode: string;
         dedup: string;
@@ -95,6 +108,8 @@ function startCommand(): Command {
           const opts = {
             turns: o.turns,
             attempts: o.attempts,
+            sampling: o.sampling,
+            confidence: o.confidence,
             env: o.env,
             mode: o.mode,
             dedup: o.dedup,
@@ -122,7 +137,7 @@ function startCommand(): Command {
               );
               if (r.existed) console.log('this batch existed: its recorded settings are used');
               console.log(
-                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
+                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}${r.settings.sampling === 'adaptive' ? ` (adaptive, ${r.settings.confidence} confidence)` : ''}, dedup ${r.settings.dedup}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
               );
               console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
               console.log(`UI:     ${uiUrl(cfg, batchId)}`);

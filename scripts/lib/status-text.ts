@@ -34,6 +34,11 @@ export function formatSummary(s: BatchSummary): string {
   lines.push(
     `LLM calls paid: ${s.llm.calls} (teacher ${s.llm.teacherCalls}, student ${s.llm.studentCalls}), served from the cache: ${s.llm.cacheHits}; tokens ${s.llm.promptTokens} in / ${s.llm.completionTokens} out`,
   );
+  if (s.sampling.graded)
+    lines.push(
+      `student samples: ${s.sampling.samples} over ${s.sampling.graded} graded problems (${(s.sampling.samples / s.sampling.graded).toFixed(1)} per problem)` +
+        (s.sampling.meanWidth === null ? '' : `; mean pass-rate interval width ${s.sampling.meanWidth.toFixed(2)}`),
+    );
   lines.push(`dataset-ready problems (valid, ${FILTER_BAND.min} <= p <= ${FILTER_BAND.max}): ${s.exportable}`);
   if (s.failures.length) {
     lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');
@@ -50,7 +55,7 @@ export function formatSettings(s: BatchSettings, used: { role: string; details: 
         .join(',')
     : s.env;
   const lines = [
-    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
+    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts} (${s.sampling} sampling, ${s.confidence} confidence), dedup ${s.dedup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
       `time limit max(${s.timeLimitMs} ms, ${s.timeSlack} x reference CPU)${s.mode === 'chain' ? `, chain bins ${JSON.stringify(s.chainBins)}` : ''}`,
   ];
   if (used.length === 0) lines.push('workers used: none yet');

@@ -6,6 +6,9 @@
  * batch-specific is a worker constant. Pure: workflow code may import it.
  */
 import { LEVELS, PAPER_CHAIN_BINS, type ChainBins, type Range } from '../method/numbers';
+import { SAMPLING_MODES, type SamplingMode } from '../method/sampling';
+
+export type { SamplingMode };
 
 export type EnvName = 'induction' | 'abduction' | 'deduction' | 'fuzzing';
 export const ENVS: readonly EnvName[] = ['induction', 'abduction', 'deduction', 'fuzzing'];
@@ -29,8 +32,12 @@ export interface BatchSettings {
   mode: Mode;
   /** Teacher turns per seed. */
   turns: number;
-  /** Student attempts per valid problem (M). */
+  /** Student attempts per valid problem (M): all of them (fixed), or at most (adaptive). */
   attempts: number;
+  /** fixed: M samples per valid problem (the paper); adaptive: rounds of 4, 8, 16, ... up to M, stopping once the pass rate's use is settled. */
+  sampling: SamplingMode;
+  /** Confidence level of the pass-rate interval (Wilson) recorded per problem and used by adaptive sampling. */
+  confidence: number;
   /** Chain mode's target bins (also what the teacher is asked for). */
   chainBins: ChainBins;
   dedup: DedupScope;
@@ -54,6 +61,8 @@ export interface BatchOptions {
   mode?: string;
   turns?: number;
   attempts?: number;
+  sampling?: string;
+  confidence?: number;
   chainBins?: ChainBins;
   dedup?: string;
   decontam?: string;
@@ -67,6 +76,8 @@ export const BATCH_DEFAULTS = {
   mode: 'multi',
   turns: 4,
   attempts: 8,
+  sampling: 'fixed',
+  confidence: 0.95,
   dedup: 'global',
   decontam: 'humaneval',
   visiblePairs: 3,
@@ -140,6 +151,12 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const decontam = o.decontam ?? BATCH_DEFAULTS.decontam;
   if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting))
     throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
+  const sampling = o.sampling ?? BATCH_DEFAULTS.sampling;
+  if (!SAMPLING_MODES.includes(sampling as SamplingMode))
+    throw new BatchSettingsError(`--sampling ${sampling}: choose ${SAMPLING_MODES.join(' or ')}.`);
+  const confidence = o.confidence ?? BATCH_DEFAULTS.confidence;
+  if (typeof confidence !== 'number' || !(confidence >= 0.5 && confidence < 1))
+    throw new BatchSettingsError(`--confidence ${confidence}: must be a level in [0.5, 1), e.g. 0.95.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
   return {
     env: envs.env,
@@ -147,6 +164,8 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     mode: mode as Mode,
     turns: wholeAtLeast('--turns', o.turns ?? BATCH_DEFAULTS.turns, 1),
     attempts: wholeAtLeast('--attempts', o.attempts ?? BATCH_DEFAULTS.attempts, 1, ' (the paper uses 32)'),
+    sampling: sampling as SamplingMode,
+    confidence,
     chainBins: checkChainBins(o.chainBins ?? PAPER_CHAIN_BINS, '--chain-bins'),
     dedup: dedup as DedupScope,
     decontam: decontam as DecontamSetting,
@@ -181,6 +200,9 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       mode: r.mode as string | undefined,
       turns: num('turns'),
       attempts: num('attempts'),
+      // Batches recorded before adaptive sampling existed sampled M each.
+      sampling: r.sampling as string | undefined,
+      confidence: num('confidence'),
       chainBins: r.chainBins as ChainBins | undefined,
       dedup: r.dedup as string | undefined,
       // Batches recorded before the check existed ran without it.

@@ -1,6 +1,6 @@
 /** Inputs, outputs and message payloads of the workflows (ids and small numbers only, never text). */
 import type { ChainBins, Level } from '../method/numbers';
-import type { BatchSettings, EnvName, Mode } from './batch-settings';
+import type { BatchSettings, EnvName, Mode, SamplingMode } from './batch-settings';
 
 /** What the teacher is asked to do next (the text is rendered by the environment). */
 export type Instruction =
@@ -34,6 +34,8 @@ export interface SeedWorkflowInput {
   mode?: Mode;
   /** Chain mode's bins (default the paper's). */
   chainBins?: ChainBins;
+  /** adaptive: sample in rounds up to `attempts` (absent: fixed M). */
+  sampling?: SamplingMode;
 }
 
 export interface TurnSummary {
@@ -60,6 +62,8 @@ export interface BatchWorkflowInput {
   chainBins?: ChainBins;
   turns: number;
   attempts: number;
+  /** adaptive: seeds sample in rounds up to `attempts` (absent: fixed M). */
+  sampling?: SamplingMode;
   /** Most seeds open at once. */
   window: number;
   paused?: boolean;
@@ -111,6 +115,7 @@ export function batchWorkflowInputFrom(batchId: string, s: BatchSettings, o: { w
     ...(s.mode === 'chain' ? { chainBins: s.chainBins } : {}),
     turns: s.turns,
     attempts: s.attempts,
+    ...(s.sampling === 'adaptive' ? { sampling: 'adaptive' as const } : {}),
     window: o.window,
     ...(o.paused ? { paused: true } : {}),
   };
