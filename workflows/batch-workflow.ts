@@ -54,6 +54,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   /** Bumped by a resume that rewinds the cursor: a page fetched before it is stale. */
   let rewinds = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
+  /** A budgeted batch checks its spend when it has started this many seeds (first at the start of each run). */
+  let spendCheckAt = counts.started;
 
   const progress = (): BatchProgress => ({ ...counts, open: open.size, window, paused, cancelled, exhausted, stopReason });
   const finish = (d: SeedDone) => {
@@ -139,6 +141,19 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
     if (startedThisRun >= perRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof batchWorkflow>({ ...input, window, paused, open: [...open], cursor, counts });
+    }
+    if (input.budgeted && counts.started >= spendCheckAt && patched('budget-pause')) {
+      // Every window/4 seeds started (and once per run): paused with the reason once the spend reaches the budget.
+      // Open seeds finish their turns; what they pay is kept.
+      const b = await books.checkBudget({ batchId: input.batchId });
+      spendCheckAt = counts.started + Math.max(1, Math.floor(window / 4));
+      if (b.reached && !paused) {
+        paused = true;
+        stopReason = b.reason;
+        setCurrentDetails(b.reason);
+        log.warn('batch paused', { batchId: input.batchId, reason: b.reason });
+        continue;
+      }
     }
     const asked = rewinds;
     const page = await books.pageSeeds({ batchId: input.batchId, after: cursor, limit: Math.min(PAGE, windowCapacity(open.size, window)) });

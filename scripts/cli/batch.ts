@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/stats';
+import { batchTokenUse, costOf } from '../../db/queries/cost';
 import { loadConfig } from '../../workers/config/load-config';
 import { progressQuery } from '../../workflows/contracts/messages';
 import { listProvenance } from '../../db/queries/provenance';
 import { BATCH_DEFAULTS, batchWorkflowId, parseBatchSettings, parseChainBinsSpec, type BatchProgress } from '../../workflows/contracts';
 import {
   cancelBatch,
+  formatCost,
   formatSettings,
   pauseBatch,
   resizeBatch,
@@ -19,7 +21,7 @@ import {
   validateBatchOptions,
 } from '../lib';
 import { preflight } from '../lib/preflight';
-import { fail, nonNegativeInt, positiveInt, unitFloat, withClient, withDb } from './options';
+import { fail, nonNegativeInt, positiveFloat, positiveInt, unitFloat, withClient, withDb } from './options';
 import { reportCommand } from './report';
 
 function startCommand(): Command {
@@ -80,6 +82,11 @@ function startCommand(): Command {
       BATCH_DEFAULTS.timeSlack,
     )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
+    .option(
+      '--budget <usd>',
+      'pause the batch with the reason once its LLM spend reaches this many USD (prices from CAIRN_PRICES)',
+      positiveFloat('--budget'),
+    )
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
     .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
@@ -100,6 +107,7 @@ function startCommand(): Command {
         timeLimitMs: number;
         timeSlack: number;
         window?: number;
+        budget?: number;
         paused?: boolean;
         skipBad?: boolean;
         preflight: boolean;
@@ -118,6 +126,7 @@ function startCommand(): Command {
             visiblePairs: o.visiblePairs,
             timeLimitMs: o.timeLimitMs,
             timeSlack: o.timeSlack,
+            ...(o.budget !== undefined ? { budgetUsd: o.budget } : {}),
             window: o.window,
             paused: o.paused,
             skipBad: o.skipBad,
@@ -167,12 +176,15 @@ function statusCommand(): Command {
           const live = await batchProgress(cfg, o.batch);
           const settings = parseBatchSettings(batch.settings, o.batch);
           const used = await listProvenance(db, o.batch);
+          const cost = costOf(await batchTokenUse(db, o.batch), cfg.prices);
           if (live?.stopReason && !o.json) console.log(`BATCH PAUSED ITSELF: ${live.stopReason}`);
           if (o.json)
-            console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2));
+            console.log(
+              JSON.stringify({ ...s, cost, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2),
+            );
           else
             console.log(
-              `${formatSummary(s)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`,
+              `${formatSummary(s)}\n${formatCost(cost, s.exportable, settings.budgetUsd)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`,
             );
         });
       } catch (err) {
@@ -231,11 +243,12 @@ function resumeCommand(): Command {
     )
     .requiredOption('--batch <id>', 'batch id')
     .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
-    .action(async (o: { batch: string; window?: number }) => {
+    .option('--budget <usd>', "raise a budgeted batch's budget (USD) before unpausing it", positiveFloat('--budget'))
+    .action(async (o: { batch: string; window?: number; budget?: number }) => {
       try {
         await withDb(({ cfg, db }) =>
           withClient(cfg, async (client) => {
-            const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window });
+            const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window, budgetUsd: o.budget });
             console.log(`batch ${o.batch}: ${r.message}; ${r.unfinished} seeds not finished`);
             console.log(`watch: npx cairn batch status --batch ${o.batch} --watch`);
           }),

@@ -20,6 +20,15 @@ import {
 } from '../../workflows/contracts';
 import { loadSeeds, validateSeedFile } from './load-seeds';
 
+/** A budget needs a price for both models (CAIRN_PRICES on the starter and the workers). */
+export function checkPriced(cfg: Readonly<Config>): void {
+  const missing = [...new Set([cfg.teacher.model, cfg.student.model])].filter((m) => !cfg.prices[m]);
+  if (missing.length)
+    throw new BatchSettingsError(
+      `--budget: no price for ${missing.join(', ')}; set CAIRN_PRICES (or CAIRN_PRICES_FILE) to e.g. {"${missing[0]}": {"input": 0.4, "output": 1.6}} (USD per million tokens), the same on the workers.`,
+    );
+}
+
 export function newBatchId(now = new Date()): string {
   return `b${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
 }
@@ -60,6 +69,7 @@ export function defaultWindow(cfg: Readonly<Config>): number {
  */
 export async function startBatch(db: Database, client: Client, cfg: Readonly<Config>, o: StartBatchOptions) {
   const wanted = validateBatchOptions({ ...o, seedFile: path.resolve(o.seedsFile) });
+  if (wanted.budgetUsd !== undefined) checkPriced(cfg);
   await validateSeedFile(o.seedsFile, o.skipBad ?? false); // before the batch row exists: nothing half-written
   const existing = await getBatch(db, o.batchId);
   // Recorded once: a batch started again keeps (and runs with) the settings it was first started with.

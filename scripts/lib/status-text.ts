@@ -1,4 +1,5 @@
 /** What `cairn batch status` prints: the summary, the recorded settings, what the workers used, the UI link. */
+import { usd, type Cost } from '../../db/queries/cost';
 import type { BatchSummary } from '../../db/queries/stats';
 import type { Config } from '../../workers/config/load-config';
 import type { BatchSettings } from '../../workflows/contracts';
@@ -44,6 +45,17 @@ export function formatSummary(s: BatchSummary): string {
     lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');
     for (const f of s.failures) lines.push(`  ${String(f.n).padStart(4)}  ${f.reason}`);
   }
+  return lines.join('\n');
+}
+
+/** Cost lines: per batch, per turn, per usable (dataset-ready) problem, and the budget when there is one. */
+export function formatCost(c: Cost, usable: number, budgetUsd?: number): string {
+  const lines = [
+    `cost: ${usd(c.usd)} (teacher ${usd(c.byRole.teacher ?? 0)}, student ${usd(c.byRole.student ?? 0)}); ` +
+      `per usable problem ${usable ? usd(c.usd / usable) : '-'}${budgetUsd === undefined ? '' : `; budget ${usd(budgetUsd)} (${Math.round((100 * c.usd) / budgetUsd)}% spent)`}`,
+  ];
+  if (c.byTurn.length) lines.push(`cost per turn: ${c.byTurn.map((t) => `turn ${t.turn} ${usd(t.usd)}`).join(', ')}`);
+  if (c.unpriced.length) lines.push(`no price for ${c.unpriced.join(', ')} (not in the cost): set CAIRN_PRICES or CAIRN_PRICES_FILE`);
   return lines.join('\n');
 }
 

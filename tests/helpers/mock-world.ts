@@ -81,6 +81,9 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
     async closedSeeds({ seedIds }) {
       return seedIds.filter((id) => status.get(id) === 'done').map((seedId) => ({ seedId, ok: true }));
     },
+    async checkBudget() {
+      return { spentUsd: 0, budgetUsd: null, reached: false, reason: '' };
+    },
   };
   return {
     acts,

@@ -48,6 +48,9 @@ function script(rates: (number | 'invalid')[]) {
     async closedSeeds() {
       return [];
     },
+    async checkBudget() {
+      return { spentUsd: 0, budgetUsd: null, reached: false, reason: '' };
+    },
   };
   return { acts, proposals, marks };
 }

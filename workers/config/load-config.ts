@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { pricesFromEnv, type ModelPrice } from './prices';
 
 /**
  * One LLM endpoint as configured. activities/llm declares the same shape as what its client needs
@@ -45,6 +46,8 @@ export interface Config {
     stateDir: string;
   };
   simPort: number;
+  /** USD per million input/output tokens per model, and the batch-API discount (CAIRN_PRICES or CAIRN_PRICES_FILE). */
+  prices: Readonly<Record<string, ModelPrice>>;
   /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
   shutdownGraceMs: number;
 }
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       stateDir: sandboxStateDir(env),
     },
     simPort,
+    prices: Object.freeze(pricesFromEnv(env)),
     shutdownGraceMs: 0,
   };
   cfg.shutdownGraceMs = int(env, 'CAIRN_SHUTDOWN_GRACE_MS', Math.max(cfg.teacher.timeoutMs, cfg.student.timeoutMs), 0);

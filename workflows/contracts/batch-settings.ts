@@ -51,6 +51,8 @@ export interface BatchSettings {
   timeSlack: number;
   /** The seed file the batch was loaded from (absolute), so a resume can finish a half-done load. */
   seedFile: string;
+  /** Pause the batch once its LLM spend (priced by the workers' CAIRN_PRICES) reaches this many USD; absent: no budget. */
+  budgetUsd?: number;
 }
 
 /** What a caller may set; everything else has the defaults below. */
@@ -69,6 +71,8 @@ export interface BatchOptions {
   visiblePairs?: number;
   timeLimitMs?: number;
   timeSlack?: number;
+  /** USD; the batch pauses itself when its spend reaches it. */
+  budgetUsd?: number;
 }
 
 export const BATCH_DEFAULTS = {
@@ -157,6 +161,8 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   const confidence = o.confidence ?? BATCH_DEFAULTS.confidence;
   if (typeof confidence !== 'number' || !(confidence >= 0.5 && confidence < 1))
     throw new BatchSettingsError(`--confidence ${confidence}: must be a level in [0.5, 1), e.g. 0.95.`);
+  if (o.budgetUsd !== undefined && !(typeof o.budgetUsd === 'number' && Number.isFinite(o.budgetUsd) && o.budgetUsd > 0))
+    throw new BatchSettingsError(`--budget ${o.budgetUsd}: must be an amount in USD > 0, e.g. 25.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
   return {
     env: envs.env,
@@ -173,6 +179,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     timeLimitMs: wholeAtLeast('--time-limit-ms', o.timeLimitMs ?? BATCH_DEFAULTS.timeLimitMs, 100),
     timeSlack: wholeAtLeast('--time-slack', o.timeSlack ?? BATCH_DEFAULTS.timeSlack, 1),
     seedFile: o.seedFile,
+    ...(o.budgetUsd === undefined ? {} : { budgetUsd: o.budgetUsd }),
   };
 }
 
@@ -210,6 +217,7 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       visiblePairs: num('visiblePairs'),
       timeLimitMs: num('timeLimitMs'),
       timeSlack: num('timeSlack'),
+      budgetUsd: num('budgetUsd'),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
       // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).

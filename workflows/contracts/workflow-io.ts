@@ -64,6 +64,8 @@ export interface BatchWorkflowInput {
   attempts: number;
   /** adaptive: seeds sample in rounds up to `attempts` (absent: fixed M). */
   sampling?: SamplingMode;
+  /** The batch has a budget: check the spend (an activity reads the recorded budget) before starting seeds. */
+  budgeted?: boolean;
   /** Most seeds open at once. */
   window: number;
   paused?: boolean;
@@ -116,6 +118,7 @@ export function batchWorkflowInputFrom(batchId: string, s: BatchSettings, o: { w
     turns: s.turns,
     attempts: s.attempts,
     ...(s.sampling === 'adaptive' ? { sampling: 'adaptive' as const } : {}),
+    ...(s.budgetUsd !== undefined ? { budgeted: true } : {}),
     window: o.window,
     ...(o.paused ? { paused: true } : {}),
   };
