@@ -1,7 +1,8 @@
 /**
  * Records the workflow histories that the replay test checks every change against. Run it when a
  * workflow changes on purpose (behind `patched()` for running workflows), then commit the files:
- *   npx tsx tests/workflows/make-histories.ts
+ *   npx tsx tests/workflows/make-histories.ts            (all)
+ *   npx tsx tests/workflows/make-histories.ts --only seed-adaptive,batch-budget
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,9 +30,24 @@ async function main(): Promise<void> {
           { batchId: 'r', seedId: 'c', env: 'induction', turns: 3, attempts: 4, mode: 'chain' } satisfies SeedWorkflowInput,
         ],
         ['batch', 'batchWorkflow', { batchId: 'rb', env: 'induction', turns: 1, attempts: 2, window: 2 } satisfies BatchWorkflowInput],
+        [
+          'seed-adaptive',
+          'seedWorkflow',
+          { batchId: 'r', seedId: 'a', env: 'induction', turns: 2, attempts: 16, sampling: 'adaptive' } satisfies SeedWorkflowInput,
+        ],
+        [
+          'batch-budget',
+          'batchWorkflow',
+          { batchId: 'rbb', env: 'induction', turns: 1, attempts: 2, window: 2, budgeted: true } satisfies BatchWorkflowInput,
+        ],
       ];
+      // `--only a,b` records just those (new paths), leaving the committed ones as they are.
+      const i = process.argv.indexOf('--only');
+      const only = i >= 0 ? new Set((process.argv[i + 1] ?? '').split(',')) : null;
       for (const [name, type, input] of runs) {
-        const id = type === 'batchWorkflow' ? batchWorkflowId('rb') : `replay-${name}`;
+        if (only && !only.has(name)) continue;
+        const batchId = (input as { batchId: string }).batchId;
+        const id = type === 'batchWorkflow' ? batchWorkflowId(batchId) : `replay-${name}`;
         const h = await env.client.workflow.start(type, { taskQueue: TASK_QUEUES.orchestration, workflowId: id, args: [input] });
         await h.result();
         // The CLI's JSON is the canonical proto JSON that historyFromJSON reads back.

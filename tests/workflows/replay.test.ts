@@ -15,7 +15,14 @@ const files = fs
   .sort();
 
 test('there are committed histories of every workflow and mode', () => {
-  expect(files).toEqual(['batch.json', 'seed-chain.json', 'seed-multi.json', 'seed-single.json']);
+  expect(files).toEqual([
+    'batch-budget.json',
+    'batch.json',
+    'seed-adaptive.json',
+    'seed-chain.json',
+    'seed-multi.json',
+    'seed-single.json',
+  ]);
 });
 
 test.each(files)(
