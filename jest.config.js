@@ -11,6 +11,7 @@ const SLOW = {
     '<rootDir>/tests/stack/dev-demo.test.ts',
     '<rootDir>/tests/e2e/trainer-export.test.ts',
     '<rootDir>/tests/e2e/llm-accounting.test.ts',
+    '<rootDir>/tests/e2e/budget.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -19,6 +20,7 @@ const SLOW = {
     '<rootDir>/tests/stack/dev-demo\\.test\\.ts$',
     '<rootDir>/tests/e2e/trainer-export\\.test\\.ts$',
     '<rootDir>/tests/e2e/llm-accounting\\.test\\.ts$',
+    '<rootDir>/tests/e2e/budget\\.test\\.ts$',
   ],
 };
 
