@@ -11,7 +11,7 @@
  * both legs see the same problems. Fixed M = 8 is read from the first 8 samples of the fixed leg,
  * which are exactly what an M = 8 run asks for (samples are cached per request and index).
  *
- * Flags: --seeds N (40) --turns T (3) --attempts M (32) --confidence L (0.95) --window W (8)
+ * Flags: --seeds N (24) --turns T (2) --attempts M (32) --confidence L (0.95) --window W (8)
  * Last line: `adaptive/fixed samples ratio R, agreement A`.
  */
 import fs from 'node:fs';
@@ -163,13 +163,13 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-sampling-'));
   const o = {
     seedsFile: path.join(tmp, 'seeds.jsonl'),
-    turns: arg('turns', 3),
+    turns: arg('turns', 2),
     m: arg('attempts', 32),
     confidence: arg('confidence', 0.95),
     window: arg('window', 8),
     simUrl: '',
   };
-  const seeds = arg('seeds', 40);
+  const seeds = arg('seeds', 24);
   writeSeedFile(o.seedsFile, cutSeeds({ from: stdlibDir(), count: seeds, minLines: 25, maxLines: 50, ext: '.py', seed: 21 }));
   const sim = await createSimServer({ port: 0, seed: 4 });
   o.simUrl = sim.url;
