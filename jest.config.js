@@ -15,6 +15,7 @@ const SLOW = {
     '<rootDir>/tests/workflows/versioning.test.ts',
     '<rootDir>/tests/workflows/cancel-window.test.ts',
     '<rootDir>/tests/e2e/local-llm.test.ts',
+    '<rootDir>/tests/e2e/budget.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -27,6 +28,7 @@ const SLOW = {
     '<rootDir>/tests/workflows/versioning\\.test\\.ts$',
     '<rootDir>/tests/workflows/cancel-window\\.test\\.ts$',
     '<rootDir>/tests/e2e/local-llm\\.test\\.ts$',
+    '<rootDir>/tests/e2e/budget\\.test\\.ts$',
   ],
 };
 

@@ -3,23 +3,56 @@ import type { Database } from '../db/client';
 import {
   clearOpenSeeds,
   dropOpenSeeds,
+  getBatch,
   getSeedStatuses,
   pageOpenSeeds,
   pageUnfinishedSeeds,
   saveOpenSeeds,
   setSeedStatus,
 } from '../db/queries/batches';
+import { batchTokenUse, costOf, usd, type PriceTable } from '../db/queries/cost';
 import type { Seed } from '../db/schema';
-import { seedWorkflowId, type SeedDone } from '../workflows/contracts';
+import { parseBatchSettings, seedWorkflowId, type SeedDone } from '../workflows/contracts';
 
 export interface BookkeepingDeps {
   db: Database;
   /** For reconciling seeds whose workflows closed without reporting (terminated, timed out). */
   temporal?: Client;
+  /** USD per million tokens per model (the worker's CAIRN_PRICES), for budgets. */
+  prices?: PriceTable;
 }
 
-export function createBookkeepingActivities({ db, temporal }: BookkeepingDeps) {
+export function createBookkeepingActivities({ db, temporal, prices = {} }: BookkeepingDeps) {
   return {
+    /**
+     * The batch's LLM spend against its recorded budget. Reached also when a model it used has no
+     * price (spend that cannot be counted is not spent blindly).
+     */
+    async checkBudget(inp: { batchId: string }): Promise<{ spentUsd: number; budgetUsd: number | null; reached: boolean; reason: string }> {
+      const batch = await getBatch(db, inp.batchId);
+      if (!batch) throw new Error(`batch ${inp.batchId} is not in Postgres`);
+      const budget = parseBatchSettings(batch.settings, inp.batchId).budgetUsd ?? null;
+      const cost = costOf(await batchTokenUse(db, inp.batchId), prices);
+      if (budget === null) return { spentUsd: cost.usd, budgetUsd: null, reached: false, reason: '' };
+      const raise = `raise it with \`npx cairn batch resume --batch ${inp.batchId} --budget USD\``;
+      if (cost.unpriced.length)
+        return {
+          spentUsd: cost.usd,
+          budgetUsd: budget,
+          reached: true,
+          reason: `paused: the budget cannot be checked, no price for ${cost.unpriced.join(', ')} (add it to CAIRN_PRICES on the workers, then \`cairn batch resume\`).`,
+        };
+      const reached = cost.usd >= budget;
+      return {
+        spentUsd: cost.usd,
+        budgetUsd: budget,
+        reached,
+        reason: reached
+          ? `paused: budget reached (${usd(cost.usd)} spent of ${usd(budget)}; the open seeds finish their turns); ${raise}.`
+          : '',
+      };
+    },
+
     /** Records a seed's status in Postgres, the record of what is done (conditional, repeatable). */
     async markSeed(inp: { batchId: string; seedId: string; status: Seed['status']; outcome?: string }): Promise<void> {
       await setSeedStatus(db, inp.batchId, inp.seedId, inp.status, inp.outcome ?? null);

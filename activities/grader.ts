@@ -13,6 +13,7 @@ import { compareMany, type Comparison } from './environments/answers-py';
 import { provenanceRecorder } from './usage-recorder';
 import { settingsReader } from './settings-reader';
 import { problemsValidated, sandboxCpuMs, sandboxHealthy, sandboxRuns, verdicts } from './cairn-metrics';
+import { stopSampling, wilson } from '../workflows/method/sampling';
 
 export interface GraderDeps {
   db: Database;
@@ -43,6 +44,11 @@ export interface GradeResult {
   passed: number;
   total: number;
   passRate: number;
+  /** The pass rate's interval (Wilson, at the batch's confidence level). */
+  low?: number;
+  high?: number;
+  /** Adaptive rounds only: false while the interval settles nothing yet (sample on); the problem stays 'valid'. */
+  settled?: boolean;
 }
 
 function describe(o: InputOutcome, i: number): string {
@@ -151,11 +157,18 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
     },
 
     /** Grades every attempt not yet graded (host-side comparison), then records the pass rate. */
-    async gradeAttempts(inp: { problemId: number }): Promise<GradeResult> {
+    async gradeAttempts(inp: { problemId: number; round?: { of: number } }): Promise<GradeResult> {
       const p = await getProblem(db, inp.problemId);
-      if (p.status === 'graded' && p.passRate !== null) return { passed: p.passed ?? 0, total: p.attempts ?? 0, passRate: p.passRate };
+      if (p.status === 'graded' && p.passRate !== null)
+        return {
+          passed: p.passed ?? 0,
+          total: p.attempts ?? 0,
+          passRate: p.passRate,
+          ...(p.passLow !== null && p.passHigh !== null ? { low: p.passLow, high: p.passHigh } : {}),
+          ...(inp.round ? { settled: true } : {}),
+        };
       if (!p.code || !p.inputs || !p.outputs) throw new Error(`problem ${p.id} is not validated; cannot grade`);
-      const { timeLimitMs, timeSlack, truncated } = await settingsOf(p.batchId);
+      const { timeLimitMs, timeSlack, truncated, confidence } = await settingsOf(p.batchId);
       await recordUse(p.batchId);
       const env = environment(p.env);
       const problem: ExecutedProblem = { code: p.code, inputs: p.inputs, outputs: p.outputs, message: p.message };
@@ -223,8 +236,18 @@ export function createGraderActivities({ db, sandbox, wallFactor = 3, details, b
       const passed = all.filter((g) => g.grade.verdict === 'pass').length;
       const total = all.length;
       const passRate = total === 0 ? 0 : passed / total;
-      await updateProblem(db, p.id, { status: 'graded', attempts: total, passed, passRate });
-      return { passed, total, passRate };
+      const [low, high] = wilson(passed, total, confidence);
+      // An adaptive round that settles nothing yet leaves the problem 'valid' with its counts so far.
+      const settled = inp.round ? stopSampling(passed, total, inp.round.of, confidence) : true;
+      await updateProblem(db, p.id, {
+        ...(settled ? { status: 'graded' as const } : {}),
+        attempts: total,
+        passed,
+        passRate,
+        passLow: low,
+        passHigh: high,
+      });
+      return { passed, total, passRate, low, high, ...(inp.round ? { settled } : {}) };
     },
   };
 }

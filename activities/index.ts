@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
+import type { PriceTable } from '../db/queries/cost';
 import type { QueueName } from '../workflows/contracts';
 import { createBookkeepingActivities } from './bookkeeping';
 import { createGraderActivities } from './grader';
@@ -33,6 +34,8 @@ export interface ActivityDeps {
   onSandboxBroken?: (reason: string) => void;
   /** Orchestration: lets the reconcile ask Temporal about seeds that closed without reporting. */
   temporal?: Client;
+  /** Orchestration: the price table for budgets. */
+  prices?: PriceTable;
 }
 
 export interface QueueActivities {
@@ -56,7 +59,7 @@ function need<T>(v: T | undefined, queue: QueueName, what: string): T {
 export function activitiesFor<Q extends QueueName>(queue: Q, deps: ActivityDeps): QueueActivities[Q] {
   const { db } = deps;
   const built: { [K in QueueName]: () => QueueActivities[K] } = {
-    orchestration: () => createBookkeepingActivities({ db, temporal: deps.temporal }),
+    orchestration: () => createBookkeepingActivities({ db, temporal: deps.temporal, prices: deps.prices }),
     teacher: () => createTeacherActivities({ db, teacher: need(deps.teacher, queue, 'teacher') }),
     student: () => createStudentActivities({ db, student: need(deps.student, queue, 'student') }),
     grader: () =>

@@ -160,9 +160,13 @@ export const problems = pgTable(
     lshBands: text('lsh_bands').array(),
     /** The earlier problem this one duplicates (status 'duplicate'): recorded, not graded. */
     duplicateOf: bigint('duplicate_of', { mode: 'number' }),
+    /** Student samples used (M, or fewer with adaptive sampling) and how many passed. */
     attempts: integer('attempts'),
     passed: integer('passed'),
     passRate: doublePrecision('pass_rate'),
+    /** The pass rate's Wilson interval at the batch's confidence level (null for problems graded before it was recorded). */
+    passLow: doublePrecision('pass_low'),
+    passHigh: doublePrecision('pass_high'),
     teacherCallId: bigint('teacher_call_id', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -119,7 +119,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<WorkerSet
           await Worker.create({
             ...base,
             ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-            activities: activitiesFor(q, { db, temporal }),
+            activities: activitiesFor(q, { db, temporal, prices: cfg.prices }),
             maxConcurrentWorkflowTaskExecutions: 40,
           }),
         );

@@ -79,6 +79,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
   /** Bumped by a resume that rewinds the cursor: a page fetched before it is stale. */
   let rewinds = 0;
   const perRun = input.childrenPerRun ?? DEFAULT_CHILDREN_PER_RUN;
+  /** A budgeted batch checks its spend when it has started this many seeds (first at the start of each run). */
+  let spendCheckAt = counts.started;
 
   // The state as a search attribute (the UI's list, `batch list`) and in the current details.
   const showsState = patched('batch-state');
@@ -255,6 +257,19 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchCou
       if (!(await carryOver())) break;
       return continueAsNew<typeof batchWorkflow>(nextInput());
     }
+    if (input.budgeted && counts.started >= spendCheckAt && patched('budget-pause')) {
+      // Every window/4 seeds started (and once per run): paused with the reason once the spend reaches the budget.
+      // Open seeds finish their turns; what they pay is kept.
+      const b = await books.checkBudget({ batchId: input.batchId });
+      spendCheckAt = counts.started + Math.max(1, Math.floor(window / 4));
+      if (b.reached && !paused) {
+        paused = true;
+        stopReason = b.reason;
+        setCurrentDetails(b.reason);
+        log.warn('batch paused', { batchId: input.batchId, reason: b.reason });
+        continue;
+      }
+    }
     const asked = rewinds;
     const limit = bounded
       ? Math.min(CHUNK.start, windowCapacity(open.size, window), perRun - startedThisRun)
@@ -318,6 +333,7 @@ async function startSeed(input: BatchWorkflowInput, seedId: string) {
         notifyBatch: true,
         mode: input.mode,
         chainBins: input.chainBins,
+        ...(input.sampling === 'adaptive' ? { sampling: 'adaptive' as const } : {}),
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -19,6 +19,7 @@ import {
 import type { createBookkeepingActivities, createGraderActivities, createStudentActivities, createTeacherActivities } from '../activities';
 import { CHAIN_START, chainNext, type ChainResult } from './method/chain';
 import { nextInstruction, seedOutcome, type PreviousTurn } from './method/progression';
+import { samplingRounds } from './method/sampling';
 import { llmBatchReadySignal, seedDoneSignal } from './contracts/messages';
 import {
   ERR,
@@ -108,6 +109,9 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
     });
   }
   await books.markSeed({ batchId: input.batchId, seedId: input.seedId, status: 'running' });
+  // Fewer search-attribute upserts (each is a billed Temporal action): one per turn instead of five,
+  // the phase within a turn in the details only, the pass rate folded into the next upsert.
+  const sa: SaState = { lean: patched('lean-search-attributes'), passRate: null };
   const mode = input.mode ?? 'multi';
   const turns: TurnSummary[] = [];
   if (mode === 'chain') {
@@ -117,7 +121,7 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
       const next = chainNext(chain, last, input.chainBins ?? PAPER_CHAIN_BINS);
       chain = next.state;
       if (chain.done) break;
-      const t = await oneTurn(input, turn, next.instruction, next.prevProblemId, next.level);
+      const t = await oneTurn(sa, input, turn, next.instruction, next.prevProblemId, next.level);
       turns.push(t);
       last = t.valid ? { problemId: t.problemId, valid: true, passRate: t.passRate as number } : { problemId: t.problemId, valid: false };
     }
@@ -127,8 +131,8 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
       // single: every call independent (no summary), the paper's baseline with the same teacher budget.
       const t =
         mode === 'single'
-          ? await oneTurn(input, turn, 'initial', null, null)
-          : await oneTurn(input, turn, nextInstruction(prev), prev?.problemId ?? null, null);
+          ? await oneTurn(sa, input, turn, 'initial', null, null)
+          : await oneTurn(sa, input, turn, nextInstruction(prev), prev?.problemId ?? null, null);
       turns.push(t);
       prev = t.valid ? { valid: true, passRate: t.passRate as number, problemId: t.problemId } : { valid: false, problemId: t.problemId };
     }
@@ -137,6 +141,7 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
   upsertSearchAttributes([
     { key: SA.phase, value: 'done' },
     { key: SA.outcome, value: outcome },
+    ...(sa.passRate !== null ? [{ key: SA.passRate, value: sa.passRate }] : []),
   ]);
   setCurrentDetails(
     `done (${mode}): ${outcome}; pass rates ${turns.map((t) => (t.passRate === null ? 'invalid' : t.passRate.toFixed(2))).join(', ')}`,
@@ -148,6 +153,7 @@ async function runTurns(input: SeedWorkflowInput): Promise<SeedWorkflowResult> {
 
 /** One problem: teacher -> validate (sandbox) -> student x M -> grade (sandbox). Invalid ones skip the student. */
 async function oneTurn(
+  sa: SaState,
   input: SeedWorkflowInput,
   turn: number,
   instruction: Instruction,
@@ -155,7 +161,7 @@ async function oneTurn(
   level: Level | null,
 ): Promise<TurnSummary> {
   const of = `turn ${turn}/${input.turns}`;
-  phase(turn, 'teacher', `${of}: teacher writes a problem (${instruction})`);
+  phase(sa, turn, 'teacher', `${of}: teacher writes a problem (${instruction})`);
   const proposed = await viaBatch(() =>
     teacher.proposeProblem({
       batchId: input.batchId,
@@ -171,17 +177,33 @@ async function oneTurn(
   );
   let valid = false;
   if (proposed.parsed) {
-    phase(turn, 'validate', `${of}: executing problem ${proposed.problemId}`);
+    phase(sa, turn, 'validate', `${of}: executing problem ${proposed.problemId}`);
     valid = (await grader.validateProblem({ problemId: proposed.problemId })).valid;
   }
   if (!valid) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
-  phase(turn, 'student', `${of}: student makes ${input.attempts} attempts`);
+  if (input.sampling === 'adaptive' && patched('adaptive-sampling')) {
+    // Rounds of 4, 8, 16, ... up to M; each round asks only for the samples it lacks (the per-sample
+    // cache), and the grader says when the interval settles what the pass rate is used for.
+    phase(sa, turn, 'student', `${of}: student attempts in rounds up to ${input.attempts}`);
+    let passRate = 0;
+    for (const n of samplingRounds(input.attempts)) {
+      setCurrentDetails(`${of}: student round of ${n} attempts (at most ${input.attempts})`);
+      const got = await viaBatch(() => student.attemptProblem({ problemId: proposed.problemId, attempts: n }));
+      if (got < n) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
+      const g = await grader.gradeAttempts({ problemId: proposed.problemId, round: { of: input.attempts } });
+      passRate = g.passRate;
+      if (g.settled !== false) break;
+    }
+    recordPassRate(sa, passRate);
+    return { turn, problemId: proposed.problemId, valid: true, passRate };
+  }
+  phase(sa, turn, 'student', `${of}: student makes ${input.attempts} attempts`);
   const got = await viaBatch(() => student.attemptProblem({ problemId: proposed.problemId, attempts: input.attempts }));
   // Fewer than M samples: the problem failed for want of samples (recorded with the reason); never graded on what came.
   if (got < input.attempts && patched('sample-shortfall')) return { turn, problemId: proposed.problemId, valid: false, passRate: null };
-  phase(turn, 'grade', `${of}: grading ${input.attempts} attempts`);
+  phase(sa, turn, 'grade', `${of}: grading ${input.attempts} attempts`);
   const g = await grader.gradeAttempts({ problemId: proposed.problemId });
-  upsertSearchAttributes([{ key: SA.passRate, value: g.passRate }]);
+  recordPassRate(sa, g.passRate);
   return { turn, problemId: proposed.problemId, valid: true, passRate: g.passRate };
 }
 
@@ -209,7 +231,30 @@ async function viaBatch<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function phase(turn: number, name: string, details: string): void {
+/** Search attributes this seed has yet to write (lean: the pass rate waits for the next upsert). */
+interface SaState {
+  lean: boolean;
+  passRate: number | null;
+}
+
+function recordPassRate(sa: SaState, passRate: number): void {
+  if (sa.lean) sa.passRate = passRate;
+  else upsertSearchAttributes([{ key: SA.passRate, value: passRate }]);
+}
+
+function phase(sa: SaState, turn: number, name: string, details: string): void {
+  if (sa.lean) {
+    if (name === 'teacher') {
+      upsertSearchAttributes([
+        { key: SA.turn, value: turn },
+        { key: SA.phase, value: 'running' },
+        ...(sa.passRate !== null ? [{ key: SA.passRate, value: sa.passRate }] : []),
+      ]);
+      sa.passRate = null;
+    }
+    setCurrentDetails(details);
+    return;
+  }
   upsertSearchAttributes([
     { key: SA.turn, value: turn },
     { key: SA.phase, value: name },

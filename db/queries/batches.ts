@@ -14,6 +14,14 @@ export async function upsertBatch(db: Database, id: string, settings: BatchSetti
   return row;
 }
 
+/** Sets (or raises) a batch's budget in its recorded settings; the batch workflow reads it at its next spend check. */
+export async function setBatchBudget(db: Database, id: string, budgetUsd: number): Promise<void> {
+  await db
+    .update(batches)
+    .set({ settings: sql`jsonb_set(${batches.settings}, '{budgetUsd}', to_jsonb(${budgetUsd}::float8))` })
+    .where(eq(batches.id, id));
+}
+
 export async function getBatch(db: Database, id: string): Promise<Batch | undefined> {
   const [row] = await db.select().from(batches).where(eq(batches.id, id));
   return row;

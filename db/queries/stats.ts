@@ -34,6 +34,8 @@ export interface BatchSummary {
   exportable: number;
   /** Student attempts graded: verdicts, and how many failed for a detected protocol violation. */
   grades: GradeCounts;
+  /** Student samples spent on graded problems (M each with fixed sampling; fewer with adaptive), and the mean width of their pass-rate intervals. */
+  sampling: { graded: number; samples: number; meanWidth: number | null };
   /** Why seeds failed (their recorded outcome), most common first. */
   failures: { reason: string; n: number }[];
 }
@@ -82,7 +84,15 @@ export function histogramIndex(p: number): number {
 export async function batchSummary(db: Database, batchId: string): Promise<BatchSummary> {
   const counts = await seedCounts(db, batchId);
   const rows = await db
-    .select({ turn: problems.turn, status: problems.status, passRate: problems.passRate, reason: problems.invalidReason })
+    .select({
+      turn: problems.turn,
+      status: problems.status,
+      passRate: problems.passRate,
+      reason: problems.invalidReason,
+      attempts: problems.attempts,
+      low: problems.passLow,
+      high: problems.passHigh,
+    })
     .from(problems)
     .where(eq(problems.batchId, batchId));
   const byTurn = new Map<number, BatchSummary['turns'][number] & { sum: number; graded: number }>();
@@ -90,6 +100,7 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
   const hist = histogramLabels().map((label) => ({ label, n: 0 }));
   let exportable = 0;
   let nearDuplicates = 0;
+  const sampling = { graded: 0, samples: 0, widthSum: 0, widths: 0 };
   for (const r of rows) {
     const t = byTurn.get(r.turn) ?? {
       turn: r.turn,
@@ -124,6 +135,12 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
       if (r.passRate > 0 && r.passRate < 1) t.inBand++;
       if (r.passRate >= DEFAULT_BAND.min && r.passRate <= DEFAULT_BAND.max) exportable++;
       (hist[histogramIndex(r.passRate)] as { n: number }).n++;
+      sampling.graded++;
+      sampling.samples += r.attempts ?? 0;
+      if (r.low !== null && r.high !== null) {
+        sampling.widthSum += r.high - r.low;
+        sampling.widths++;
+      }
     }
   }
   const turns = [...byTurn.values()]
@@ -189,5 +206,10 @@ export async function batchSummary(db: Database, batchId: string): Promise<Batch
     histogram: hist,
     llm,
     exportable,
+    sampling: {
+      graded: sampling.graded,
+      samples: sampling.samples,
+      meanWidth: sampling.widths ? sampling.widthSum / sampling.widths : null,
+    },
   };
 }

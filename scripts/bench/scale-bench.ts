@@ -38,6 +38,31 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/**
+ * Billed Temporal actions in a history (Temporal Cloud's table): workflow starts, activities
+ * scheduled, child starts (2 each), signals (counted where received), timers, search-attribute
+ * upserts, updates, local-activity markers (patch markers are free). Heartbeats and retries are not
+ * in history and not counted.
+ */
+function actionsOf(events: readonly object[] | null | undefined): number {
+  let n = 0;
+  for (const e of (events ?? []) as Record<string, unknown>[]) {
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) n += 2;
+    else if (
+      e.workflowExecutionStartedEventAttributes ||
+      e.activityTaskScheduledEventAttributes ||
+      e.workflowExecutionSignaledEventAttributes ||
+      e.timerStartedEventAttributes ||
+      e.upsertWorkflowSearchAttributesEventAttributes ||
+      e.workflowExecutionUpdateAcceptedEventAttributes
+    )
+      n++;
+    else if (e.markerRecordedEventAttributes && (e.markerRecordedEventAttributes as { markerName?: string }).markerName !== 'core_patch')
+      n++;
+  }
+  return n;
+}
+
 /** A big seed file: real spans from the standard library, repeated under distinct ids. */
 function generate(file: string, n: number): void {
   const base = cutSeeds({ from: stdlibDir(), count: 2000, minLines: 25, maxLines: 50, ext: '.py', seed: 5 });
@@ -128,17 +153,26 @@ async function batchFigures(tmp: string): Promise<void> {
     for (const q of ALL_QUEUES) console.log(`   worker ${q.padEnd(13)} RSS ${mb(rssStart[q] ?? 0)} at start, ${mb(rssEnd[q] ?? 0)} at end`);
     // History events per seed: every seed workflow of a sample, plus the batch workflow's runs spread over all seeds.
     let seedEvents = 0;
+    let seedActions = 0;
     const sample = Math.min(20, n);
     for (let i = 0; i < sample; i++) {
       const hist = await env.client.workflow.getHandle(seedWorkflowId('scale', `g${String(i).padStart(7, '0')}`)).fetchHistory();
       seedEvents += hist.events?.length ?? 0;
+      seedActions += actionsOf(hist.events);
     }
     let batchEvents = 0;
+    let batchActions = 0;
     let runs = 0;
     for await (const ex of env.client.workflow.list({ query: `WorkflowId = "${batchWorkflowId('scale')}"` })) {
       runs++;
-      batchEvents += (await env.client.workflow.getHandle(ex.workflowId, ex.runId).fetchHistory()).events?.length ?? 0;
+      const events = (await env.client.workflow.getHandle(ex.workflowId, ex.runId).fetchHistory()).events;
+      batchEvents += events?.length ?? 0;
+      batchActions += actionsOf(events);
     }
+    console.log(
+      `   Temporal actions per seed-turn (1 turn): ${(seedActions / sample + batchActions / n).toFixed(1)} ` +
+        `(seed workflow ${(seedActions / sample).toFixed(1)}, batch workflow ${(batchActions / n).toFixed(1)} per seed; billable history events, heartbeats not counted)`,
+    );
     console.log(
       `   Temporal history: ${(seedEvents / sample).toFixed(0)} events per seed workflow; batch workflow ${batchEvents} events over ${runs} runs (${(batchEvents / n).toFixed(1)} per seed)`,
     );

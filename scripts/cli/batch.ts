@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { getBatch, listBatches, seedCounts } from '../../db/queries/batches';
 import { batchSummary } from '../../db/queries/stats';
+import { batchTokenUse, costOf } from '../../db/queries/cost';
 import { loadConfig } from '../../workers/config/load-config';
 import { progressQuery } from '../../workflows/contracts/messages';
 import { listProvenance } from '../../db/queries/provenance';
 import { BATCH_DEFAULTS, batchWorkflowId, parseBatchSettings, parseChainBinsSpec, type BatchProgress } from '../../workflows/contracts';
 import {
   cancelBatch,
+  formatCost,
   formatSettings,
   pauseBatch,
   resizeBatch,
@@ -20,7 +22,7 @@ import {
   validateBatchOptions,
 } from '../lib';
 import { preflight } from '../lib/preflight';
-import { adoptDevLlm, fail, nonNegativeInt, positiveInt, withClient, withDb } from './options';
+import { adoptDevLlm, fail, nonNegativeInt, positiveFloat, positiveInt, unitFloat, withClient, withDb } from './options';
 import { reportCommand } from './report';
 
 function startCommand(): Command {
@@ -30,6 +32,17 @@ function startCommand(): Command {
     .option('--batch <id>', 'batch id (default: a new time-based id); starting an existing batch again loads nothing twice')
     .option('--turns <n>', 'teacher turns per seed', positiveInt('--turns'), BATCH_DEFAULTS.turns)
     .option('--attempts <m>', 'student attempts per problem (M)', positiveInt('--attempts'), BATCH_DEFAULTS.attempts)
+    .option(
+      '--sampling <how>',
+      'fixed (M attempts per valid problem, the paper) | adaptive (rounds of 4, 8, 16, ... up to M, stopping once the pass rate settles its use)',
+      BATCH_DEFAULTS.sampling,
+    )
+    .option(
+      '--confidence <level>',
+      "confidence level of each problem's pass-rate interval (Wilson), which adaptive sampling stops on",
+      unitFloat('--confidence'),
+      BATCH_DEFAULTS.confidence,
+    )
     .option(
       '--env <spec>',
       'environment, or a weighted mix: induction | abduction | deduction | fuzzing, e.g. induction=2,deduction,fuzzing',
@@ -84,6 +97,11 @@ function startCommand(): Command {
       'sample afresh on the same seeds: the salt joins every LLM request (cache key and seed), so answers cached by earlier batches are not replayed',
     )
     .option('--window <n>', 'most seeds open at once (default: 4 x (teacher + student concurrency))', positiveInt('--window'))
+    .option(
+      '--budget <usd>',
+      'pause the batch with the reason once its LLM spend reaches this many USD (prices from CAIRN_PRICES)',
+      positiveFloat('--budget'),
+    )
     .option('--paused', 'load the seeds and start the batch paused (`cairn batch resume` starts it)')
     .option('--skip-bad', 'skip bad lines of the seed file (and report each) instead of stopping')
     .option('--no-preflight', 'do not check the LLM endpoints (key, model) before starting')
@@ -93,6 +111,8 @@ function startCommand(): Command {
         batch?: string;
         turns: number;
         attempts: number;
+        sampling: string;
+        confidence: number;
         env: string;
         mode: string;
         dedup: string;
@@ -105,6 +125,7 @@ function startCommand(): Command {
         truncated: string;
         sampleSalt?: string;
         window?: number;
+        budget?: number;
         paused?: boolean;
         skipBad?: boolean;
         preflight: boolean;
@@ -113,6 +134,8 @@ function startCommand(): Command {
           const opts = {
             turns: o.turns,
             attempts: o.attempts,
+            sampling: o.sampling,
+            confidence: o.confidence,
             env: o.env,
             mode: o.mode,
             dedup: o.dedup,
@@ -124,6 +147,7 @@ function startCommand(): Command {
             timeSlack: o.timeSlack,
             truncated: o.truncated,
             ...(o.sampleSalt ? { sampleSalt: o.sampleSalt } : {}),
+            ...(o.budget !== undefined ? { budgetUsd: o.budget } : {}),
             window: o.window,
             paused: o.paused,
             skipBad: o.skipBad,
@@ -144,7 +168,7 @@ function startCommand(): Command {
               );
               if (r.existed) console.log('this batch existed: its recorded settings are used');
               console.log(
-                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}, dedup ${r.settings.dedup}${r.settings.nearDup === 'off' ? '' : ` (near-dup ${r.settings.nearDup})`}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
+                `settings: ${r.settings.mode} mode, env ${r.settings.envWeights ? JSON.stringify(r.settings.envWeights) : r.settings.env}, ${r.settings.turns} turns, M=${r.settings.attempts}${r.settings.sampling === 'adaptive' ? ` (adaptive, ${r.settings.confidence} confidence)` : ''}, dedup ${r.settings.dedup}${r.settings.nearDup === 'off' ? '' : ` (near-dup ${r.settings.nearDup})`}, window ${r.window}${o.paused ? ', PAUSED' : ''}`,
               );
               console.log(`watch:  npx cairn batch status --batch ${batchId} --watch`);
               console.log(`UI:     ${uiUrl(cfg, batchId)}`);
@@ -174,12 +198,15 @@ function statusCommand(): Command {
           const live = await batchProgress(cfg, o.batch);
           const settings = parseBatchSettings(batch.settings, o.batch);
           const used = await listProvenance(db, o.batch);
+          const cost = costOf(await batchTokenUse(db, o.batch), cfg.prices);
           if (live?.stopReason && !o.json) console.log(`BATCH PAUSED ITSELF: ${live.stopReason}`);
           if (o.json)
-            console.log(JSON.stringify({ ...s, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2));
+            console.log(
+              JSON.stringify({ ...s, cost, loaded: batch.loadedAt !== null, settings, workersUsed: used, workflow: live }, null, 2),
+            );
           else
             console.log(
-              `${formatSummary(s)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`,
+              `${formatSummary(s)}\n${formatCost(cost, s.exportable, settings.budgetUsd)}\n${formatSettings(settings, used)}${batch.loadedAt ? '' : '\nNOT FULLY LOADED: run `npx cairn batch resume` to finish loading'}\nUI: ${uiUrl(cfg, o.batch)}`,
             );
         });
       } catch (err) {
@@ -247,11 +274,12 @@ function resumeCommand(): Command {
       'sample afresh on the same seeds: the salt joins every LLM request (cache key and seed), so answers cached by earlier batches are not replayed',
     )
     .option('--window <n>', 'most seeds open at once', positiveInt('--window'))
-    .action(async (o: { batch: string; window?: number }) => {
+    .option('--budget <usd>', "raise a budgeted batch's budget (USD) before unpausing it", positiveFloat('--budget'))
+    .action(async (o: { batch: string; window?: number; budget?: number }) => {
       try {
         await withDb(({ cfg, db }) =>
           withClient(cfg, async (client) => {
-            const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window });
+            const r = await resumeBatch(db, client, cfg, o.batch, { window: o.window, budgetUsd: o.budget });
             console.log(`batch ${o.batch}: ${r.message}; ${r.unfinished} seeds not finished`);
             console.log(`watch: npx cairn batch status --batch ${o.batch} --watch`);
           }),

@@ -30,6 +30,14 @@ export function unitFloat(name: string) {
   };
 }
 
+export function positiveFloat(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a number > 0 (got ${v}).`);
+    return n;
+  };
+}
+
 /** Runs `fn` with config and a migrated database, closing the pool after; errors become exit 1. */
 export async function withDb<T>(fn: (ctx: { cfg: Readonly<Config>; db: Database; url: string }) => Promise<T>): Promise<T> {
   const cfg = loadConfig();

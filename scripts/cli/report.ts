@@ -28,7 +28,7 @@ export function reportCommand(): Command {
     .action(async (f: Flags) => {
       try {
         if (f.min > f.max) throw new Error(`--min ${f.min} is above --max ${f.max}.`);
-        await withDb(async ({ db }) => {
+        await withDb(async ({ cfg, db }) => {
           const compare = f.compare === false ? null : f.compare;
           const { file, model: m } = await writeReport(db, {
             batchId: f.batch,
@@ -36,6 +36,7 @@ export function reportCommand(): Command {
             compare,
             examples: f.examples,
             band: { min: f.min, max: f.max },
+            prices: cfg.prices,
           });
           console.log(
             `batch ${m.batch.id} (${m.batch.mode}): ${m.totals.problems} problems, ${m.totals.valid} valid, ${m.totals.usable} usable`,

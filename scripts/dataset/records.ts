@@ -24,8 +24,12 @@ export interface ExportRecord {
   outputs: string[];
   message: string;
   pass_rate: number;
+  /** Student samples used (M, or fewer with adaptive sampling) and how many passed. */
   attempts: number;
   passed: number;
+  /** The pass rate's Wilson interval at the batch's confidence level, as recorded when graded (null before it was recorded). */
+  pass_low: number | null;
+  pass_high: number | null;
   /** The record's bin in the chosen bin set (`--bins`), or null when its pass rate is in none. */
   difficulty_bin: string | null;
   /** Fuzzing: the source of the top-level `pre_test_f` and `test_f` in `code` (which keeps all three); null elsewhere. */
@@ -106,6 +110,8 @@ export async function* recordPages(db: Database, ids: readonly number[], set: Bi
         passRate: problems.passRate,
         attempts: problems.attempts,
         passed: problems.passed,
+        passLow: problems.passLow,
+        passHigh: problems.passHigh,
         seedId: seeds.seedId,
         kind: seeds.kind,
         snippet: seeds.snippet,
@@ -132,6 +138,8 @@ export async function* recordPages(db: Database, ids: readonly number[], set: Bi
       pass_rate: p.passRate ?? 0,
       attempts: p.attempts ?? 0,
       passed: p.passed ?? 0,
+      pass_low: p.passLow,
+      pass_high: p.passHigh,
       difficulty_bin: binOf(p.passRate ?? 0, set),
       pre_test_f: p.env === 'fuzzing' ? topLevelDef(p.code ?? '', 'pre_test_f') : null,
       test_f: p.env === 'fuzzing' ? topLevelDef(p.code ?? '', 'test_f') : null,

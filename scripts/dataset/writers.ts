@@ -85,6 +85,8 @@ const COLUMNS: ParquetColumn<ExportRecord>[] = [
   ['pass_rate', () => new Float64(), (r) => r.pass_rate],
   ['attempts', () => new Int32(), (r) => r.attempts],
   ['passed', () => new Int32(), (r) => r.passed],
+  ['pass_low', () => new Float64(), (r) => r.pass_low],
+  ['pass_high', () => new Float64(), (r) => r.pass_high],
   ['difficulty_bin', str, (r) => r.difficulty_bin],
   ['pre_test_f', str, (r) => r.pre_test_f],
   ['test_f', str, (r) => r.test_f],

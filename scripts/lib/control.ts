@@ -2,7 +2,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Database } from '../../db/client';
-import { getBatch, markLoaded, seedCounts } from '../../db/queries/batches';
+import { getBatch, markLoaded, seedCounts, setBatchBudget } from '../../db/queries/batches';
 import type { Config } from '../../workers/config/load-config';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
 import {
@@ -20,16 +20,33 @@ import {
 } from '../../workflows/contracts';
 import { loadSeeds } from './load-seeds';
 import { loadBounded } from './bounded-load';
-import { defaultWindow, startBatchWorkflow } from './start-batch';
+import { checkPriced, defaultWindow, startBatchWorkflow } from './start-batch';
 
 /**
  * `cairn batch resume`: finishes loading if the starter died mid-load, then unpauses the running
  * batch workflow or starts a new run of it, which pages exactly the seeds Postgres does not mark done.
  */
-export async function resumeBatch(db: Database, client: Client, cfg: Readonly<Config>, batchId: string, o: { window?: number } = {}) {
+export async function resumeBatch(
+  db: Database,
+  client: Client,
+  cfg: Readonly<Config>,
+  batchId: string,
+  o: { window?: number; budgetUsd?: number } = {},
+) {
   const batch = await getBatch(db, batchId);
   if (!batch) throw new BatchSettingsError(`No batch ${batchId} in Postgres. \`npx cairn batch list\` shows the batches.`);
   const s = parseBatchSettings(batch.settings, batchId);
+  if (o.budgetUsd !== undefined) {
+    // Raising the budget of a budgeted batch (its workflow checks the recorded budget); one started without keeps none.
+    if (s.budgetUsd === undefined)
+      throw new BatchSettingsError(
+        `--budget: batch ${batchId} was started without a budget; a budget is set with \`cairn batch start --budget USD\`.`,
+      );
+    if (!(Number.isFinite(o.budgetUsd) && o.budgetUsd > 0))
+      throw new BatchSettingsError(`--budget ${o.budgetUsd}: must be an amount in USD > 0.`);
+    checkPriced(cfg);
+    await setBatchBudget(db, batchId, o.budgetUsd);
+  }
   if (!batch.loadedAt) {
     // In the capped-heap loader thread, as `batch start` loads (flat memory for any file size).
     if (!(await loadBounded(db, batchId, s.seedFile, { skipBad: true }))) await loadSeeds(db, batchId, s.seedFile, { skipBad: true });

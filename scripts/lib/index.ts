@@ -46,7 +46,7 @@ export async function openCairn(env: NodeJS.ProcessEnv = process.env): Promise<C
 export { loadConfig, type Config } from '../../workers/config/load-config';
 export { newBatchId, startBatch, validateBatchOptions, defaultWindow, type StartBatchOptions } from './start-batch';
 export { batchUpdate, cancelBatch, pauseBatch, resizeBatch, resumeBatch, runningBatchStates, waitForBatch } from './control';
-export { formatSettings, formatSummary, uiUrl } from './status-text';
+export { formatCost, formatSettings, formatSummary, uiUrl } from './status-text';
 export { cutSeeds, stdlibDir, writeSeedFile, type SeedRecord } from './seed-file';
 export { preflight } from './preflight';
 export { batchSummary, type BatchSummary } from '../../db/queries/stats';

@@ -21,6 +21,15 @@ import {
 import { loadSeeds, validateSeedFile } from './load-seeds';
 import { loadBounded, validateBounded } from './bounded-load';
 
+/** A budget needs a price for both models (CAIRN_PRICES on the starter and the workers). */
+export function checkPriced(cfg: Readonly<Config>): void {
+  const missing = [...new Set([cfg.teacher.model, cfg.student.model])].filter((m) => !cfg.prices[m]);
+  if (missing.length)
+    throw new BatchSettingsError(
+      `--budget: no price for ${missing.join(', ')}; set CAIRN_PRICES (or CAIRN_PRICES_FILE) to e.g. {"${missing[0]}": {"input": 0.4, "output": 1.6}} (USD per million tokens), the same on the workers.`,
+    );
+}
+
 export function newBatchId(now = new Date()): string {
   return `b${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
 }
@@ -61,6 +70,7 @@ export function defaultWindow(cfg: Readonly<Config>): number {
  */
 export async function startBatch(db: Database, client: Client, cfg: Readonly<Config>, o: StartBatchOptions) {
   const wanted = validateBatchOptions({ ...o, seedFile: path.resolve(o.seedsFile) });
+  if (wanted.budgetUsd !== undefined) checkPriced(cfg);
   // Before the batch row exists: a bad file leaves nothing half-written.
   // In a worker thread with a capped heap (flat memory for any file size), when the pool came from a URL.
   const validated =

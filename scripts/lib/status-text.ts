@@ -1,4 +1,5 @@
 /** What `cairn batch status` prints: the summary, the recorded settings, what the workers used, the UI link. */
+import { usd, type Cost } from '../../db/queries/cost';
 import type { BatchSummary } from '../../db/queries/stats';
 import type { Config } from '../../workers/config/load-config';
 import type { BatchSettings } from '../../workflows/contracts';
@@ -47,11 +48,27 @@ export function formatSummary(s: BatchSummary): string {
         ' (student ones are left out of pass rates unless the batch was started with --truncated fail; raise CAIRN_<ROLE>_MAX_TOKENS)',
     );
   }
+  if (s.sampling.graded)
+    lines.push(
+      `student samples: ${s.sampling.samples} over ${s.sampling.graded} graded problems (${(s.sampling.samples / s.sampling.graded).toFixed(1)} per problem)` +
+        (s.sampling.meanWidth === null ? '' : `; mean pass-rate interval width ${s.sampling.meanWidth.toFixed(2)}`),
+    );
   lines.push(`dataset-ready problems (valid, ${FILTER_BAND.min} <= p <= ${FILTER_BAND.max}): ${s.exportable}`);
   if (s.failures.length) {
     lines.push('failed seeds, by reason (`cairn batch resume` reruns them):');
     for (const f of s.failures) lines.push(`  ${String(f.n).padStart(4)}  ${f.reason}`);
   }
+  return lines.join('\n');
+}
+
+/** Cost lines: per batch, per turn, per usable (dataset-ready) problem, and the budget when there is one. */
+export function formatCost(c: Cost, usable: number, budgetUsd?: number): string {
+  const lines = [
+    `cost: ${usd(c.usd)} (teacher ${usd(c.byRole.teacher ?? 0)}, student ${usd(c.byRole.student ?? 0)}); ` +
+      `per usable problem ${usable ? usd(c.usd / usable) : '-'}${budgetUsd === undefined ? '' : `; budget ${usd(budgetUsd)} (${Math.round((100 * c.usd) / budgetUsd)}% spent)`}`,
+  ];
+  if (c.byTurn.length) lines.push(`cost per turn: ${c.byTurn.map((t) => `turn ${t.turn} ${usd(t.usd)}`).join(', ')}`);
+  if (c.unpriced.length) lines.push(`no price for ${c.unpriced.join(', ')} (not in the cost): set CAIRN_PRICES or CAIRN_PRICES_FILE`);
   return lines.join('\n');
 }
 
@@ -63,7 +80,7 @@ export function formatSettings(s: BatchSettings, used: { role: string; details: 
         .join(',')
     : s.env;
   const lines = [
-    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts}, dedup ${s.dedup}, near-dup ${s.nearDup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
+    `settings: ${s.mode} mode, env ${env}, ${s.turns} turns, M=${s.attempts} (${s.sampling} sampling, ${s.confidence} confidence), dedup ${s.dedup}, near-dup ${s.nearDup}, decontam ${s.decontam}, visible pairs ${s.visiblePairs}, ` +
       `time limit max(${s.timeLimitMs} ms, ${s.timeSlack} x reference CPU)${s.mode === 'chain' ? `, chain bins ${JSON.stringify(s.chainBins)}` : ''}`,
   ];
   if (used.length === 0) lines.push('workers used: none yet');

@@ -4,6 +4,7 @@
  * back from the rendered DOM.
  */
 import type { GradeCounts } from '../../db/queries/stats';
+import { usd, type Cost } from '../../db/queries/cost';
 import type { Band } from '../dataset/bins';
 import type { Comparison } from './compare-batches';
 import type { BatchInfo, ChainExample, LlmUsage } from './data';
@@ -30,6 +31,8 @@ export interface ReportModel {
   llmTotals: { calls: number; promptTokens: number; completionTokens: number };
   /** Graded student attempts; protocol violations (forged lines on the grader's channel) are fails. */
   grades: GradeCounts;
+  /** Priced with the caller's price table (CAIRN_PRICES); null without one. */
+  cost: Cost | null;
 }
 
 const MUTED = [0, HIST_LABELS.length - 1];
@@ -212,6 +215,13 @@ function llmSection(m: ReportModel): string {
   return `<h2>LLM calls and tokens</h2>
 <table><tr><th>role</th><th class="n">calls</th><th class="n">prompt tokens</th><th class="n">completion tokens</th><th class="n">cut at max tokens</th></tr>${tRows || '<tr><td colspan="5">none</td></tr>'}</table>
 <p class="note">Tokens per usable problem: <b data-cell="tokens-per-usable">${m.totals.usable ? int(Math.round(all / m.totals.usable)) : '–'}</b>. Cached calls are counted once. Student answers cut at max tokens (finish_reason <code>length</code>) are left out of pass rates unless the batch counts them as failures (<code>--truncated fail</code>).</p>
+${
+  m.cost
+    ? `<p class="note">Cost: <b data-cell="cost-total">${usd(m.cost.usd)}</b>; per usable problem <b data-cell="cost-per-usable">${m.totals.usable ? usd(m.cost.usd / m.totals.usable) : '–'}</b>; ` +
+      `per turn ${m.cost.byTurn.map((t) => `turn ${t.turn} <span data-cell="cost-turn-${t.turn}">${usd(t.usd)}</span>`).join(', ')}` +
+      `${m.cost.unpriced.length ? ` (no price for ${esc(m.cost.unpriced.join(', '))}: not counted)` : ''}.</p>`
+    : '<p class="note">Cost: set CAIRN_PRICES (USD per million tokens per model) to see it.</p>'
+}
 ${turns.length ? `<table><tr><th>turn</th>${roles.map((r) => `<th class="n">${esc(r)} calls</th><th class="n">${esc(r)} tokens</th>`).join('')}</tr>${turnRows}</table>` : ''}`;
 }
 

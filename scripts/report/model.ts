@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../../db/client';
+import { batchTokenUse, costOf, type PriceTable } from '../../db/queries/cost';
 import { DEFAULT_BAND, type Band } from '../dataset/bins';
 import { compareBatches, pickComparison, type Comparison } from './compare-batches';
 import { renderReport, type ReportModel } from './html';
@@ -20,6 +21,8 @@ export interface ReportOptions {
   examples?: number;
   band?: Band;
   now?: Date;
+  /** Prices per model (the config's CAIRN_PRICES); without them the page shows no cost. */
+  prices?: PriceTable;
 }
 
 export async function buildReportModel(db: Database, o: ReportOptions): Promise<ReportModel> {
@@ -72,6 +75,7 @@ export async function buildReportModel(db: Database, o: ReportOptions): Promise<
       promptTokens: totalsByRole.reduce((s, u) => s + u.promptTokens, 0),
       completionTokens: totalsByRole.reduce((s, u) => s + u.completionTokens, 0),
     },
+    cost: o.prices && Object.keys(o.prices).length ? costOf(await batchTokenUse(db, batch.id), o.prices) : null,
   };
 }
 

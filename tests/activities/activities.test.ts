@@ -120,12 +120,35 @@ test('grader + student: outputs come from execution; limits from the reference C
   expect(await listAttempts(tdb.db, problemId)).toHaveLength(6);
 
   const r = await env.run(g.gradeAttempts, { problemId });
-  expect(r).toEqual({ passed: 2, total: 6, passRate: 2 / 6 });
+  expect(r).toMatchObject({ passed: 2, total: 6, passRate: 2 / 6 });
+  // The Wilson interval at the batch's confidence (0.95) is returned and recorded with the counts.
+  expect([r.low, r.high].map((x) => Number(x?.toFixed(4)))).toEqual([0.0968, 0.7]);
+  expect(await getProblem(tdb.db, problemId)).toMatchObject({ attempts: 6, passed: 2, passLow: r.low, passHigh: r.high });
   const gradeRuns = sandbox.runs.slice(2); // after the two validation runs
   expect(gradeRuns).toHaveLength(4); // the two unparseable answers never reach the sandbox
   expect(gradeRuns.every((x) => x.timeLimitMs === 1500 && x.wallFactor === 3 && x.failFast === true)).toBe(true); // max(1000, 300 x 5 ms)
   expect(await env.run(g.gradeAttempts, { problemId })).toEqual(r);
   expect(sandbox.runs).toHaveLength(6); // a retried grade runs nothing again
+});
+
+test('adaptive rounds: a round that settles nothing leaves the problem valid; the next grades only the new attempts and settles', async () => {
+  const t = activitiesFor('teacher', { db: tdb.db, teacher: fakeLlm([GOOD]) });
+  const { problemId } = await env.run(t.proposeProblem, { ...propose, turn: 5 });
+  const sandbox = fakeSandbox();
+  const g = activitiesFor('grader', { db: tdb.db, sandbox, wallFactor: 3 });
+  expect((await env.run(g.validateProblem, { problemId })).valid).toBe(true);
+  const s = activitiesFor('student', { db: tdb.db, student: fakeLlm(['```python\ndef f(x):\n    return x * 3\n```']) });
+  expect(await env.run(s.attemptProblem, { problemId, attempts: 4 })).toBe(4);
+  // 4/4: the interval [0.51, 1] reaches below 0.65, so "too easy" is not settled yet.
+  expect(await env.run(g.gradeAttempts, { problemId, round: { of: 32 } })).toMatchObject({ passed: 4, total: 4, settled: false });
+  expect((await getProblem(tdb.db, problemId)).status).toBe('valid');
+  expect(await env.run(s.attemptProblem, { problemId, attempts: 8 })).toBe(8);
+  const r = await env.run(g.gradeAttempts, { problemId, round: { of: 32 } });
+  expect(r).toMatchObject({ passed: 8, total: 8, passRate: 1, settled: true });
+  expect(r.low).toBeGreaterThan(0.65);
+  expect(await getProblem(tdb.db, problemId)).toMatchObject({ status: 'graded', attempts: 8, passed: 8 });
+  expect(sandbox.runs).toHaveLength(2 + 8); // two validation runs, then each attempt graded once
+  expect(await env.run(g.gradeAttempts, { problemId, round: { of: 32 } })).toMatchObject({ passed: 8, settled: true });
 });
 
 test('a sandbox that cannot start is a retryable infra failure, never a grade of 0', async () => {

@@ -46,6 +46,7 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
   for (const q of ['orchestration', 'teacher', 'student', 'grader'])
     expect(out).toMatch(new RegExp(`worker ${q} +RSS \\d+ MB at start, \\d+ MB at end`));
   expect(out).toMatch(/Temporal history: \d+ events per seed workflow/);
+  expect(out).toMatch(/Temporal actions per seed-turn \(1 turn\): [\d.]+ \(seed workflow [\d.]+, batch workflow [\d.]+ per seed/);
   expect(out).toMatch(new RegExp(`seeds +${BATCH_SEEDS} rows`));
   expect(out).toMatch(/Postgres: [\d.]+ rows and [\d.]+ KiB per seed/);
   expect(out).toMatch(/batch workflow: \d+ runs, \d+ events, \d+ actions; largest run \d+ events/);

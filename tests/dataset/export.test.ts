@@ -148,6 +148,8 @@ test('default export: band 0.01-0.97, graded non-duplicates only, broad bins, ev
       'message',
       'outputs',
       'parent_id',
+      'pass_high',
+      'pass_low',
       'pass_rate',
       'passed',
       'pre_test_f',

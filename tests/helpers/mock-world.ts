@@ -48,6 +48,7 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
   let maxInFlight = 0;
   let gate: Promise<void> = Promise.resolve();
   let release: () => void = () => undefined;
+  const asked = new Map<number, number>();
   const acts: Acts = {
     async proposeProblem(inp) {
       inFlight++;
@@ -63,11 +64,17 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
     async validateProblem() {
       return { valid: true, reason: null };
     },
-    async attemptProblem({ attempts }) {
+    async attemptProblem({ problemId, attempts }) {
+      asked.set(problemId, attempts);
       return attempts;
     },
-    async gradeAttempts() {
+    async gradeAttempts({ problemId, round }) {
       const p = opts.passRate ?? 0.5;
+      // Adaptive rounds: the interval "settles" once 8 samples are in (a scripted grader).
+      if (round) {
+        const total = asked.get(problemId) ?? 0;
+        return { passed: p * total, total, passRate: p, settled: total >= 8 };
+      }
       return { passed: p * 4, total: 4, passRate: p };
     },
     async markSeed({ seedId, status: st, outcome }) {
@@ -102,6 +109,9 @@ export function mockWorld(seedIds: string[], opts: { passRate?: number; teacherD
     },
     async closedSeeds({ seedIds }) {
       return seedIds.filter((id) => status.get(id) === 'done').map((seedId) => ({ seedId, ok: true }));
+    },
+    async checkBudget() {
+      return { spentUsd: 0, budgetUsd: null, reached: false, reason: '' };
     },
   };
   return {

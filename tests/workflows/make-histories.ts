@@ -66,9 +66,19 @@ async function simpleRuns(env: TestWorkflowEnvironment, out: string): Promise<vo
         { batchId: 'r', seedId: 'c', env: 'induction', turns: 3, attempts: 4, mode: 'chain' } satisfies SeedWorkflowInput,
       ],
       ['batch', 'batchWorkflow', { batchId: 'rb', env: 'induction', turns: 1, attempts: 2, window: 2 } satisfies BatchWorkflowInput],
+      [
+        'seed-adaptive',
+        'seedWorkflow',
+        { batchId: 'r', seedId: 'a', env: 'induction', turns: 2, attempts: 16, sampling: 'adaptive' } satisfies SeedWorkflowInput,
+      ],
+      [
+        'batch-budget',
+        'batchWorkflow',
+        { batchId: 'rbb', env: 'induction', turns: 1, attempts: 2, window: 2, budgeted: true } satisfies BatchWorkflowInput,
+      ],
     ];
     for (const [name, type, input] of runs) {
-      const id = type === 'batchWorkflow' ? batchWorkflowId('rb') : `replay-${name}`;
+      const id = type === 'batchWorkflow' ? batchWorkflowId((input as { batchId: string }).batchId) : `replay-${name}`;
       const h = await env.client.workflow.start(type, { taskQueue: TASK_QUEUES.orchestration, workflowId: id, args: [input] });
       await h.result();
       fs.writeFileSync(path.join(out, `${name}.json`), show(env, id));

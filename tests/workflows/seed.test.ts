@@ -54,6 +54,9 @@ function script(rates: (number | 'invalid')[]) {
     },
     async dropOpenSeeds() {},
     async clearOpenSeeds() {},
+    async checkBudget() {
+      return { spentUsd: 0, budgetUsd: null, reached: false, reason: '' };
+    },
   };
   return { acts, proposals, marks };
 }

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { buildId } from './build-id';
+import { pricesFromEnv, type ModelPrice } from './prices';
 
 /**
  * One LLM endpoint as configured. activities/llm declares the same shape as what its client needs
@@ -98,6 +99,8 @@ export interface Config {
   /** Postgres connections per worker process (CAIRN_PG_POOL_MAX; sizing rule in docs/production.md). */
   pgPoolMax: number;
   localLlm: LocalLlmSettings;
+  /** USD per million input/output tokens per model, and the batch-API discount (CAIRN_PRICES or CAIRN_PRICES_FILE). */
+  prices: Readonly<Record<string, ModelPrice>>;
   /** How long a stopping worker lets in-flight activities finish (default: the longer LLM timeout, so a deploy loses no paid call). */
   shutdownGraceMs: number;
   /** Worker Versioning (CAIRN_WORKER_VERSIONING=1): this worker's deployment and build (see docs/production.md, Upgrades). */
@@ -338,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       ctxPerSlot: int(env, 'CAIRN_LOCAL_LLM_CTX', 4096, 512),
       threads: int(env, 'CAIRN_LOCAL_LLM_THREADS', 1, 1),
     },
+    prices: Object.freeze(pricesFromEnv(env)),
     shutdownGraceMs: 0,
     versioning: {
       enabled: flagOn(env, 'CAIRN_WORKER_VERSIONING'),

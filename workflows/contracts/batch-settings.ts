@@ -6,6 +6,9 @@
  * batch-specific is a worker constant. Pure: workflow code may import it.
  */
 import { LEVELS, PAPER_CHAIN_BINS, type ChainBins, type Range } from '../method/numbers';
+import { SAMPLING_MODES, type SamplingMode } from '../method/sampling';
+
+export type { SamplingMode };
 
 export type EnvName = 'induction' | 'abduction' | 'deduction' | 'fuzzing';
 export const ENVS: readonly EnvName[] = ['induction', 'abduction', 'deduction', 'fuzzing'];
@@ -29,8 +32,12 @@ export interface BatchSettings {
   mode: Mode;
   /** Teacher turns per seed. */
   turns: number;
-  /** Student attempts per valid problem (M). */
+  /** Student attempts per valid problem (M): all of them (fixed), or at most (adaptive). */
   attempts: number;
+  /** fixed: M samples per valid problem (the paper); adaptive: rounds of 4, 8, 16, ... up to M, stopping once the pass rate's use is settled. */
+  sampling: SamplingMode;
+  /** Confidence level of the pass-rate interval (Wilson) recorded per problem and used by adaptive sampling. */
+  confidence: number;
   /** Chain mode's target bins (also what the teacher is asked for). */
   chainBins: ChainBins;
   dedup: DedupScope;
@@ -56,6 +63,8 @@ export interface BatchSettings {
   truncated?: TruncatedSetting;
   /** Sample afresh: joins every LLM request's cache key (and moves its seed), so answers cached by other batches are not reused. */
   sampleSalt?: string;
+  /** Pause the batch once its LLM spend (priced by the workers' CAIRN_PRICES) reaches this many USD; absent: no budget. */
+  budgetUsd?: number;
 }
 
 export type TruncatedSetting = 'exclude' | 'fail';
@@ -69,6 +78,8 @@ export interface BatchOptions {
   mode?: string;
   turns?: number;
   attempts?: number;
+  sampling?: string;
+  confidence?: number;
   chainBins?: ChainBins;
   dedup?: string;
   /** A threshold in (0, 1], or 'off'. */
@@ -79,6 +90,8 @@ export interface BatchOptions {
   timeSlack?: number;
   truncated?: string;
   sampleSalt?: string;
+  /** USD; the batch pauses itself when its spend reaches it. */
+  budgetUsd?: number;
 }
 
 export const BATCH_DEFAULTS = {
@@ -86,6 +99,8 @@ export const BATCH_DEFAULTS = {
   mode: 'multi',
   turns: 4,
   attempts: 8,
+  sampling: 'fixed',
+  confidence: 0.95,
   dedup: 'global',
   nearDup: 'off',
   decontam: 'humaneval',
@@ -176,6 +191,14 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
   if (!DECONTAM_SETTINGS.includes(decontam as DecontamSetting))
     throw new BatchSettingsError(`--decontam ${decontam}: choose ${DECONTAM_SETTINGS.join(' or ')}.`);
   const nearDup = parseNearDup(o.nearDup ?? BATCH_DEFAULTS.nearDup);
+  const sampling = o.sampling ?? BATCH_DEFAULTS.sampling;
+  if (!SAMPLING_MODES.includes(sampling as SamplingMode))
+    throw new BatchSettingsError(`--sampling ${sampling}: choose ${SAMPLING_MODES.join(' or ')}.`);
+  const confidence = o.confidence ?? BATCH_DEFAULTS.confidence;
+  if (typeof confidence !== 'number' || !(confidence >= 0.5 && confidence < 1))
+    throw new BatchSettingsError(`--confidence ${confidence}: must be a level in [0.5, 1), e.g. 0.95.`);
+  if (o.budgetUsd !== undefined && !(typeof o.budgetUsd === 'number' && Number.isFinite(o.budgetUsd) && o.budgetUsd > 0))
+    throw new BatchSettingsError(`--budget ${o.budgetUsd}: must be an amount in USD > 0, e.g. 25.`);
   if (typeof o.seedFile !== 'string' || o.seedFile === '') throw new BatchSettingsError('--seeds: name the seed file (JSONL).');
   const truncated = o.truncated ?? BATCH_DEFAULTS.truncated;
   if (!TRUNCATED_SETTINGS.includes(truncated as TruncatedSetting))
@@ -186,6 +209,8 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     mode: mode as Mode,
     turns: wholeAtLeast('--turns', o.turns ?? BATCH_DEFAULTS.turns, 1),
     attempts: wholeAtLeast('--attempts', o.attempts ?? BATCH_DEFAULTS.attempts, 1, ' (the paper uses 32)'),
+    sampling: sampling as SamplingMode,
+    confidence,
     chainBins: checkChainBins(o.chainBins ?? PAPER_CHAIN_BINS, '--chain-bins'),
     dedup: dedup as DedupScope,
     nearDup,
@@ -197,6 +222,7 @@ export function batchSettingsFrom(o: BatchOptions): BatchSettings {
     // Recorded only when not the default, so settings written before it existed read back the same.
     ...(truncated === 'fail' ? { truncated: 'fail' as const } : {}),
     ...(o.sampleSalt ? { sampleSalt: checkSalt(o.sampleSalt) } : {}),
+    ...(o.budgetUsd === undefined ? {} : { budgetUsd: o.budgetUsd }),
   };
 }
 
@@ -224,6 +250,9 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       mode: r.mode as string | undefined,
       turns: num('turns'),
       attempts: num('attempts'),
+      // Batches recorded before adaptive sampling existed sampled M each.
+      sampling: r.sampling as string | undefined,
+      confidence: num('confidence'),
       chainBins: r.chainBins as ChainBins | undefined,
       dedup: r.dedup as string | undefined,
       // Batches recorded before near-duplicates existed ran without them.
@@ -235,6 +264,7 @@ export function parseBatchSettings(raw: unknown, batchId: string): BatchSettings
       timeSlack: num('timeSlack'),
       truncated: r.truncated === undefined ? undefined : String(r.truncated),
       sampleSalt: r.sampleSalt === undefined ? undefined : String(r.sampleSalt),
+      budgetUsd: num('budgetUsd'),
     });
     if (r.envWeights !== undefined && r.envWeights !== null) {
       // Checked as parseEnvSpec would; the recorded order is kept (assignment sorts by name anyway).

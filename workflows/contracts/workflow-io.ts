@@ -1,6 +1,6 @@
 /** Inputs, outputs and message payloads of the workflows (ids and small numbers only, never text). */
 import type { ChainBins, Level } from '../method/numbers';
-import type { BatchSettings, EnvName, Mode } from './batch-settings';
+import type { BatchSettings, EnvName, Mode, SamplingMode } from './batch-settings';
 
 /** What the teacher is asked to do next (the text is rendered by the environment). */
 export type Instruction =
@@ -34,6 +34,8 @@ export interface SeedWorkflowInput {
   mode?: Mode;
   /** Chain mode's bins (default the paper's). */
   chainBins?: ChainBins;
+  /** adaptive: sample in rounds up to `attempts` (absent: fixed M). */
+  sampling?: SamplingMode;
 }
 
 export interface TurnSummary {
@@ -60,6 +62,10 @@ export interface BatchWorkflowInput {
   chainBins?: ChainBins;
   turns: number;
   attempts: number;
+  /** adaptive: seeds sample in rounds up to `attempts` (absent: fixed M). */
+  sampling?: SamplingMode;
+  /** The batch has a budget: check the spend (an activity reads the recorded budget) before starting seeds. */
+  budgeted?: boolean;
   /** Most seeds open at once. */
   window: number;
   paused?: boolean;
@@ -117,6 +123,8 @@ export function batchWorkflowInputFrom(batchId: string, s: BatchSettings, o: { w
     ...(s.mode === 'chain' ? { chainBins: s.chainBins } : {}),
     turns: s.turns,
     attempts: s.attempts,
+    ...(s.sampling === 'adaptive' ? { sampling: 'adaptive' as const } : {}),
+    ...(s.budgetUsd !== undefined ? { budgeted: true } : {}),
     window: o.window,
     ...(o.paused ? { paused: true } : {}),
   };
