@@ -269,7 +269,7 @@ test('a protocol violation fails the attempt with a reason that says so, counted
   const answers = ['```python\ndef f(x):\n    return x * 3\n```', '```python\n# FORGE\ndef f(x):\n    return x * 3\n```'];
   const s = activitiesFor('student', { db: tdb.db, student: fakeLlm(answers) });
   expect(await env.run(s.attemptProblem, { problemId, attempts: 2 })).toBe(2);
-  expect(await env.run(g.gradeAttempts, { problemId })).toEqual({ passed: 1, total: 2, passRate: 0.5 });
+  expect(await env.run(g.gradeAttempts, { problemId })).toMatchObject({ passed: 1, total: 2, passRate: 0.5 });
   const graded = await listGradedAttempts(tdb.db, problemId);
   const forged = graded.find((x) => x.grade.inputVerdicts[0] === 'protocol_violation');
   expect(forged?.grade.verdict).toBe('fail');
