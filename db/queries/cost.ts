@@ -23,6 +23,8 @@ export interface TokenUse {
   calls: number;
   promptTokens: number;
   completionTokens: number;
+  /** Sent through a provider batch API (the collector records the batch id in the stored request): the discount applies. */
+  batch: boolean;
 }
 
 /**
@@ -36,11 +38,11 @@ export async function batchTokenUse(db: Database, batchId: string): Promise<Toke
       union
       select distinct p.turn, a.llm_call_id as id from attempts a join problems p on p.id = a.problem_id where p.batch_id = ${batchId}
     )
-    select u.turn::int as turn, c.role, c.model, count(*)::int as calls,
+    select u.turn::int as turn, c.role, c.model, (c.request->'params' ? 'batch') as via_batch, count(*)::int as calls,
            coalesce(sum(c.prompt_tokens), 0)::float8 as prompt_tokens, coalesce(sum(c.completion_tokens), 0)::float8 as completion_tokens
     from used u join llm_calls c on c.id = u.id
-    group by u.turn, c.role, c.model
-    order by u.turn, c.role, c.model`);
+    group by u.turn, c.role, c.model, via_batch
+    order by u.turn, c.role, c.model, via_batch`);
   return (res.rows as Record<string, unknown>[]).map((r) => ({
     turn: Number(r.turn),
     role: String(r.role),
@@ -48,6 +50,7 @@ export async function batchTokenUse(db: Database, batchId: string): Promise<Toke
     calls: Number(r.calls),
     promptTokens: Number(r.prompt_tokens),
     completionTokens: Number(r.completion_tokens),
+    batch: r.via_batch === true,
   }));
 }
 
@@ -76,7 +79,7 @@ export function costOf(use: readonly TokenUse[], prices: PriceTable): Cost {
       if (u.promptTokens + u.completionTokens > 0) unpriced.add(u.model);
       continue;
     }
-    const c = priceOf(u, p);
+    const c = priceOf(u, p, u.batch === true);
     usd += c;
     byTurn.set(u.turn, (byTurn.get(u.turn) ?? 0) + c);
     byRole[u.role] = (byRole[u.role] ?? 0) + c;

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { seedCounts } from '../../db/queries/batches';
+import { batchTokenUse } from '../../db/queries/cost';
 import { batchApiCounts } from '../../db/queries/llm-batch';
 import { startBatch } from '../../scripts/lib/start-batch';
 import { cutSeeds, stdlibDir, writeSeedFile } from '../../scripts/lib/seed-file';
@@ -73,6 +74,10 @@ test('4 seeds x 2 turns through batch files for teacher and student: finished, f
   expect(graded).toBeGreaterThan(0);
   expect(await n('select count(*) n from attempts')).toBe(graded * 2);
   expect(await n(`select count(*) n from llm_batch_files where requests > ${MAX_REQUESTS}`)).toBe(0);
+  // Priced at the batch discount: every row of use is marked as sent through the batch API.
+  const use = await batchTokenUse(tdb.db, 'bapi');
+  expect(use.length).toBeGreaterThan(0);
+  expect(use.every((u) => u.batch)).toBe(true);
   // What the waits cost in Temporal: history events per seed-turn (a wait adds a failed attempt, a signal, a timer).
   let events = 0;
   let signals = 0;

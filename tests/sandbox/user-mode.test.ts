@@ -2,7 +2,7 @@
  * User mode: Cairn run by a normal user. The sandbox is started for real by a non-root user
  * (created here when the suite runs as root; the current user otherwise), as a small script.
  * The script and the sandbox code are bundled (esbuild, which tsx ships) into a world-readable
- * temp dir with driver.py and mkseccomp.py beside them, so the test works wherever the checkout
+ * temp dir with driver.py, mkseccomp.py and answers.py beside them, so the test works wherever the checkout
  * lives (a clone under /root is not readable by other users).
  */
 import { execFileSync } from 'child_process';
@@ -14,6 +14,7 @@ import { sandboxArgv } from '../../activities/sandbox';
 import { detectCgroups } from '../../activities/sandbox/cgroups';
 import { spawnTracked } from '../helpers/tracked-processes';
 import { liveProcsOf } from './sandbox-helpers';
+import { ANSWERS_PY } from '../../activities/environments/answers-py';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE = path.join(__dirname, 'fixtures/user-mode.ts');
@@ -46,6 +47,8 @@ function bundleFixture(): string {
   const out = path.join(dir, 'user-mode.js');
   buildSync({ entryPoints: [FIXTURE], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'error' });
   for (const f of ['driver.py', 'mkseccomp.py']) fs.copyFileSync(path.join(SANDBOX_DIR, f), path.join(dir, f));
+  // The host-side comparison runs answers.py, found beside the (bundled) module too.
+  fs.copyFileSync(ANSWERS_PY, path.join(dir, 'answers.py'));
   for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o644);
   return out;
 }

@@ -25,15 +25,20 @@ test('cost per batch, turn and role; unpriced models named, not counted', () => 
   const prices = { t: { input: 2, output: 8, batchDiscount: 0.5 }, s: { input: 1, output: 4 } };
   const c = costOf(
     [
-      { turn: 1, role: 'teacher', model: 't', calls: 1, promptTokens: 1_000_000, completionTokens: 500_000 },
-      { turn: 1, role: 'student', model: 's', calls: 8, promptTokens: 2_000_000, completionTokens: 1_000_000 },
-      { turn: 2, role: 'student', model: 'other', calls: 8, promptTokens: 10, completionTokens: 10 },
+      { turn: 1, role: 'teacher', model: 't', calls: 1, promptTokens: 1_000_000, completionTokens: 500_000, batch: false },
+      { turn: 1, role: 'student', model: 's', calls: 8, promptTokens: 2_000_000, completionTokens: 1_000_000, batch: false },
+      { turn: 2, role: 'student', model: 'other', calls: 8, promptTokens: 10, completionTokens: 10, batch: false },
+      // Through the batch API: the teacher model's 50% discount applies.
+      { turn: 2, role: 'teacher', model: 't', calls: 1, promptTokens: 1_000_000, completionTokens: 0, batch: true },
     ],
     prices,
   );
-  expect(c.usd).toBeCloseTo(2 + 4 + 2 + 4, 9);
-  expect(c.byTurn).toEqual([{ turn: 1, usd: 12 }]);
-  expect(c.byRole).toEqual({ teacher: 6, student: 6 });
+  expect(c.usd).toBeCloseTo(2 + 4 + 2 + 4 + 1, 9);
+  expect(c.byTurn).toEqual([
+    { turn: 1, usd: 12 },
+    { turn: 2, usd: 1 },
+  ]);
+  expect(c.byRole).toEqual({ teacher: 7, student: 6 });
   expect(c.unpriced).toEqual(['other']);
   expect(priceOf({ promptTokens: 1e6, completionTokens: 0 }, prices.t, true)).toBeCloseTo(1, 9);
   expect([usd(123.4), usd(1.234), usd(0.000123)]).toEqual(['$123', '$1.23', '$0.000123']);
