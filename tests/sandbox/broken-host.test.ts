@@ -49,8 +49,14 @@ test('a broken sandbox: no verdict, one log of why, every later run refused as a
   const ok = await problem(1);
   await expect(env().run(g.validateProblem, { problemId: ok.id })).resolves.toEqual({ valid: true, reason: null });
 
-  // The host breaks: the driver every sandbox binds is gone.
+  // The host breaks: the driver every sandbox binds is gone, and so are the warm pool's
+  // pre-started sandboxes (they had bound it already and would still run), so the next run
+  // starts a sandbox of its own and that start fails.
   for (const f of fs.readdirSync(stateDir)) if (f.startsWith('driver-')) fs.rmSync(path.join(stateDir, f));
+  const idle = await sb.idleSandboxes();
+  for (const w of idle) process.kill(w.pid, 'SIGKILL');
+  for (const w of idle) while (fs.existsSync(`/proc/${w.pid}`)) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200)); // their exit events reach the pool
   const p = await problem(2);
   const err = await env()
     .run(g.validateProblem, { problemId: p.id })

@@ -18,7 +18,7 @@ import { startTestEnv, workflowBundle } from '../helpers/temporal';
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   env = await startTestEnv();
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await env?.teardown();
 });
@@ -63,7 +63,7 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 30_000): Pro
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -101,10 +101,18 @@ test('seeds stay pinned to the build they started on; the batch workflow upgrade
     b = await startBuild('B', actsFor('B'));
     runB = Promise.all(b.map((x) => x.run()));
     await setCurrent('B');
-    // Any task moves the batch workflow: an update is one.
-    await batchUpdate(h, pauseUpdate);
-    await batchUpdate(h, resumeUpdate);
-    await until('the batch on B', async () => (await versionOf(batchWorkflowId('v'))).buildId === 'B');
+    // Any task moves the batch workflow: an update is one. The new current version reaches the task
+    // queue's routing asynchronously (seconds on a loaded machine), and a task dispatched before that
+    // still goes to A, so nudge until the batch workflow's next task lands on B.
+    await until(
+      'the batch on B',
+      async () => {
+        await batchUpdate(h, pauseUpdate);
+        await batchUpdate(h, resumeUpdate);
+        return (await versionOf(batchWorkflowId('v'))).buildId === 'B';
+      },
+      90_000,
+    );
     expect(await versionOf(seedWorkflowId('v', 's000'))).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
 
     release();
@@ -119,4 +127,4 @@ test('seeds stay pinned to the build they started on; the batch workflow upgrade
     for (const x of [...a, ...b]) x.shutdown();
     await Promise.all([runA, runB]);
   }
-}, 120_000);
+}, 240_000);
