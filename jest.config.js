@@ -14,6 +14,8 @@ const SLOW = {
     '<rootDir>/tests/e2e/metrics.test.ts',
     '<rootDir>/tests/e2e/local-llm.test.ts',
     '<rootDir>/tests/e2e/budget.test.ts',
+    '<rootDir>/tests/workflows/versioning.test.ts',
+    '<rootDir>/tests/workflows/cancel-window.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -30,15 +32,6 @@ const SLOW = {
   ],
 };
 
-/**
- * Open: tests of issue 10 that fail on the merged tree and are not in CI until fixed
- * (`npm run test:open`): Worker Versioning's upgrade (times out waiting for the batch on build B)
- * and a cancel with 2,500 seeds open (13 failed workflow tasks on this 2-core machine).
- */
-const OPEN = {
-  globs: ['<rootDir>/tests/workflows/versioning.test.ts', '<rootDir>/tests/workflows/cancel-window.test.ts'],
-};
-
 const base = {
   // Node's environment plus cleanup of what each test and file started, also after a timeout.
   testEnvironment: '<rootDir>/tests/cleanup-environment.js',
@@ -52,4 +45,4 @@ const base = {
 };
 
 module.exports = { ...base, testPathIgnorePatterns: ['/node_modules/', ...SLOW.ignore] };
-Object.defineProperty(module.exports, 'slowTier', { value: { base, SLOW, OPEN }, enumerable: false });
+Object.defineProperty(module.exports, 'slowTier', { value: { base, SLOW }, enumerable: false });

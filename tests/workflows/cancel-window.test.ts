@@ -1,7 +1,7 @@
 /**
  * Slow tier: cancel with a window larger than Temporal's 2,000 pending cancel requests per
- * workflow, on a real dev server. The cancel goes out in awaited chunks, so no workflow task fails,
- * the batch closes, and every open seed records itself cancelled. (npm run bench:scale measures the
+ * workflow, on a real dev server. The cancel goes out in awaited chunks, so no workflow task fails
+ * for its size, the batch closes, and every open seed records itself cancelled. (npm run bench:scale measures the
  * same at 2,000 open seeds over the real stack.)
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -52,21 +52,36 @@ test(`cancel with ${WINDOW} seeds open: chunks of requests, no failed task, ever
         async () => [...w.status.values()].filter((s) => s === 'cancelled').length === WINDOW,
         600_000,
       );
-      // No workflow task of any run failed (past 2,000 pending requests in one task, every retry would).
-      const failedTasks: string[] = [];
+      // No workflow task of any run failed for a reason that repeats (past 2,000 pending cancel
+      // requests in one task, every retry would: PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED). Two causes are
+      // the server's own flow control and retry at once with the new events, so they are allowed:
+      // UNHANDLED_COMMAND (the workflow tried to close while signals were arriving) and
+      // FORCE_CLOSE_COMMAND (more than the server's buffered-event limit, 100, arrived during one task).
+      // The batch closing above is what shows they converged.
+      const benign = new Set(['WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND', 'WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND']);
+      const failedTasks: Array<{ cause: string; what: string }> = [];
       let runs = 0;
       for await (const ex of env.client.workflow.list({ query: `WorkflowId = "${batchWorkflowId('big-cancel')}"` })) {
         runs++;
         const hist = await env.client.workflow.getHandle(ex.workflowId, ex.runId).fetchHistory();
-        for (const e of hist.events ?? []) {
-          if (e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) continue;
+        const events = hist.events ?? [];
+        events.forEach((e, i) => {
+          if (e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) return;
           const a = e.workflowTaskFailedEventAttributes;
-          const cause = temporal.api.enums.v1.WorkflowTaskFailedCause[a?.cause ?? 0];
-          failedTasks.push(`run ${ex.runId} event ${String(e.eventId)}: ${cause}: ${a?.failure?.message ?? ''}`);
-        }
+          const cause = temporal.api.enums.v1.WorkflowTaskFailedCause[a?.cause ?? 0] ?? '?';
+          const around = events
+            .slice(Math.max(0, i - 4), i + 3)
+            .map((x) => temporal.api.enums.v1.EventType[x.eventType ?? 0]?.replace('EVENT_TYPE_', ''))
+            .join(' ');
+          failedTasks.push({
+            cause,
+            what: `run ${ex.runId} event ${String(e.eventId)}: ${cause} by ${a?.identity ?? '?'}: ${a?.failure?.message ?? ''} [${around}]`,
+          });
+        });
       }
+      if (failedTasks.length) console.log(`[cancel-window] failed workflow tasks:\n${failedTasks.map((f) => f.what).join('\n')}`);
       expect(runs).toBeGreaterThanOrEqual(3); // 2,500 starts at 1,000 per run: the open set crossed continue-as-new twice
-      expect(failedTasks).toEqual([]);
+      expect(failedTasks.filter((f) => !benign.has(f.cause)).map((f) => f.what)).toEqual([]);
     } finally {
       w.open(); // held activities must finish or the workers cannot shut down
     }
