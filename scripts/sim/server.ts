@@ -56,6 +56,18 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
   let maxInFlight = 0;
   let counter = 0;
   let closing = false;
+  /** Simulated latencies still running: close() ends them, so a held request cannot keep the process alive. */
+  const holds = new Set<() => void>();
+  const hold = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        holds.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      holds.add(done);
+    });
   const empty = (): SimStats['byRole'] => ({ teacher: {}, student: {}, unknown: {} });
   let byRole = empty();
   let samples: SimStats['samples'] = { teacher: 0, student: 0 };
@@ -164,7 +176,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     inFlightByRole[role] += served;
     maxInFlight = Math.max(maxInFlight, inFlight);
     try {
-      if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
+      if (decision.latencyMs > 0) await hold(decision.latencyMs);
       if (closing || res.destroyed) return;
       const choices = (await answer(s, role, model, messages, requestSeed, served)).map((c, i) =>
         decision.nullChoice(i, s.nullContentRate) ? { content: null, reasoning: null } : c,
@@ -281,6 +293,7 @@ export async function createSimServer(opts: SimOptions = {}): Promise<SimServer>
     close: () =>
       new Promise<void>((resolve, reject) => {
         closing = true;
+        for (const done of [...holds]) done();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

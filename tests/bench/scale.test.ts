@@ -34,7 +34,7 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
     '--cancel-open',
     '20',
     '--reconciles',
-    '200',
+    '100',
   ];
   const run = runTracked(process.execPath, args, { cwd: path.resolve(__dirname, '../..'), env: process.env });
   pid = run.child.pid ?? 0;
