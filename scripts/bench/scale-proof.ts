@@ -162,10 +162,18 @@ export async function cancelFigures(seedFile: string, open: number): Promise<voi
       ).n;
     await until('every cancelled seed recorded', async () => (await recorded()) >= r.started, 30 * 60_000);
     const tRecorded = (Date.now() - t0) / 1000;
-    let running = 0;
-    for await (const _ of s.env.client.workflow.list({ query: `BatchId = "cancel" AND ExecutionStatus = "Running"` })) running++;
+    // A seed records itself cancelled, then tells the batch and closes: wait (up to 2 minutes) until every one has closed.
+    const stillRunning = async () => {
+      let n = 0;
+      for await (const _ of s.env.client.workflow.list({ query: `BatchId = "cancel" AND ExecutionStatus = "Running"` })) n++;
+      return n;
+    };
+    let running = await stillRunning();
+    for (const end = Date.now() + 120_000; running > 0 && Date.now() < end; running = await stillRunning())
+      await new Promise((r) => setTimeout(r, 500));
+    const tAllClosed = (Date.now() - t0) / 1000;
     console.log(
-      `   cancel update ${tUpdate.toFixed(1)} s; batch workflow closed after ${tClosed.toFixed(1)} s; all ${r.started} seeds recorded 'cancelled' after ${tRecorded.toFixed(1)} s; ${running} workflows still running`,
+      `   cancel update ${tUpdate.toFixed(1)} s; batch workflow closed after ${tClosed.toFixed(1)} s; all ${r.started} seeds recorded 'cancelled' after ${tRecorded.toFixed(1)} s; every workflow closed after ${tAllClosed.toFixed(1)} s; ${running} workflows still running`,
     );
     console.log(`   batch workflow: ${formatHistory(await historyFigures(s.env.client, batchWorkflowId('cancel')))}`);
   } finally {

@@ -51,7 +51,7 @@ test('bench:scale with tiny numbers loads every seed and finishes every seed of 
   expect(out).toMatch(/Postgres: [\d.]+ rows and [\d.]+ KiB per seed/);
   expect(out).toMatch(/batch workflow: \d+ runs, \d+ events, \d+ actions; largest run \d+ events/);
   expect(out).toMatch(/per seed: [\d.]+ history events, [\d.]+ Temporal actions/);
-  expect(out).toMatch(/all 20 seeds recorded 'cancelled' after [\d.]+ s; 0 workflows still running/);
+  expect(out).toMatch(/all 20 seeds recorded 'cancelled' after [\d.]+ s; every workflow closed after [\d.]+ s; 0 workflows still running/);
   expect(out).toMatch(/\n {3}\d+ reconciles in \d+ s, still paused: true, started 0/);
   expect(code).toBe(0);
 }, 600_000);
