@@ -53,7 +53,7 @@ test('a broken sandbox: no verdict, one log of why, every later run refused as a
   // pre-started sandboxes (they had bound it already and would still run), so the next run
   // starts a sandbox of its own and that start fails.
   for (const f of fs.readdirSync(stateDir)) if (f.startsWith('driver-')) fs.rmSync(path.join(stateDir, f));
-  const idle = await sb.idleSandboxes();
+  const idle = (await sb.idleSandboxes()).filter((w) => w.pid > 0); // never kill(-1): that is every process
   for (const w of idle) process.kill(w.pid, 'SIGKILL');
   for (const w of idle) while (fs.existsSync(`/proc/${w.pid}`)) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 200)); // their exit events reach the pool

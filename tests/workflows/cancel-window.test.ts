@@ -1,8 +1,8 @@
 /**
  * Slow tier: cancel with a window larger than Temporal's 2,000 pending cancel requests per
  * workflow, on a real dev server. The cancel goes out in awaited chunks, so no workflow task fails
- * for its size, the batch closes, and every open seed records itself cancelled. (npm run bench:scale measures the
- * same at 2,000 open seeds over the real stack.)
+ * for its size, the batch closes, and every open seed records itself cancelled. (npm run
+ * bench:scale measures the same at 2,000 open seeds over the real stack.)
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';

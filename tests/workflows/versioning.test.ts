@@ -18,7 +18,7 @@ import { startTestEnv, workflowBundle } from '../helpers/temporal';
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   env = await startTestEnv();
-}, 240_000);
+}, 120_000);
 afterAll(async () => {
   await env?.teardown();
 });
