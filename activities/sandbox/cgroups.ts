@@ -186,6 +186,14 @@ export class JobCgroups {
     };
   }
 
+  /**
+   * SIGKILLs everything inside now (cgroup.kill, or the listed pids on v1), without waiting: also
+   * a sandbox pid 1 whose bwrap died before it could arm its parent-death signal.
+   */
+  kill(): void {
+    for (const d of Object.values(this.dirs)) if (d) killDir(d);
+  }
+
   /** Kills whatever is still inside, waits for it to be gone and removes the dirs; returns dirs it could not remove. */
   async destroy(): Promise<string[]> {
     return destroyDirs(Object.values(this.dirs).filter((d): d is string => !!d));
@@ -221,16 +229,27 @@ export async function removeStaleCgroups(layout: CgroupLayout, log: (m: string) 
   return byName.size;
 }
 
-async function destroyDirs(dirs: string[]): Promise<string[]> {
-  for (const d of dirs) {
+function killDir(d: string): void {
+  try {
+    writeIfExists(`${d}/cgroup.kill`, '1');
+  } catch {
+    /* dir already gone: nothing to kill */
+  }
+  // v1 has no cgroup.kill: the listed pids (root may signal any uid)
+  for (const p of procs(d)) {
     try {
-      writeIfExists(`${d}/cgroup.kill`, '1');
+      process.kill(p, 'SIGKILL');
     } catch {
-      /* dir already gone: nothing to kill */
+      /* already gone */
     }
   }
-  // Without cgroup.kill (v1 only), SIGKILL the listed pids; root may signal any uid.
-  const deadline = Date.now() + 3000;
+}
+
+async function destroyDirs(dirs: string[]): Promise<string[]> {
+  for (const d of dirs) killDir(d);
+  // Keep SIGKILLing what is listed (v1: forks racing the first kill). A killed process normally
+  // leaves within milliseconds; the deadline is for a host that is busy.
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const pids = dirs.flatMap((d) => procs(d));
     if (pids.length === 0 || Date.now() > deadline) break;

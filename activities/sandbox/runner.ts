@@ -264,7 +264,7 @@ class Grader implements Sandbox {
       try {
         dir = await this.makeJobDir(null);
         if (this.closed) throw new Error('closed');
-        return WarmSandbox.start({
+        return await WarmSandbox.start({
           launch: { ...this.launch, jobDir: dir, ...this.launchIds(slot) },
           layout: this.layout,
           memBytes: this.memBytes(undefined),
@@ -294,18 +294,30 @@ class Grader implements Sandbox {
     return w;
   }
 
-  /** Kills an unused pre-started sandbox and removes everything of it. */
+  /**
+   * Kills an unused pre-started sandbox and removes everything of it. Its stdin is closed first
+   * (a waiting driver exits on EOF), and the cgroup (or slot uid, or pid namespace) is swept
+   * without waiting for the process's close event: a sandbox pid 1 whose bwrap was killed before
+   * it armed its parent-death signal would hold the pipes open for ever.
+   */
   private async discard(w: WarmSandbox, slot: number): Promise<void> {
     const { uid } = this.launchIds(slot);
     const ns = uid === null && !w.cg ? sandboxPidNs(w.pid ?? -1) : undefined;
     const closed = new Promise<void>((resolve) =>
       w.take({ out: () => undefined, err: () => undefined, close: () => resolve(), error: () => resolve() }),
     );
+    w.child.stdin.destroy();
     w.child.kill('SIGKILL');
-    await closed;
-    if (w.cg) await w.cg.destroy();
+    let left: string[] = [];
+    if (w.cg) left = await w.cg.destroy();
     else if (uid !== null) await waitUidGone(uid);
     else if (ns) await waitNsGone(ns);
+    if (left.length) this.log(`sandbox: warning: could not remove cgroups ${left.join(', ')}`);
+    if (!(await settlesWithin(closed, CLOSE_WAIT_MS))) {
+      this.log(`sandbox: warning: an unused sandbox (pid ${w.pid ?? '?'}) kept its pipes open ${CLOSE_WAIT_MS} ms after it was killed`);
+      w.child.stdout.destroy();
+      w.child.stderr.destroy();
+    }
     await fsp.rm(w.jobDir, { recursive: true, force: true });
   }
 
@@ -445,6 +457,20 @@ class Grader implements Sandbox {
       if (coldDir) await fsp.rm(coldDir, { recursive: true, force: true });
     }
     return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit, ...(protocolViolation ? { protocolViolation } : {}) };
+  }
+}
+
+/** How long a killed sandbox's pipes may stay open before the host stops waiting for them. */
+const CLOSE_WAIT_MS = 5000;
+
+/** True when `p` settles within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), t]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

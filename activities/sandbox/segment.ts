@@ -16,6 +16,8 @@ import type { InputOutcome, RunStatus } from './contract';
 /** Longest legal protocol line: 64 KiB canonical output, at most doubled by JSON escaping, plus error text. */
 const LINE_CAP = 160 * 1024;
 const STDERR_CAP = 64 * 1024;
+/** How long a killed sandbox's pipes may stay open before the host stops waiting for them. */
+const CLOSE_WAIT_MS = 5000;
 const STATUSES = new Set<RunStatus>(['ok', 'error', 'timeout', 'memory_limit', 'output_limit', 'skipped']);
 
 export interface SegmentJob {
@@ -121,12 +123,24 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
       let outBytes = 0;
       let partial = '';
       let timer: NodeJS.Timeout | undefined;
+      let closeTimer: NodeJS.Timeout | undefined;
       let done = false;
       const stdoutCap = (remaining + 4) * LINE_CAP;
 
       const kill = (why: KilledBy): void => {
         res.killedBy ??= why;
         child.kill('SIGKILL');
+        // Everything in the cgroup too: a pid 1 whose bwrap died before it armed its
+        // parent-death signal would otherwise keep running and hold the pipes open.
+        cg?.kill();
+        // The close event normally follows at once; never wait for it for ever (the cleanup
+        // below sweeps the cgroup, slot uid or pid namespace whatever is still alive).
+        closeTimer ??= setTimeout(() => {
+          job.log(`sandbox: warning: a killed sandbox (pid ${child.pid ?? '?'}) kept its pipes open ${CLOSE_WAIT_MS} ms`);
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish();
+        }, CLOSE_WAIT_MS);
       };
       const arm = (ms: number): void => {
         if (timer) clearTimeout(timer);
@@ -218,6 +232,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         if (done) return;
         done = true;
         if (timer) clearTimeout(timer);
+        if (closeTimer) clearTimeout(closeTimer);
         job.signal.removeEventListener('abort', onAbort);
         res.sinceLastLineMs = Date.now() - lastLineAt;
         resolve();

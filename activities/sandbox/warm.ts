@@ -47,13 +47,13 @@ export class WarmSandbox {
     child.stdin.on('error', () => undefined);
   }
 
-  /** Spawns one; throws (and leaves nothing behind) when the cgroups cannot be made or the spawn fails. */
-  static start(o: {
+  /** Spawns one; rejects (after removing what it made) when the cgroups cannot be made or the spawn fails. */
+  static async start(o: {
     launch: Omit<LaunchSpec, 'procsFiles' | 'args' | 'cpuSeconds'>;
     layout: CgroupLayout;
     memBytes: number;
     pidsMax: number;
-  }): WarmSandbox {
+  }): Promise<WarmSandbox> {
     const cg = o.layout.mode === 'none' ? undefined : JobCgroups.create(o.layout, o.memBytes, o.pidsMax);
     try {
       const child = spawnSandbox({
@@ -64,7 +64,7 @@ export class WarmSandbox {
       });
       return new WarmSandbox(child, cg, o.launch.jobDir, o.memBytes);
     } catch (err) {
-      void cg?.destroy();
+      await cg?.destroy();
       throw err;
     }
   }
