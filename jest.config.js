@@ -1,5 +1,5 @@
 /**
- * Jest, fast tier (`npm test`): every test file but the slow tier's (jest.slow.config.js runs those).
+ * Jest, fast tier (`npm test`, two workers): every test file but the slow tier's (jest.slow.config.js runs those).
  * swc transform (fast, no type-check: `npm run typecheck` does that).
  */
 /** The slow tier, as globs (for its testMatch) and as the path patterns the fast tier ignores. */
@@ -16,6 +16,7 @@ const SLOW = {
     '<rootDir>/tests/e2e/budget.test.ts',
     '<rootDir>/tests/workflows/versioning.test.ts',
     '<rootDir>/tests/workflows/cancel-window.test.ts',
+    '<rootDir>/tests/sandbox/kill9.test.ts',
   ],
   ignore: [
     '<rootDir>/tests/chaos/',
@@ -29,6 +30,7 @@ const SLOW = {
     '<rootDir>/tests/workflows/cancel-window\\.test\\.ts$',
     '<rootDir>/tests/e2e/local-llm\\.test\\.ts$',
     '<rootDir>/tests/e2e/budget\\.test\\.ts$',
+    '<rootDir>/tests/sandbox/kill9\\.test\\.ts$',
   ],
 };
 

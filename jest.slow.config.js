@@ -1,5 +1,5 @@
 /**
- * Jest, slow tier (`npm run test:slow`): the chaos run, the starter killed mid-load, and the scale
+ * Jest, slow tier (`npm run test:slow`, in band): the chaos run, the starter and a grader killed mid-run, the scale
  * smoke test. Each runs a whole stack of processes for minutes; CI runs this tier as its own step.
  */
 const { base, SLOW } = require('./jest.config').slowTier;

@@ -36,11 +36,36 @@ function processGroups() {
   return groups;
 }
 
+function countResources() {
+  const out = {};
+  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+
 class CleanupEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
+    this.testPath = context.testPath;
     this.global.__cairnGroups = processGroups();
     this.global.__cairnPhase = 'file';
+  }
+
+  async setup() {
+    await super.setup();
+    if (process.env.CAIRN_TEST_HANDLES) this.handlesAtStart = countResources();
+  }
+
+  async teardown() {
+    if (process.env.CAIRN_TEST_HANDLES) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = countResources();
+      const extra = Object.entries(now).filter(([k, n]) => n > (this.handlesAtStart[k] ?? 0));
+      if (extra.length)
+        process.stderr.write(
+          `[handles] ${this.testPath}: ${JSON.stringify(Object.fromEntries(extra))} (start ${JSON.stringify(this.handlesAtStart)})\n`,
+        );
+    }
+    await super.teardown();
   }
 
   async handleTestEvent(event) {
