@@ -10,7 +10,8 @@
  *  3. A cancel with --cancel-open (2,000) seeds open: time to close, every seed recorded.
  *  4. A paused batch reconciling --reconciles (21,600 = 30 days at 2 minutes) times at one per
  *     --reconcile-every (10ms): the largest history per run.
- * Flags: --load-seeds N --batch-seeds N --window W --cancel-open N --reconciles N --reconcile-every D --paused-max-s S
+ *     --batch-max-s S stops waiting after S seconds (the figures so far), then cancels the batch.
+ * Flags: --load-seeds N --batch-seeds N --window W --batch-max-s S --cancel-open N --reconciles N --reconcile-every D --paused-max-s S
  *        --skip-load --skip-batch --skip-cancel --skip-paused
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +24,8 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../workers/config/load-config';
 import { ALL_QUEUES } from '../../workers/start-workers';
 import type { batchWorkflow } from '../../workflows/batch-workflow';
-import { batchWorkflowId, seedWorkflowId } from '../../workflows/contracts';
+import { batchWorkflowId, cancelUpdate, progressQuery, seedWorkflowId, type BatchCounts } from '../../workflows/contracts';
+import { batchUpdate } from '../lib/control';
 import { startBatch } from '../lib/start-batch';
 import { cutSeeds, stdlibDir } from '../lib/seed-file';
 import { createSimServer } from '../sim';
@@ -146,10 +148,30 @@ async function batchFigures(tmp: string): Promise<void> {
         () => undefined,
       );
     }, 30_000);
-    const r = await h.result().finally(() => clearInterval(ticker));
+    // --batch-max-s: a run longer than the session can afford stops there; the figures so far are
+    // printed, then the batch is cancelled with its window full (its close timed, like leg 3).
+    const maxS = arg('batch-max-s', 0);
+    let deadline: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      h.result().then((r) => ({ r, stopped: false })),
+      ...(maxS > 0
+        ? [
+            new Promise<{ r: BatchCounts; stopped: boolean }>((res) => {
+              deadline = setTimeout(() => void h.query(progressQuery).then((r) => res({ r, stopped: true })), maxS * 1000);
+            }),
+          ]
+        : []),
+    ]).finally(() => {
+      clearInterval(ticker);
+      clearTimeout(deadline);
+    });
+    const r = ended.r;
     const s = (Date.now() - t0) / 1000;
     const rssEnd = Object.fromEntries(Object.entries(workers).map(([q, c]) => [q, rssOf(c.pid as number)]));
-    console.log(`   ${r.finished} done, ${r.failed} failed in ${s.toFixed(0)} s: ${(r.finished / s).toFixed(2)} seeds/s`);
+    console.log(
+      `   ${r.finished} done, ${r.failed} failed in ${s.toFixed(0)} s: ${(r.finished / s).toFixed(2)} seeds/s` +
+        (ended.stopped ? ` (stopped at --batch-max-s ${maxS}, ${r.started} of ${n} started)` : ''),
+    );
     for (const q of ALL_QUEUES) console.log(`   worker ${q.padEnd(13)} RSS ${mb(rssStart[q] ?? 0)} at start, ${mb(rssEnd[q] ?? 0)} at end`);
     // History events per seed: every seed workflow of a sample, plus the batch workflow's runs spread over all seeds.
     let seedEvents = 0;
@@ -176,7 +198,18 @@ async function batchFigures(tmp: string): Promise<void> {
     console.log(
       `   Temporal history: ${(seedEvents / sample).toFixed(0)} events per seed workflow; batch workflow ${batchEvents} events over ${runs} runs (${(batchEvents / n).toFixed(1)} per seed)`,
     );
-    await batchWorkflowFigures(env.client, n, sample);
+    const counted = ended.stopped ? Math.max(1, r.finished + r.failed) : n;
+    await batchWorkflowFigures(env.client, counted, sample);
+    if (ended.stopped) {
+      const open = (await h.query(progressQuery)).open;
+      const c0 = Date.now();
+      await batchUpdate(h, cancelUpdate);
+      const rc = await h.result();
+      console.log(
+        `   cancel with ${open} open: batch workflow closed after ${((Date.now() - c0) / 1000).toFixed(1)} s (${rc.cancelled} seeds cancelled)`,
+      );
+      console.log(`   batch workflow after the cancel: ${formatHistory(await historyFigures(env.client, batchWorkflowId('scale')))}`);
+    }
     const tables = ['batches', 'seeds', 'problems', 'attempts', 'grades', 'llm_calls'];
     let rows = 0;
     let bytes = 0;
@@ -189,7 +222,8 @@ async function batchFigures(tmp: string): Promise<void> {
       bytes += q.b;
       console.log(`   ${t.padEnd(10)} ${String(q.n).padStart(8)} rows ${mb(q.b).padStart(8)}`);
     }
-    console.log(`   Postgres: ${(rows / n).toFixed(1)} rows and ${(bytes / n / 1024).toFixed(1)} KiB per seed`);
+    const seeds = ended.stopped ? Math.max(1, r.finished + r.failed) : n;
+    console.log(`   Postgres: ${(rows / seeds).toFixed(1)} rows and ${(bytes / seeds / 1024).toFixed(1)} KiB per ${ended.stopped ? 'closed ' : ''}seed`);
   } finally {
     for (const c of Object.values(workers)) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 3000));
