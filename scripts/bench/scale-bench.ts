@@ -223,7 +223,9 @@ async function batchFigures(tmp: string): Promise<void> {
       console.log(`   ${t.padEnd(10)} ${String(q.n).padStart(8)} rows ${mb(q.b).padStart(8)}`);
     }
     const seeds = ended.stopped ? Math.max(1, r.finished + r.failed) : n;
-    console.log(`   Postgres: ${(rows / seeds).toFixed(1)} rows and ${(bytes / seeds / 1024).toFixed(1)} KiB per ${ended.stopped ? 'closed ' : ''}seed`);
+    console.log(
+      `   Postgres: ${(rows / seeds).toFixed(1)} rows and ${(bytes / seeds / 1024).toFixed(1)} KiB per ${ended.stopped ? 'closed ' : ''}seed`,
+    );
   } finally {
     for (const c of Object.values(workers)) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 3000));
