@@ -12,7 +12,7 @@ import { RLIMITS } from './launch';
 import type { LaunchSpec } from './launch';
 import { SlotPool } from './pool';
 import { ensureSeccomp } from './seccomp';
-import { runSegment } from './segment';
+import { CLOSE_WAIT_MS, runSegment } from './segment';
 import { blameFor, infraError } from './classify';
 import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './host-checks';
 import { claimUids, waitUidGone } from './uids';
@@ -459,9 +459,6 @@ class Grader implements Sandbox {
     return { outcomes: outcomes as InputOutcome[], sandboxes, limitsHit, ...(protocolViolation ? { protocolViolation } : {}) };
   }
 }
-
-/** How long a killed sandbox's pipes may stay open before the host stops waiting for them. */
-const CLOSE_WAIT_MS = 5000;
 
 /** True when `p` settles within `ms`. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {

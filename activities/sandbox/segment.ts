@@ -17,7 +17,7 @@ import type { InputOutcome, RunStatus } from './contract';
 const LINE_CAP = 160 * 1024;
 const STDERR_CAP = 64 * 1024;
 /** How long a killed sandbox's pipes may stay open before the host stops waiting for them. */
-const CLOSE_WAIT_MS = 5000;
+export const CLOSE_WAIT_MS = 5000;
 const STATUSES = new Set<RunStatus>(['ok', 'error', 'timeout', 'memory_limit', 'output_limit', 'skipped']);
 
 export interface SegmentJob {
