@@ -31,6 +31,17 @@ export function preflight(privilege: 'root' | 'user'): void {
   for (const [file, fix] of need) {
     if (!fs.existsSync(file)) throw new SandboxSetupError(`${file} is missing: ${fix} ${SETUP_HINT}`);
   }
+  // Every sandbox leaves one exited process behind: bwrap returns on its pid-1 reaper's status
+  // without waiting for it, so the reaper is handed to pid 1 of our pid namespace as a zombie. An
+  // init (systemd, tini, docker --init) reaps it; Node as pid 1 never does, and a grader would
+  // leak one pid per attempt until the container's pid limit stops every fork.
+  if (process.pid === 1) {
+    throw new SandboxSetupError(
+      'this process is pid 1 of its pid namespace (a container started without an init), and pid 1 must reap the ' +
+        "sandboxes' exited reapers: run it under an init, e.g. `docker run --init`, tini as the entrypoint " +
+        '(`ENTRYPOINT ["tini", "--"]`, apt-get install tini), or a Kubernetes pod with shareProcessNamespace: true',
+    );
+  }
   // A setuid bwrap changes which options are honoured; this design assumes the plain Debian one.
   if (fs.statSync('/usr/bin/bwrap').mode & 0o4000) {
     throw new SandboxSetupError(

@@ -35,6 +35,14 @@ export interface BenchFigure {
   testsPerSec: number;
   /** Latency of one attempt as its caller sees it. */
   msPerAttempt: number;
+  /**
+   * CPU ms per attempt over the whole machine (/proc/stat, less the background rate measured over one
+   * idle second just before), and the part of it spent in this process (Node: pool, cgroups, pipes).
+   * Children's own rusage cannot be used: bwrap exits on its init's status without reaping it, so
+   * the sandboxed python's CPU is never added to anyone's children time. Only meaningful on an
+   * otherwise quiet machine.
+   */
+  cpu: { machine: number; node: number };
 }
 
 export interface BenchReport {
@@ -130,6 +138,13 @@ export async function runBench(opts: { attempts?: number; inputsPerAttempt?: num
 
 async function measure(attempts: number, n: number, concurrency: number, one: () => Promise<void>): Promise<BenchFigure> {
   let left = attempts;
+  // What the rest of the machine burns with nothing of ours running, subtracted from "other".
+  const i0 = cpuNow();
+  const q0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, 1000));
+  const i1 = cpuNow();
+  const background = (i1.machine - i0.machine - (i1.node - i0.node)) / (Number(process.hrtime.bigint() - q0) / 1e6);
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -137,7 +152,25 @@ async function measure(attempts: number, n: number, concurrency: number, one: ()
     }),
   );
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { testsPerSec: (attempts * n) / (ms / 1000), msPerAttempt: (ms / attempts) * concurrency };
+  // Namespace teardown runs after the last exit: give it a moment.
+  await new Promise((r) => setTimeout(r, 50));
+  const c1 = cpuNow();
+  const per = (x: number): number => x / attempts;
+  const node = c1.node - c0.node;
+  return {
+    testsPerSec: (attempts * n) / (ms / 1000),
+    msPerAttempt: (ms / attempts) * concurrency,
+    cpu: { machine: per(c1.machine - c0.machine - Math.max(0, background) * (ms + 50)), node: per(node) },
+  };
+}
+
+/** CPU ms so far: this process, and the whole machine (/proc/stat, all but idle and iowait). */
+function cpuNow(): { node: number; machine: number } {
+  const u = process.cpuUsage();
+  const tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const busy = cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0);
+  return { node: (u.user + u.system) / 1000, machine: busy * tick };
 }
 
 async function pool<T>(items: T[], k: number, fn: (x: T) => Promise<void>): Promise<void> {
@@ -219,6 +252,13 @@ function printReport(r: BenchReport): void {
     `overhead per attempt vs unsandboxed: new ${over(r.sandbox[0], r.unsandboxed[0])} / ${over(r.sandbox[1], r.unsandboxed[1])}, ` +
       `old ${over(r.sandboxCold[0], r.unsandboxed[0])} / ${over(r.sandboxCold[1], r.unsandboxed[1])} (concurrency 1 / 2)`,
   );
+  const cpu = (name: string, f: [BenchFigure, BenchFigure]): string =>
+    `${name.padEnd(40)} ` +
+    f.map((x) => `${x.cpu.machine.toFixed(1).padStart(6)} ms (node ${x.cpu.node.toFixed(1)} ms)`.padEnd(33)).join('   ');
+  console.log('CPU per attempt, whole machine less its background rate (of which this node process)');
+  console.log(cpu('(a) same driver, unsandboxed', r.unsandboxed));
+  console.log(cpu('(b) sandbox, warm pool (new path)', r.sandbox));
+  console.log(cpu('(b0) sandbox spawned per attempt (old)', r.sandboxCold));
   console.log(
     `cairn grade end to end (concurrency 2): ${r.cli.jobs} jobs, ${r.cli.tests} tests; ${r.cli.reportedTestsPerSec} tests/s while grading, ` +
       `${r.cli.wallTestsPerSec.toFixed(0)} tests/s over the whole command (${(r.cli.wallMs / 1000).toFixed(2)} s incl. node start and probe)`,

@@ -1,4 +1,5 @@
 /** Setup refusals, uid leases, infra errors and the death classification. */
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -106,4 +107,37 @@ describe('overLimit: the host checks the measured times itself', () => {
     expect(overLimit(10, 900, 300, 800, 10, 600)).toMatch(/900 ms wall, backstop 800 ms/);
     expect(overLimit(10, 5, 300, 800, 650, 600)).toMatch(/budget 600 ms/);
   });
+});
+
+test('a grader that is pid 1 of its pid namespace (a container without an init) is refused with the fix', async () => {
+  // Every sandbox hands its exited reaper to pid 1 as a zombie; Node as pid 1 never reaps it.
+  const dir = tmp();
+  const inFile = path.join(dir, 'jobs.jsonl');
+  fs.writeFileSync(inFile, JSON.stringify({ id: 1, code: 'def f(x):\n    return x\n', inputs: ['1'], expected: ['1'] }) + '\n');
+  const cli = path.resolve(__dirname, '../../scripts/cairn.js');
+  const r = spawnSync(
+    '/usr/bin/unshare',
+    [
+      '--fork',
+      '--pid',
+      '--mount-proc',
+      process.execPath,
+      cli,
+      'grade',
+      '--in',
+      inFile,
+      '--out',
+      path.join(dir, 'out.jsonl'),
+      '--state-dir',
+      path.join(dir, 'state'),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  try {
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/pid 1 of its pid namespace.*docker run --init/s);
+    expect(fs.existsSync(path.join(dir, 'out.jsonl')) ? fs.readFileSync(path.join(dir, 'out.jsonl'), 'utf8') : '').toBe('');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
