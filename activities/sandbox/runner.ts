@@ -253,9 +253,10 @@ class Grader implements Sandbox {
   }
 
   /**
-   * Starts the next pre-started sandbox of `slot` (after the previous one is fully cleaned up, so
-   * the slot-uid sweep of root mode without cgroups never meets it). A failure just leaves the
-   * slot cold: the next run spawns its sandbox itself and reports any real problem.
+   * Starts the next pre-started sandbox of `slot`: as soon as the previous one is taken when each
+   * sandbox has its own cgroup or pid namespace to sweep, else after the previous one is fully
+   * cleaned up (so the slot-uid sweep of root mode without cgroups never meets it). A failure just
+   * leaves the slot cold: the next run spawns its sandbox itself and reports any real problem.
    */
   private refill(slot: number): void {
     if (!this.warmPool || this.closed || this.warm[slot]) return;
@@ -366,6 +367,11 @@ class Grader implements Sandbox {
         // A pre-started sandbox of this slot when there is one (used once, then refilled);
         // otherwise one is spawned now, on a job dir made once per attempt.
         const warm = await this.takeWarm(slot, memBytes);
+        // Start the slot's next sandbox now, while this one runs, so that on a busy host the
+        // next attempt does not wait for a start (the warm pool otherwise hides latency only
+        // when a core is idle). Not in root mode without cgroups: there the slot uid's sweep
+        // after this segment would kill it.
+        if (this.layout.mode !== 'none' || this.privilege === 'user') this.refill(slot);
         let jobDir: string;
         if (warm) {
           try {
