@@ -158,15 +158,12 @@ def describe(exc):
 
 # ---------------------------------------------------------------- process hygiene
 def in_sandbox():
-    """True only as a non-root uid under bwrap's pid-1 reaper. kill(-1) run as root on a host
-    kills every process of the machine, so the sweep must never run anywhere else."""
+    """True only as a non-root uid that is pid 1 of its own pid namespace (bwrap --as-pid-1).
+    kill(-1) run as root on a host kills every process of the machine, so the sweep must never
+    run anywhere else."""
     if os.getuid() == 0 or os.geteuid() == 0:
         return False
-    try:
-        with open("/proc/1/comm", "rb") as fh:
-            return fh.read().strip() == b"bwrap"
-    except OSError:
-        return False
+    return os.getpid() == 1
 
 
 def make_hygiene(me, _kill=os.kill, _waitpid=os.waitpid, _listdir=os.listdir, _sleep=time.sleep,

@@ -31,17 +31,6 @@ export function preflight(privilege: 'root' | 'user'): void {
   for (const [file, fix] of need) {
     if (!fs.existsSync(file)) throw new SandboxSetupError(`${file} is missing: ${fix} ${SETUP_HINT}`);
   }
-  // Every sandbox leaves one exited process behind: bwrap returns on its pid-1 reaper's status
-  // without waiting for it, so the reaper is handed to pid 1 of our pid namespace as a zombie. An
-  // init (systemd, tini, docker --init) reaps it; Node as pid 1 never does, and a grader would
-  // leak one pid per attempt until the container's pid limit stops every fork.
-  if (process.pid === 1) {
-    throw new SandboxSetupError(
-      'this process is pid 1 of its pid namespace (a container started without an init), and pid 1 must reap the ' +
-        "sandboxes' exited reapers: run it under an init, e.g. `docker run --init`, tini as the entrypoint " +
-        '(`ENTRYPOINT ["tini", "--"]`, apt-get install tini), or a Kubernetes pod with shareProcessNamespace: true',
-    );
-  }
   // A setuid bwrap changes which options are honoured; this design assumes the plain Debian one.
   if (fs.statSync('/usr/bin/bwrap').mode & 0o4000) {
     throw new SandboxSetupError(
@@ -164,6 +153,7 @@ export interface ProbeResult {
 }
 
 interface ProbeLine {
+  pid?: number;
   uid?: number;
   ifaces?: string[];
   pid1?: string;
@@ -281,7 +271,11 @@ function checkLine(line: ProbeLine): Omit<ProbeResult, 'uid' | 'ms'> {
       `the sandbox network namespace has interfaces besides lo (${ifaces.join(', ')}); bwrap --unshare-all did not isolate the network`,
     );
   }
-  if (line.pid1 !== 'bwrap') throw new SandboxSetupError(`the sandbox has no private pid namespace (pid 1 is ${String(line.pid1)})`);
+  // bwrap --as-pid-1: the driver itself is pid 1 of a private pid namespace.
+  if (line.pid !== 1)
+    throw new SandboxSetupError(
+      `the sandbox has no private pid namespace (the driver is pid ${String(line.pid)}, pid 1 is ${String(line.pid1)})`,
+    );
   if (line.seccomp !== '2')
     throw new SandboxSetupError(
       `the seccomp filter is not active in the sandbox (Seccomp: ${String(line.seccomp)}); regenerate it by deleting seccomp-*.bpf in the state dir`,

@@ -93,6 +93,10 @@ export function sandboxArgv(spec: LaunchSpec): string[] {
     // user namespace: inside, the code keeps the host uid it was started with, never 0.
     '/usr/bin/bwrap',
     '--unshare-all',
+    // The driver is pid 1 of the sandbox's pid namespace: no separate reaper, which bwrap would
+    // leave to our own pid 1 as a zombie (it returns on the reaper's status without waiting for
+    // it). When the driver exits, the kernel kills whatever else is left in the namespace.
+    '--as-pid-1',
     '--unshare-user',
     '--disable-userns',
     '--die-with-parent',

@@ -23,6 +23,36 @@ export function sandboxPidNs(outerPid: number): string | undefined {
   return undefined;
 }
 
+/** The sandbox's pid 1 (bwrap's only child: the driver, under --as-pid-1), if it exists yet. */
+export function sandboxInit(outerPid: number | undefined): number | undefined {
+  if (!outerPid) return undefined;
+  try {
+    const kid = Number(fs.readFileSync(`/proc/${outerPid}/task/${outerPid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(kid) && kid > 0 ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGKILLs a sandbox from the inside out: its pid 1 (the kernel then kills the rest of its pid
+ * namespace), so that bwrap reaps it and exits by itself and nothing is handed to our own pid 1
+ * to reap. Returns false when there is no pid 1 yet: the caller then kills bwrap and the cgroup.
+ * Only while bwrap is not yet reaped: after that its pid may already belong to another process
+ * (pids wrap quickly on a busy grader), whose child this would kill.
+ */
+export function killSandboxInit(outer: { pid?: number; exitCode: number | null; signalCode: NodeJS.Signals | null }): boolean {
+  if (outer.exitCode !== null || outer.signalCode !== null) return false;
+  const init = sandboxInit(outer.pid);
+  if (init === undefined) return false;
+  try {
+    process.kill(init, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function nsOf(pid: number): string | undefined {
   try {
     return fs.readlinkSync(`/proc/${pid}/ns/pid`);

@@ -12,17 +12,19 @@ import { RLIMITS } from './launch';
 import type { LaunchSpec } from './launch';
 import { SlotPool } from './pool';
 import { ensureSeccomp } from './seccomp';
-import { CLOSE_WAIT_MS, runSegment } from './segment';
+import { CLOSE_WAIT_MS, KILL_ESCALATE_MS, runSegment } from './segment';
 import { blameFor, infraError } from './classify';
 import { CgroupJoinError, preflight, prepareDriver, prepareStateDir, probe, removeStaleJobDirs } from './host-checks';
 import { claimUids, waitUidGone } from './uids';
-import { sandboxPidNs, UserNproc, waitNsGone } from './procs';
+import { killSandboxInit, sandboxPidNs, UserNproc, waitNsGone } from './procs';
 import { WarmSandbox } from './warm';
 import type { UidLease } from './uids';
 import type { InputOutcome, PrivilegeMode, RunRequest, RunResult, RunStatus, Sandbox, SandboxInfo, SandboxOptions } from './contract';
 
 /** Slack past a limit before the host kills a sandbox whose driver did not report (swallowed alarm, C code). */
 const GRACE_MS = 500;
+/** How long an unused pre-started sandbox gets to exit on its own (stdin closed) before it is killed. */
+const DISCARD_EXIT_MS = 1000;
 /** Spawn to driver hello; generous because it only guards against a hung start. */
 const STARTUP_MS = 10_000;
 
@@ -296,10 +298,11 @@ class Grader implements Sandbox {
   }
 
   /**
-   * Kills an unused pre-started sandbox and removes everything of it. Its stdin is closed first
-   * (a waiting driver exits on EOF), and the cgroup (or slot uid, or pid namespace) is swept
-   * without waiting for the process's close event: a sandbox pid 1 whose bwrap was killed before
-   * it armed its parent-death signal would hold the pipes open for ever.
+   * Ends an unused pre-started sandbox and removes everything of it. Its stdin is closed first
+   * (a waiting driver exits on EOF); if it has not exited within DISCARD_EXIT_MS it is killed, and
+   * the cgroup (or slot uid, or pid namespace) is swept without waiting for the process's close
+   * event: a sandbox pid 1 whose bwrap was killed before it armed its parent-death signal would
+   * hold the pipes open for ever.
    */
   private async discard(w: WarmSandbox, slot: number): Promise<void> {
     const { uid } = this.launchIds(slot);
@@ -308,7 +311,14 @@ class Grader implements Sandbox {
       w.take({ out: () => undefined, err: () => undefined, close: () => resolve(), error: () => resolve() }),
     );
     w.child.stdin.destroy();
-    w.child.kill('SIGKILL');
+    // A driver waiting for its go exits on that EOF, and bwrap then reaps it: nothing is left for
+    // pid 1 to reap. A SIGKILL of bwrap would hand the driver to pid 1 instead, so it waits a
+    // moment first (a sandbox still starting reads its stdin within milliseconds).
+    if (!(await settlesWithin(closed, DISCARD_EXIT_MS))) {
+      // Inside out (see killSandboxInit), then bwrap and the cgroup below if it does not exit.
+      if (killSandboxInit(w.child)) await settlesWithin(closed, KILL_ESCALATE_MS);
+      w.child.kill('SIGKILL');
+    }
     let left: string[] = [];
     if (w.cg) left = await w.cg.destroy();
     else if (uid !== null) await waitUidGone(uid);

@@ -7,7 +7,7 @@ import { JobCgroups } from './cgroups';
 import type { CgroupLayout, CgroupStats } from './cgroups';
 import { SandboxInfraError } from './sandbox-errors';
 import { spawnSandbox } from './launch';
-import { sandboxPidNs, waitNsGone } from './procs';
+import { killSandboxInit, sandboxPidNs, waitNsGone } from './procs';
 import { waitUidGone } from './uids';
 import type { LaunchSpec } from './launch';
 import type { WarmSandbox } from './warm';
@@ -18,6 +18,8 @@ const LINE_CAP = 160 * 1024;
 const STDERR_CAP = 64 * 1024;
 /** How long a killed sandbox's pipes may stay open before the host stops waiting for them. */
 export const CLOSE_WAIT_MS = 5000;
+/** After killing a sandbox's pid 1, how long bwrap gets to reap it and exit before it is killed too. */
+export const KILL_ESCALATE_MS = 250;
 const STATUSES = new Set<RunStatus>(['ok', 'error', 'timeout', 'memory_limit', 'output_limit', 'skipped']);
 
 export interface SegmentJob {
@@ -127,12 +129,22 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
       let done = false;
       const stdoutCap = (remaining + 4) * LINE_CAP;
 
-      const kill = (why: KilledBy): void => {
-        res.killedBy ??= why;
+      let killing = false;
+      let escalate: NodeJS.Timeout | undefined;
+      const killAll = (): void => {
         child.kill('SIGKILL');
         // Everything in the cgroup too: a pid 1 whose bwrap died before it armed its
         // parent-death signal would otherwise keep running and hold the pipes open.
         cg?.kill();
+      };
+      const kill = (why: KilledBy): void => {
+        res.killedBy ??= why;
+        // Inside out: the sandbox's pid 1 first, so bwrap reaps it (nothing left for our pid 1
+        // to reap); bwrap and the cgroup too if that is not possible or bwrap does not exit.
+        if (killing) return;
+        killing = true;
+        if (killSandboxInit(child)) escalate = setTimeout(killAll, KILL_ESCALATE_MS);
+        else killAll();
         // The close event normally follows at once; never wait for it for ever (the cleanup
         // below sweeps the cgroup, slot uid or pid namespace whatever is still alive).
         closeTimer ??= setTimeout(() => {
@@ -233,6 +245,7 @@ export async function runSegment(job: SegmentJob): Promise<SegmentResult> {
         done = true;
         if (timer) clearTimeout(timer);
         if (closeTimer) clearTimeout(closeTimer);
+        if (escalate) clearTimeout(escalate);
         job.signal.removeEventListener('abort', onAbort);
         res.sinceLastLineMs = Date.now() - lastLineAt;
         resolve();

@@ -38,9 +38,9 @@ export interface BenchFigure {
   /**
    * CPU ms per attempt over the whole machine (/proc/stat, less the background rate measured over one
    * idle second just before), and the part of it spent in this process (Node: pool, cgroups, pipes).
-   * Children's own rusage cannot be used: bwrap exits on its init's status without reaping it, so
-   * the sandboxed python's CPU is never added to anyone's children time. Only meaningful on an
-   * otherwise quiet machine.
+   * The whole machine, not the children's rusage: kernel work (namespace teardown, cgroups) is
+   * in no process's rusage, and before `--as-pid-1` bwrap never reaped its reaper, so the sandboxed
+   * python's CPU was in nobody's. Only meaningful on an otherwise quiet machine.
    */
   cpu: { machine: number; node: number };
 }

@@ -2,8 +2,8 @@
 # `npm run bench:launch` (root): whole-machine CPU ms per sandbox start for variants of the launch
 # chain, against a bare python start, in interleaved blocks of N starts (REPS rounds), less the
 # background rate of an idle second before each round. Run on an otherwise quiet machine.
-# nproc is 4096 here, not the grader's 64: each start leaves bwrap's exited reaper to pid 1, and
-# until pid 1 reaps it, it counts against the uid's RLIMIT_NPROC.
+# nproc is 4096 here, not the grader's 64: each start of the old-reaper variant leaves bwrap's exited
+# reaper to pid 1, and until pid 1 reaps it, it counts against the uid's RLIMIT_NPROC.
 SECC=$(ls "${CAIRN_SANDBOX_STATE_DIR:-/var/lib/cairn/sandbox}"/seccomp-*.bpf 2>/dev/null | head -1)
 [ -n "$SECC" ] || { echo "no seccomp filter found: run node scripts/cairn.js setup (or npm run bench:grader) first" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run as root (setpriv drops to uid 65534)" >&2; exit 1; }
@@ -18,13 +18,13 @@ ULIM="ulimit -S -t 3; ulimit -H -t 4; ulimit -v 1048576; ulimit -p 4096; ulimit 
 CMD="$PY -I -S -c pass"
 declare -A V
 V[python]="$CMD"
-V[current]="$PRL $DROP /usr/bin/bwrap --unshare-all $B --seccomp 9 -- $CMD 9<$SECC"
-V[noseccomp]="$PRL $DROP /usr/bin/bwrap --unshare-all $B -- $CMD"
-V[as-pid-1]="$PRL $DROP /usr/bin/bwrap --unshare-all --as-pid-1 $B --seccomp 9 -- $CMD 9<$SECC"
-V[shared-netns]="/usr/bin/nsenter --net=$NS $PRL $DROP /usr/bin/bwrap --unshare-all --share-net $B --seccomp 9 -- $CMD 9<$SECC"
-V[ulimit]="$ULIM $DROP /usr/bin/bwrap --unshare-all $B --seccomp 9 -- $CMD 9<$SECC"
-V[no-mounts]="$PRL $DROP /usr/bin/bwrap --unshare-all --unshare-user --disable-userns --die-with-parent --ro-bind / / --seccomp 9 -- $CMD 9<$SECC"
-ORDER=${ORDER:-python current noseccomp as-pid-1 shared-netns ulimit no-mounts}
+V[current]="$PRL $DROP /usr/bin/bwrap --unshare-all --as-pid-1 $B --seccomp 9 -- $CMD 9<$SECC"
+V[noseccomp]="$PRL $DROP /usr/bin/bwrap --unshare-all --as-pid-1 $B -- $CMD"
+V[old-reaper]="$PRL $DROP /usr/bin/bwrap --unshare-all $B --seccomp 9 -- $CMD 9<$SECC"
+V[shared-netns]="/usr/bin/nsenter --net=$NS $PRL $DROP /usr/bin/bwrap --unshare-all --as-pid-1 --share-net $B --seccomp 9 -- $CMD 9<$SECC"
+V[ulimit]="$ULIM $DROP /usr/bin/bwrap --unshare-all --as-pid-1 $B --seccomp 9 -- $CMD 9<$SECC"
+V[no-mounts]="$PRL $DROP /usr/bin/bwrap --unshare-all --as-pid-1 --unshare-user --disable-userns --die-with-parent --ro-bind / / --seccomp 9 -- $CMD 9<$SECC"
+ORDER=${ORDER:-python current noseccomp old-reaper shared-netns ulimit no-mounts}
 N=${N:-100}; REPS=${REPS:-3}
 busy() { read -r _ u n s i w q sq st _ < /proc/stat; echo $((u+n+s+q+sq+st)); }
 now() { date +%s%N; }

@@ -240,7 +240,7 @@ def f(k):
   const runs = [];
   for (let k = 0; k < 6; k++) runs.push(await sb.run({ code, entry: 'f', inputs: [String(k)], timeLimitMs: 1000 }));
   const outs = runs.map((r) => r.outcomes[0]?.out ?? '');
-  expect(outs).toEqual(Array(6).fill('[[], 2]')); // no mark of an earlier run; the driver is pid 2 each time
+  expect(outs).toEqual(Array(6).fill('[[], 1]')); // no mark of an earlier run; the driver is pid 1 each time
   // (Namespace inode numbers are not compared: the kernel may reuse a freed one.)
   expect((await sb.idleSandboxes()).length).toBeLessThanOrEqual(2);
 });
