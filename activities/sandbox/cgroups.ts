@@ -1,15 +1,18 @@
 /**
  * Per-sandbox cgroups (sandbox.md §2.6, §6.2). Hybrid hosts (this machine) only have the memory
  * and pids controllers on v1, while the unified v2 tree still offers cgroup.kill and cpu.stat;
- * pure v2 hosts have everything in one place. Each sandbox gets `sbx-<hostpid>-<seq>` dirs that
- * the launch shim joins as root before dropping privileges.
+ * pure v2 hosts have everything in one place. Each sandbox gets `sbx-<pid>-<seq>-<pidns>` dirs
+ * that the launch shim joins as root before dropping privileges (the pid namespace's inode: a
+ * pid tells whether its creator is alive only within the creator's own namespace).
  */
 import fs from 'fs';
 import path from 'path';
 import type { CgroupMode } from './contract';
+import { OWN_PID_NS } from './procs';
 
 const ROOT = '/sys/fs/cgroup';
-const NAME_RE = /^sbx-(\d+)-\d+$/;
+/** sbx-PID-SEQ-PIDNS (PIDNS absent in names made before it was added). */
+const NAME_RE = /^sbx-(\d+)-\d+(?:-(\d+))?$/;
 /** Own sub-tree on pure v2: the root cgroup is the only place exempt from "no internal processes". */
 const V2_BASE = 'cairn-sandbox';
 
@@ -142,7 +145,7 @@ export class JobCgroups {
 
   /** Makes the dirs and sets the limits; the caller passes `procsFiles` to the launch shim. */
   static create(layout: CgroupLayout, memBytes: number, pidsMax: number): JobCgroups {
-    const name = `sbx-${process.pid}-${++seq}`;
+    const name = `sbx-${process.pid}-${++seq}-${OWN_PID_NS}`;
     const dirs: JobCgroups['dirs'] = {};
     const cg = new JobCgroups(layout, dirs);
     try {
@@ -217,7 +220,10 @@ export async function removeStaleCgroups(layout: CgroupLayout, log: (m: string) 
     }
     for (const n of names) {
       const m = NAME_RE.exec(n);
-      if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+      // Another pid namespace's (another container's grader): its pid says nothing here. Its
+      // processes would not even be visible (cgroup.procs lists them as 0), so leave it alone.
+      if (!m || (m[2] !== undefined && m[2] !== OWN_PID_NS)) continue;
+      if (Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
       byName.set(n, [...(byName.get(n) ?? []), path.join(parent, n)]);
     }
   }
@@ -274,9 +280,18 @@ async function destroyDirs(dirs: string[]): Promise<string[]> {
   return left;
 }
 
+/**
+ * The pids in a cgroup, as seen from our pid namespace. A process outside it is listed as 0, and
+ * is dropped: kill(0) would signal our own process group.
+ */
 function procs(dir: string): number[] {
   const text = read(`${dir}/cgroup.procs`);
-  return text ? text.split('\n').filter(Boolean).map(Number) : [];
+  return text
+    ? text
+        .split('\n')
+        .map(Number)
+        .filter((p) => Number.isInteger(p) && p > 0)
+    : [];
 }
 
 function tryRmdir(dir: string): boolean {

@@ -6,6 +6,18 @@
  */
 import fs from 'fs';
 
+/**
+ * Our own pid namespace's inode number. Pids, and so the liveness of a pid, mean something only
+ * within one pid namespace: names and locks that carry a pid carry this too.
+ */
+export const OWN_PID_NS: string = (() => {
+  try {
+    return /\[(\d+)\]/.exec(fs.readlinkSync('/proc/self/ns/pid'))?.[1] ?? '0';
+  } catch {
+    return '0';
+  }
+})();
+
 /** The pid namespace (e.g. 'pid:[4026532181]') of the sandbox whose outer bwrap is `outerPid`. */
 export function sandboxPidNs(outerPid: number): string | undefined {
   // bwrap's first child is pid 1 of the new namespace (the reaper); everything else is below it.

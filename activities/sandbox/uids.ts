@@ -9,7 +9,7 @@ import os from 'os';
 import path from 'path';
 import { pidAlive } from './cgroups';
 import { SandboxSetupError } from './sandbox-errors';
-import { killUntilGone } from './procs';
+import { killUntilGone, OWN_PID_NS } from './procs';
 
 export const DEFAULT_UID_BASE = 60000;
 const held = new Set<number>();
@@ -43,7 +43,10 @@ export function claimUids(base: number | undefined, slots: number): UidLease & {
 function whyTaken(dir: string, uid: number, busy: Map<number, number>): string | undefined {
   if (held.has(uid)) return `uid ${uid} is used by another sandbox of this process`;
   const owner = readOwner(path.join(dir, `uid-${uid}`));
-  if (owner !== undefined && owner !== process.pid && pidAlive(owner)) return `uid ${uid} is leased by pid ${owner} (${dir})`;
+  // A lease from another pid namespace (another container's grader) cannot be checked for
+  // liveness from here: it counts as taken (a dead one's lock file can be removed by hand).
+  if (owner !== undefined && owner.ns !== OWN_PID_NS) return `uid ${uid} is leased by pid ${owner.pid} of another pid namespace (${dir})`;
+  if (owner !== undefined && owner.pid !== process.pid && pidAlive(owner.pid)) return `uid ${uid} is leased by pid ${owner.pid} (${dir})`;
   const pid = busy.get(uid);
   if (pid !== undefined) return `uid ${uid} is in use by live process ${pid}`;
   return undefined;
@@ -55,7 +58,8 @@ function lockAll(dir: string, uids: number[]): UidLease | undefined {
     for (const u of mine) {
       held.delete(u);
       const file = path.join(dir, `uid-${u}`);
-      if (readOwner(file) === process.pid) fs.rmSync(file, { force: true });
+      const owner = readOwner(file);
+      if (owner?.pid === process.pid && owner.ns === OWN_PID_NS) fs.rmSync(file, { force: true });
     }
     mine.length = 0;
   };
@@ -63,7 +67,7 @@ function lockAll(dir: string, uids: number[]): UidLease | undefined {
     const file = path.join(dir, `uid-${u}`);
     fs.rmSync(file, { force: true }); // stale (checked by whyTaken): take it over
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' }); // exclusive: a racing start loses here
+      fs.writeFileSync(file, `${process.pid} ${OWN_PID_NS}`, { flag: 'wx' }); // exclusive: a racing start loses here
     } catch {
       release();
       return undefined;
@@ -87,10 +91,12 @@ function lockDir(): string {
   throw new SandboxSetupError('cannot create a uid lock dir in /run or the temp dir');
 }
 
-function readOwner(file: string): number | undefined {
+/** "PID PIDNS" (a lock written before the namespace was added has the pid alone: ours, then). */
+function readOwner(file: string): { pid: number; ns: string } | undefined {
   try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const [p, ns] = fs.readFileSync(file, 'utf8').trim().split(/\s+/);
+    const pid = Number(p);
+    return Number.isInteger(pid) && pid > 0 ? { pid, ns: ns ?? OWN_PID_NS } : undefined;
   } catch {
     return undefined;
   }

@@ -109,9 +109,14 @@ describe('overLimit: the host checks the measured times itself', () => {
   });
 });
 
-test('no sandbox leaves an exited process for pid 1 to reap (the grader may be pid 1 of a container)', async () => {
+test('a grader in another pid namespace leaves ours alone, and no sandbox leaves an exited process for pid 1 to reap', async () => {
   // pid 1 of a fresh pid namespace here is a python that never reaps anything but its own child:
-  // an orphan of any sandbox would stay there as a zombie until the namespace ends.
+  // an orphan of any sandbox would stay there as a zombie until the namespace ends. Meanwhile a
+  // grader of this process holds pre-started sandboxes (with cgroups): seen from that namespace
+  // their creator's pid is not alive, and their processes are listed as pid 0 (kill(0) would hit
+  // its own process group, which is this jest run).
+  const { sb: ours, stateDir: ourState } = await makeSandbox(5, { slots: 1 });
+  const before = (await ours.idleSandboxes()).map((w) => w.pid);
   const dir = tmp();
   const inFile = path.join(dir, 'jobs.jsonl');
   const job = (i: number): string => JSON.stringify({ id: i, code: 'def f(x):\n    return x\n', inputs: ['1', '2'], expected: ['1', '2'] });
@@ -175,7 +180,14 @@ test('no sandbox leaves an exited process for pid 1 to reap (the grader may be p
       .map((l) => JSON.parse(l) as { verdict: string; inputs: Array<{ verdict: string }> });
     expect(out.map((o) => o.verdict)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'fail', 'fail']);
     expect(out.slice(6).map((o) => o.inputs[0]?.verdict)).toEqual(['timeout', 'protocol_violation']);
+    // Our pre-started sandbox survived the other grader's start-up sweep, and still grades.
+    expect(before).toHaveLength(1);
+    expect((await ours.idleSandboxes()).map((w) => w.pid)).toEqual(before);
+    const mine = await ours.run({ code: 'def f(x):\n    return x\n', entry: 'f', inputs: ['7'], timeLimitMs: 1000 });
+    expect(mine.outcomes[0]).toMatchObject({ status: 'ok', out: '7' });
   } finally {
+    await ours.close();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(ourState, { recursive: true, force: true });
   }
 });
