@@ -4,7 +4,7 @@ Run with Debian's interpreter (the pyenv one on PATH cannot import the bindings)
     /usr/bin/python3 activities/sandbox/mkseccomp.py OUT.bpf
 
 The filter allows everything by default and refuses the calls that would let code attack its
-own sandbox (ptrace the bwrap reaper, make new namespaces, mount, load BPF, talk to the kernel
+own sandbox (ptrace the driver or bwrap, make new namespaces, mount, load BPF, talk to the kernel
 keyring...) or reach a network (any socket family but AF_UNIX). The output is specific to the
 host architecture, so it is generated on each machine instead of being committed.
 """
@@ -20,7 +20,7 @@ except ImportError:
 
 # Calls refused with EPERM. Grouped by why they are dangerous inside the sandbox.
 DENY_EPERM = [
-    # debugging/inspecting other processes: ptrace on bwrap's pid 1 freezes the whole sandbox
+    # debugging/inspecting other processes: ptrace on the sandbox's pid 1 (the driver) freezes the whole sandbox
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
     # namespaces and filesystem topology
     "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount",

@@ -18,32 +18,33 @@ export const OWN_PID_NS: string = (() => {
   }
 })();
 
+/** bwrap's children (its only one: the sandbox's pid 1, the driver under --as-pid-1), from /proc. */
+function childrenOf(outerPid: number): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${outerPid}/task/${outerPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+      .filter((p) => Number.isInteger(p) && p > 0);
+  } catch {
+    return [];
+  }
+}
+
 /** The pid namespace (e.g. 'pid:[4026532181]') of the sandbox whose outer bwrap is `outerPid`. */
 export function sandboxPidNs(outerPid: number): string | undefined {
-  // bwrap's first child is pid 1 of the new namespace (the reaper); everything else is below it.
-  let kids: string[] = [];
-  try {
-    kids = fs.readFileSync(`/proc/${outerPid}/task/${outerPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    return undefined;
-  }
   const mine = nsOf(process.pid);
-  for (const kid of kids) {
-    const ns = nsOf(Number(kid));
+  for (const kid of childrenOf(outerPid)) {
+    const ns = nsOf(kid);
     if (ns && ns !== mine) return ns;
   }
   return undefined;
 }
 
-/** The sandbox's pid 1 (bwrap's only child: the driver, under --as-pid-1), if it exists yet. */
+/** The sandbox's pid 1, if bwrap has made it yet. */
 export function sandboxInit(outerPid: number | undefined): number | undefined {
-  if (!outerPid) return undefined;
-  try {
-    const kid = Number(fs.readFileSync(`/proc/${outerPid}/task/${outerPid}/children`, 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(kid) && kid > 0 ? kid : undefined;
-  } catch {
-    return undefined;
-  }
+  return outerPid ? childrenOf(outerPid)[0] : undefined;
 }
 
 /**
